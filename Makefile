@@ -1,0 +1,38 @@
+# Every target sets up what it needs itself: a virtual environment in .venv with leakguard and its
+# development dependencies. Nothing has to be installed by hand beyond python3 (3.11+) and git.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+
+.PHONY: install demo test lint rules-check bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/leakguard demo --dir demo-out
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests benchmarks stacks handlers
+	$(VENV)/bin/ruff format --check src tests benchmarks stacks handlers
+	$(VENV)/bin/mypy
+
+rules-check: $(STAMP)
+	$(VENV)/bin/leakguard rules lint
+	$(VENV)/bin/leakguard rules test
+
+bench: $(STAMP)
+	$(PY) benchmarks/throughput.py
+
+clean:
+	rm -rf $(VENV) demo-out .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,90 @@
+"""The ``leakguard`` command line: the engine the inspector runs, for people.
+
+Exit codes: 0 clean, 1 leaks found (findings of enforce-mode rules), 2 usage or configuration error
+with a one-line message on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+from leakguard import __version__
+from leakguard.errors import LeakguardError
+
+EXIT_CLEAN, EXIT_LEAKS, EXIT_ERROR = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_ERROR, f"leakguard: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every sub-command."""
+    parser = _Parser(prog="leakguard", description="Find credentials before (or as) they are pushed.")
+    parser.add_argument("--version", action="version", version=f"leakguard {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what is skipped and why")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    scan = commands.add_parser("scan", help="scan a commit range, the staged changes, or files")
+    scan.add_argument("paths", nargs="*", help="files or directories to scan (default: the whole range/staged)")
+    source = scan.add_mutually_exclusive_group()
+    source.add_argument("--range", dest="revisions", action="append", metavar="REVS",
+                        help="git revision range, e.g. origin/main..HEAD (every commit in it is scanned)")
+    source.add_argument("--staged", action="store_true", help="scan what the next commit would add")
+    scan.add_argument("--repo", default=".", help="the git repository (default: current directory)")
+    _add_rules_option(scan)
+    scan.add_argument("--format", choices=("text", "jsonl", "sarif"), default="text")
+    scan.add_argument("--output", "-o", help="write the report here instead of stdout")
+    scan.add_argument("--no-plugins", action="store_true", help="rules only, without detect-secrets plugins")
+    scan.add_argument("--max-file-size", type=int, default=None, metavar="BYTES",
+                      help="skip (and report) files larger than this; default 10 MiB")
+    scan.add_argument("--ignore-file", help="accepted findings (default: .leakguardignore if present)")
+    scan.add_argument("--no-progress", action="store_true", help="no progress bar, even on a terminal")
+
+    rules = commands.add_parser("rules", help="test and lint the rules file")
+    rules_commands = rules.add_subparsers(dest="rules_command", required=True, parser_class=_Parser)
+    _add_rules_option(rules_commands.add_parser("test", help="run every rule's examples"))
+    _add_rules_option(rules_commands.add_parser("lint", help="report every invalid rule"))
+
+    demo = commands.add_parser("demo", help="build a sample repository with leaks and scan its history")
+    demo.add_argument("--dir", default="demo-out", help="where to build the sample (default: demo-out)")
+    return parser
+
+
+def _add_rules_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--rules", help="rules file (default: the bundled rules/regex.json)")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``leakguard`` script; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="leakguard: %(message)s")
+    warnings.simplefilter("default", DeprecationWarning)
+    try:
+        if args.command == "scan":
+            from leakguard.commands.scan import run
+
+            return run(args)
+        if args.command == "rules":
+            from leakguard.commands.rules import run_lint, run_test
+
+            return run_test(args) if args.rules_command == "test" else run_lint(args)
+        from leakguard.commands.demo import run as run_demo
+
+        return run_demo(Path(args.dir))
+    except LeakguardError as exc:
+        print(f"leakguard: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("leakguard: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

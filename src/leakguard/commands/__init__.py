@@ -1,0 +1,1 @@
+"""One module per CLI sub-command; each takes parsed arguments and returns an exit code."""

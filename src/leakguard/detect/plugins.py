@@ -1,0 +1,182 @@
+"""detect-secrets' entropy and keyword plugins, run beside the rules on candidate lines only.
+
+detect-secrets analyses every line in Python, which is what makes it slow. Here an RE2 prefilter over
+the whole fragment finds the few lines where a plugin could fire (a long quoted token, a secret-ish
+keyword), and the plugins run on those lines, or on windows around the candidate in a very long line.
+Their hits then pass detect-secrets' own heuristic filters plus leakguard's context filters, which are
+what keep hashes, UUIDs, lockfile integrity values and public keys away from admins.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+
+import re2
+from detect_secrets.filters import heuristic
+from detect_secrets.plugins.base import BasePlugin
+from detect_secrets.plugins.high_entropy_strings import Base64HighEntropyString, HexHighEntropyString
+from detect_secrets.plugins.keyword import KeywordDetector
+
+from leakguard.detect.candidate import PRIORITY_PLUGIN, Candidate
+from leakguard.detect.entropy import shannon_entropy
+from leakguard.detect.filters import is_placeholder
+from leakguard.rules.model import DetectorSettings, re2_options
+
+#: Lines longer than this are analysed in windows around each candidate, not whole.
+WINDOW = 240
+
+_QUOTED_TOKEN = rb"""["'`][A-Za-z0-9+/=_\-]{20,}["'`]"""
+#: detect-secrets' keyword plugin only fires on assignments: a keyword, a short gap, an operator, a value.
+_KEYWORD_ASSIGNMENT = (
+    rb"(?i)(?:pass|pwd|secret|token|api_?key|auth|credential|private_?key|contrase)"
+    rb"[^\n;{}(),]{0,40}?(?:[=:]=?|=>)\s*[\"'`\w]"
+)
+
+
+class _Prefilter:
+    """An RE2 pattern run twice: once over a fragment (one hit per line), once inside long lines."""
+
+    def __init__(self, pattern: bytes) -> None:
+        self.line = re2.compile(pattern + rb"[^\n]*", re2_options())
+        self.hits = re2.compile(pattern, re2_options())
+
+
+_QUOTED = _Prefilter(_QUOTED_TOKEN)
+_ASSIGNMENT = _Prefilter(_KEYWORD_ASSIGNMENT)
+
+#: Names that say the value next to them is a secret.
+_SECRET_CONTEXT = re.compile(
+    r"(?i)(secret|passw|pwd|token|api[_\-.]?key|access[_\-.]?key|private[_\-.]?key|signing|"
+    r"credential|auth|bearer|session[_\-.]?key|encryption[_\-.]?key|master[_\-.]?key)"
+)
+#: Names and markers that say a random-looking value is a digest, an id or public material.
+_PUBLIC_CONTEXT = re.compile(
+    r"(?i)(sha(1|224|256|384|512)?\b|sha\d*[-_:]|md5|hash|digest|checksum|integrity|commit|revision|\brev\b|"
+    r"etag|fingerprint|nonce|uuid|guid|ssh-(rsa|ed25519|dss)|ecdsa-sha2|public|pubkey|certificate|"
+    r"BEGIN CERT|\bid\b|_id\b|\bids\b|sri|\bkid\b|thumbprint|signature|\bsig\b|resolved|tarball|\.lock)"
+)
+_HASH_LENGTHS = frozenset({32, 40, 56, 64, 96, 128})
+_HEX = re.compile(r"^[0-9a-fA-F]+$")
+_SRI = re.compile(r"^sha(1|256|384|512)-")
+
+_PLUGIN_NAMES = {
+    "Base64HighEntropyString": ("high-entropy-base64", "High-entropy base64 string (detect-secrets)"),
+    "HexHighEntropyString": ("high-entropy-hex", "High-entropy hex string (detect-secrets)"),
+    "KeywordDetector": ("secret-keyword", "Secret assigned to a secret-named variable (detect-secrets)"),
+}
+
+
+class SecretPlugins:
+    """The detect-secrets plugins enabled by a rule set's ``detectors`` section."""
+
+    def __init__(self, *, high_entropy: DetectorSettings, keyword: DetectorSettings) -> None:
+        self._entropy_plugins: tuple[BasePlugin, ...] = (
+            (Base64HighEntropyString(), HexHighEntropyString()) if high_entropy.enabled else ()
+        )
+        self._keyword_plugins: tuple[BasePlugin, ...] = (KeywordDetector(),) if keyword.enabled else ()
+        self._settings = {"high-entropy": high_entropy, "keyword": keyword}
+
+    def scan(self, path: str, texts: Sequence[str], blob: bytes) -> Iterator[Candidate]:
+        """Yield the plugins' hits in ``texts`` (the fragment's lines; ``blob`` is them joined, UTF-8)."""
+        if heuristic.is_lock_file(path) or heuristic.is_swagger_file(path):
+            return
+        for prefilter, plugins, family in (
+            (_QUOTED, self._entropy_plugins, "high-entropy"),
+            (_ASSIGNMENT, self._keyword_plugins, "keyword"),
+        ):
+            if not plugins:
+                continue
+            for index, segment, offset in _candidate_segments(prefilter, texts, blob):
+                for plugin in plugins:
+                    yield from self._analyse(plugin, family, path, index, segment, offset)
+
+    def _analyse(
+        self, plugin: BasePlugin, family: str, path: str, index: int, segment: str, offset: int
+    ) -> Iterator[Candidate]:
+        settings = self._settings[family]
+        rule_id, description = _PLUGIN_NAMES[type(plugin).__name__]
+        for hit in plugin.analyze_line(filename=path, line=segment, line_number=index + 1):
+            secret = hit.secret_value or ""
+            # Judge the hit by its segment: a window of a long line is context enough, and the
+            # heuristics' own regexes must never run over a multi-megabyte line.
+            if not secret or _is_false_positive(plugin, secret, segment):
+                continue
+            column = segment.find(secret)
+            yield Candidate(
+                rule_id=rule_id,
+                description=description,
+                severity=settings.severity,
+                mode=settings.mode,
+                detector=f"detect-secrets:{type(plugin).__name__}",
+                priority=PRIORITY_PLUGIN,
+                line_index=index,
+                column=offset + max(column, 0),
+                secret=secret,
+            )
+
+
+def _candidate_segments(prefilter: _Prefilter, texts: Sequence[str], blob: bytes) -> Iterator[tuple[int, str, int]]:
+    """(line index, text to analyse, its column in the line) for every line the prefilter hits.
+
+    A short line is analysed whole. A very long line (minified code) is analysed in windows around
+    each hit, so the plugins' own backtracking regexes never see more than a few hundred characters.
+    """
+    line_index, scanned_to = 0, 0
+    for match in prefilter.line.finditer(blob):
+        start = match.start()
+        line_index += blob.count(b"\n", scanned_to, start)
+        scanned_to = start
+        line = texts[line_index]
+        if len(line) <= 4 * WINDOW:
+            yield line_index, line, 0
+        else:
+            yield from _long_line_windows(prefilter, line_index, line)
+
+
+def _long_line_windows(prefilter: _Prefilter, line_index: int, line: str) -> Iterator[tuple[int, str, int]]:
+    encoded = line.encode("utf-8")
+    char_at, byte_at, window_end = 0, 0, -1
+    for hit in prefilter.hits.finditer(encoded):
+        char_at += len(encoded[byte_at : hit.start()].decode("utf-8", "replace"))
+        byte_at = hit.start()
+        if char_at + WINDOW // 2 <= window_end:
+            continue  # well inside the window already analysed
+        window_start, window_end = max(0, char_at - WINDOW // 4), char_at + WINDOW
+        yield line_index, line[window_start:window_end], window_start
+
+
+def _is_false_positive(plugin: BasePlugin, secret: str, line: str) -> bool:
+    """detect-secrets' heuristics plus the contexts that make random-looking values harmless."""
+    if (
+        is_placeholder(secret)
+        or heuristic.is_sequential_string(secret)
+        or heuristic.is_potential_uuid(secret)
+        or heuristic.is_templated_secret(secret)
+        or heuristic.is_prefixed_with_dollar_sign(secret)
+        or heuristic.is_likely_id_string(secret, line, plugin)
+        or _SRI.match(secret)
+    ):
+        return True
+    if isinstance(plugin, KeywordDetector):
+        return heuristic.is_indirect_reference(line) or _is_weak_keyword_value(secret)
+    before = line[: max(line.find(secret), 0)]
+    if _PUBLIC_CONTEXT.search(before) or _PUBLIC_CONTEXT.search(line[line.find(secret) + len(secret):][:40]):
+        return True
+    if _SECRET_CONTEXT.search(before):
+        return False
+    # No name says it is secret: only a long, very random, non-hex value is worth an admin's time.
+    is_hex = bool(_HEX.match(secret))
+    if is_hex and len(secret) in _HASH_LENGTHS:
+        return True
+    return is_hex or len(secret) < 32 or shannon_entropy(secret) < 4.8
+
+
+def _is_weak_keyword_value(secret: str) -> bool:
+    """Values next to ``password =`` that are not credentials: short words, types, identifiers."""
+    value = secret.strip("'\"")
+    if len(value) < 6 or " " in value:
+        return True
+    if value.lower() in {"true", "false", "none", "null", "nil", "undefined", "string", "str", "bytes", "required"}:
+        return True
+    return shannon_entropy(value) < 2.5

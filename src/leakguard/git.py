@@ -1,0 +1,134 @@
+"""All git goes through here: argv lists (never a shell), ``-C``, timeouts, stderr → GitError.
+
+Ref names and revisions from events or the command line are validated before they reach any argv,
+so a crafted branch name can neither be read as an option nor smuggle anything into a command.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from leakguard.errors import GitError, RefNameError
+
+DEFAULT_TIMEOUT = 300.0
+
+_REF_FORBIDDEN = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{|//")
+_SHA = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
+
+
+def validate_ref_name(name: str) -> str:
+    """Return ``name`` if git's ``check-ref-format`` rules accept it as a ref name; raise otherwise.
+
+    Refuses, on top of git's rules, names starting with ``-`` (they would be read as options).
+    """
+    problem = None
+    if not name or len(name) > 1024:
+        problem = "is empty or too long"
+    elif name.startswith("-"):
+        problem = "starts with '-'"
+    elif _REF_FORBIDDEN.search(name):
+        problem = "contains a character or sequence git forbids in ref names"
+    elif name.startswith("/") or name.endswith(("/", ".", ".lock")) or name == "@":
+        problem = "has a forbidden start or end"
+    elif any(part.startswith(".") or part.endswith(".lock") for part in name.split("/")):
+        problem = "has a path component starting with '.' or ending with '.lock'"
+    if problem:
+        raise RefNameError(f"invalid ref name {name!r}: {problem}")
+    return name
+
+
+def validate_commit_id(commit: str) -> str:
+    """Return ``commit`` if it is a full hexadecimal object id (SHA-1 or SHA-256); raise otherwise."""
+    if not _SHA.match(commit or ""):
+        raise RefNameError(f"invalid commit id {commit!r}: expected a full hexadecimal object id")
+    return commit
+
+
+def validate_revision(revision: str) -> str:
+    """Accept a revision or range from a person (``HEAD~3..main``), never something option-like."""
+    if not revision or revision.startswith("-") or any(ch in revision for ch in "\x00\n\r"):
+        raise RefNameError(f"invalid revision {revision!r}")
+    return revision
+
+
+class Git:
+    """Runs git in one repository. Tests may pass another ``executable`` or environment."""
+
+    def __init__(
+        self,
+        repo: str | Path,
+        *,
+        executable: str = "git",
+        env: dict[str, str] | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        self.repo = Path(repo)
+        self.executable = executable
+        self.timeout = timeout
+        base = dict(os.environ if env is None else env)
+        # Never prompt for credentials or open an editor inside a scan or a Lambda.
+        base.update({"GIT_TERMINAL_PROMPT": "0", "GIT_EDITOR": "true", "LC_ALL": "C"})
+        self.env = base
+
+    def argv(self, args: Sequence[str]) -> list[str]:
+        """The full argv for ``git args`` in this repository."""
+        return [self.executable, "-C", str(self.repo), "-c", "core.quotePath=true", *args]
+
+    def run(self, args: Sequence[str], *, input: bytes | None = None, check: bool = True) -> bytes:
+        """Run git and return stdout; raise :class:`GitError` on failure or timeout."""
+        try:
+            done = subprocess.run(
+                self.argv(args), input=input, capture_output=True, env=self.env, timeout=self.timeout, check=False
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise GitError(args[0], None, f"timed out after {self.timeout:.0f}s") from exc
+        except OSError as exc:
+            raise GitError(args[0], None, f"cannot run {self.executable}: {exc.strerror}") from exc
+        if check and done.returncode != 0:
+            raise GitError(args[0], done.returncode, done.stderr.decode("utf-8", "replace"))
+        return done.stdout
+
+    def text(self, args: Sequence[str]) -> str:
+        """Run git and return stdout decoded and stripped."""
+        return self.run(args).decode("utf-8", "replace").strip()
+
+    @contextmanager
+    def stream(self, args: Sequence[str]) -> Iterator[Iterator[bytes]]:
+        """Run git and yield its stdout line by line (bytes, with newlines), for large outputs."""
+        process = subprocess.Popen(
+            self.argv(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=self.env
+        )
+        assert process.stdout is not None and process.stderr is not None
+        try:
+            yield iter(process.stdout)
+        finally:
+            process.stdout.close()
+            try:
+                stderr = process.stderr.read()
+                returncode = process.wait(timeout=self.timeout)
+            except subprocess.TimeoutExpired as exc:
+                process.kill()
+                raise GitError(args[0], None, f"timed out after {self.timeout:.0f}s") from exc
+            finally:
+                process.stderr.close()
+        if returncode not in (0, -13):  # -13: SIGPIPE when the reader stopped early
+            raise GitError(args[0], returncode, stderr.decode("utf-8", "replace"))
+
+    def toplevel(self) -> Path:
+        """The work tree's top directory."""
+        return Path(self.text(["rev-parse", "--show-toplevel"]))
+
+    def is_ancestor(self, ancestor: str, descendant: str) -> bool:
+        """True when ``ancestor`` is reachable from ``descendant`` (so the update was not a force push)."""
+        try:
+            self.run(["merge-base", "--is-ancestor", ancestor, descendant])
+        except GitError as exc:
+            if exc.returncode == 1:
+                return False
+            raise
+        return True

@@ -1,0 +1,91 @@
+"""The compiled, validated form of the rules file: what the engine runs.
+
+Raw JSON becomes these types only through :mod:`leakguard.rules.loader`, which validates and compiles
+everything once, so the engine's hot loop never re-checks a rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import re2
+
+SEVERITIES = ("critical", "high", "medium", "low")
+MODES = ("enforce", "monitor")
+
+
+def re2_options() -> Any:
+    """RE2 options for every leakguard regex: errors are raised, not printed to stderr."""
+    options = re2.Options()
+    options.log_errors = False
+    options.max_mem = 64 << 20
+    return options
+
+
+@dataclass(frozen=True)
+class Allowlist:
+    """What is never reported: matching paths, secrets matching a regex, secrets containing a stopword."""
+
+    paths: tuple[Any, ...] = ()
+    regexes: tuple[Any, ...] = ()
+    stopwords: tuple[str, ...] = ()
+
+    def allows_path(self, path: str) -> bool:
+        """True when ``path`` is allowlisted, so nothing in it is reported."""
+        return any(pattern.search(path) for pattern in self.paths)
+
+    def allows_secret(self, secret: str) -> bool:
+        """True when ``secret`` is an accepted value (a known example, a stopword, a regex match)."""
+        if self.stopwords:
+            lowered = secret.lower()
+            if any(word in lowered for word in self.stopwords):
+                return True
+        return any(pattern.search(secret) for pattern in self.regexes)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One detection rule. ``secret_group`` is the regex group holding the secret (0: whole match)."""
+
+    id: str
+    description: str
+    pattern: str
+    regex: Any = field(repr=False, compare=False)
+    secret_group: int
+    keywords: tuple[str, ...]
+    severity: str
+    mode: str = "enforce"
+    entropy: float | None = None
+    multiline: bool = False
+    allowlist: Allowlist = field(default_factory=Allowlist)
+    examples_match: tuple[str, ...] = ()
+    examples_nomatch: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DetectorSettings:
+    """Settings of one detect-secrets plugin family running beside the rules."""
+
+    enabled: bool = True
+    severity: str = "medium"
+    mode: str = "enforce"
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """Every rule of a rules file plus its global allowlist and plugin settings."""
+
+    rules: tuple[Rule, ...]
+    allowlist: Allowlist = field(default_factory=Allowlist)
+    high_entropy: DetectorSettings = field(default_factory=DetectorSettings)
+    keyword: DetectorSettings = field(default_factory=DetectorSettings)
+    source: str = "<memory>"
+
+    def by_id(self, rule_id: str) -> Rule:
+        """The rule named ``rule_id``; KeyError when there is none."""
+        for rule in self.rules:
+            if rule.id == rule_id:
+                return rule
+        raise KeyError(rule_id)

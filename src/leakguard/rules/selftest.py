@@ -1,0 +1,101 @@
+"""``leakguard rules test`` and ``leakguard rules lint``: rules carry their own tests.
+
+Each rule is tested alone (with the global allowlist), so a more specific rule matching the same text
+cannot hide a rule whose example does not work.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from leakguard.detect.engine import Detector
+from leakguard.errors import ConfigError, RuleError
+from leakguard.rules.loader import _compile_rule, _validate, default_rules_path
+from leakguard.rules.model import Rule, RuleSet
+
+EXAMPLE_PATH = "example.txt"
+
+
+@dataclass(frozen=True)
+class ExampleFailure:
+    """An example that did not behave: ``expected`` is "match" or "nomatch"."""
+
+    rule_id: str
+    expected: str
+    index: int
+
+    def __str__(self) -> str:
+        verb = "should match but does not" if self.expected == "match" else "should not match but does"
+        return f"rule {self.rule_id!r}: {self.expected} example #{self.index + 1} {verb}"
+
+
+def rule_matches(rule: Rule, ruleset: RuleSet, text: str) -> bool:
+    """True when ``rule``, alone with the global allowlist, reports something in ``text``."""
+    alone = replace(ruleset, rules=(rule,))
+    return any(f.rule_id == rule.id for f in Detector(alone, plugins=False).scan_text(text, path=EXAMPLE_PATH))
+
+
+def run_examples(ruleset: RuleSet) -> list[ExampleFailure]:
+    """Every example, of every rule, that does not behave as the rule says."""
+    failures = []
+    for rule in ruleset.rules:
+        for index, text in enumerate(rule.examples_match):
+            if not rule_matches(rule, ruleset, text):
+                failures.append(ExampleFailure(rule.id, "match", index))
+        for index, text in enumerate(rule.examples_nomatch):
+            if rule_matches(rule, ruleset, text):
+                failures.append(ExampleFailure(rule.id, "nomatch", index))
+    return failures
+
+
+def lint(path: str | Path | None = None) -> list[RuleError]:
+    """Every problem of a rules file, not only the first: schema, RE2 compilation, empty matches,
+    duplicate ids and match examples that hold none of the rule's keywords (the rule could never run).
+    """
+    source = Path(path) if path is not None else default_rules_path()
+    try:
+        raw = json.loads(source.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"cannot read rules file {source}: {exc}") from exc
+    if isinstance(raw, list):
+        from leakguard.rules.loader import parse_rules
+
+        try:
+            parse_rules(raw, source=str(source))
+        except RuleError as exc:
+            return [exc]
+        return []
+    problems: list[RuleError] = []
+    top = {k: v for k, v in raw.items() if k != "rules"} if isinstance(raw, dict) else raw
+    try:
+        _validate({**top, "rules": []} if isinstance(top, dict) else top)
+    except RuleError as exc:
+        problems.append(exc)
+    seen: set[str] = set()
+    for position, entry in enumerate(raw.get("rules", []) if isinstance(raw, dict) else []):
+        problems.extend(_lint_rule(entry, position, seen))
+    return problems
+
+
+def _lint_rule(entry: Any, position: int, seen: set[str]) -> list[RuleError]:
+    rule_id = entry.get("id") if isinstance(entry, dict) else None
+    try:
+        _validate({"version": 1, "rules": [entry]})
+        rule = _compile_rule(entry)
+    except RuleError as exc:
+        if exc.rule_id == "#0":
+            exc = RuleError(rule_id or f"#{position}", exc.field, exc.reason)
+        return [exc]
+    problems = []
+    if rule.id in seen:
+        problems.append(RuleError(rule.id, "id", "is used by more than one rule"))
+    seen.add(rule.id)
+    for index, example in enumerate(rule.examples_match):
+        if not any(keyword in example.lower() for keyword in rule.keywords):
+            problems.append(
+                RuleError(rule.id, f"examples.match[{index}]", "contains none of the rule's keywords, so the rule never runs on it")
+            )
+    return problems

@@ -1,0 +1,40 @@
+"""Sources that read git: every commit of a revision range, or the staged changes.
+
+Every commit is scanned on its own (not the net diff of the range): a secret added in one commit and
+removed in the next is still in history, and still leaked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from leakguard.findings import SkippedFile
+from leakguard.git import Git, validate_revision
+from leakguard.sources.base import DEFAULT_MAX_FILE_BYTES, Fragment
+from leakguard.sources.patch import LOG_FORMAT, parse_patch
+
+#: Options shared by every diff leakguard reads: added lines only, renames detected, no helpers.
+DIFF_OPTIONS = ("-p", "-U0", "--no-color", "--no-ext-diff", "--no-textconv", "-M", "--submodule=short")
+
+
+def count_commits(git: Git, revisions: Sequence[str]) -> int:
+    """How many commits ``revisions`` selects (for a progress bar)."""
+    args = [validate_revision(r) for r in revisions]
+    return int(git.text(["rev-list", "--count", *args, "--"]) or 0)
+
+
+def commit_fragments(
+    git: Git, revisions: Sequence[str], *, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+) -> Iterator[Fragment | SkippedFile]:
+    """The added lines of every commit ``revisions`` selects (``git log`` syntax: ``A..B``, ``--not``)."""
+    args = [r if r in ("--not", "--all") else validate_revision(r) for r in revisions]
+    command = ["log", "--reverse", "--topo-order", LOG_FORMAT, *DIFF_OPTIONS, "--diff-merges=dense-combined",
+               *args, "--"]
+    with git.stream(command) as lines:
+        yield from parse_patch(lines, max_file_bytes=max_file_bytes)
+
+
+def staged_fragments(git: Git, *, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Iterator[Fragment | SkippedFile]:
+    """The lines the index adds against HEAD: what the next commit would add (pre-commit hook)."""
+    with git.stream(["diff", "--cached", *DIFF_OPTIONS, "--"]) as lines:
+        yield from parse_patch(lines, max_file_bytes=max_file_bytes)

@@ -1,0 +1,88 @@
+import json
+
+import pytest
+
+from leakguard.errors import ConfigError, RuleError
+from leakguard.rules import load_rules, parse_rules
+
+
+def _rule(**overrides):
+    rule = {
+        "id": "demo-token",
+        "description": "Demo token",
+        "regex": "(?P<secret>demo_[a-z0-9]{10})",
+        "keywords": ["demo_"],
+        "severity": "high",
+        "examples": {"match": ["demo_abcdefghij"], "nomatch": ["demo_x"]},
+    }
+    rule.update(overrides)
+    return {"version": 1, "rules": [rule]}
+
+
+def test_a_valid_rule_compiles_with_its_secret_group():
+    ruleset = parse_rules(_rule())
+    rule = ruleset.by_id("demo-token")
+    assert rule.mode == "enforce"
+    assert rule.regex.search("x demo_abcdefghij").group(rule.secret_group) == "demo_abcdefghij"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"severity": "urgent"}, "rule 'demo-token': field 'severity': 'urgent' is not one of"),
+        ({"keywords": []}, "rule 'demo-token': field 'keywords': [] should be non-empty"),
+        ({"keywords": ["Demo"]}, "rule 'demo-token': field 'keywords.0': 'Demo' does not match"),
+        ({"regex": "(?<=x)demo"}, "rule 'demo-token': field 'regex': does not compile on RE2"),
+        ({"regex": "(?P<secret>a*)"}, "rule 'demo-token': field 'regex': matches the empty string"),
+        ({"regex": "demo_[a-z]+"}, "rule 'demo-token': field 'regex': needs a capture group"),
+        ({"mode": "block"}, "rule 'demo-token': field 'mode': 'block' is not one of"),
+        ({"entropy": 9}, "rule 'demo-token': field 'entropy': 9 is greater than the maximum of 8"),
+        ({"allowlist": {"regexes": ["(?!x)"]}}, "rule 'demo-token': field 'allowlist.regexes[0]': does not compile"),
+        ({"colour": "red"}, "rule 'demo-token': field '<top level>': Additional properties are not allowed"),
+    ],
+)
+def test_invalid_rules_name_the_rule_and_the_field(overrides, message):
+    with pytest.raises(RuleError) as error:
+        parse_rules(_rule(**overrides))
+    assert str(error.value).startswith(message)
+
+
+def test_a_rule_without_id_is_named_by_position():
+    raw = _rule()
+    del raw["rules"][0]["id"]
+    with pytest.raises(RuleError, match=r"rule '#0': field '<top level>': 'id' is a required property"):
+        parse_rules(raw)
+
+
+def test_duplicate_ids_are_refused():
+    raw = _rule()
+    raw["rules"].append(dict(raw["rules"][0]))
+    with pytest.raises(RuleError, match="rule 'demo-token': field 'id': is used by more than one rule"):
+        parse_rules(raw)
+
+
+def test_legacy_pairs_load_with_a_deprecation_warning(tmp_path):
+    legacy = tmp_path / "legacy.json"
+    legacy.write_text(json.dumps([["AWS Keys", "AKIA[A-Z0-9]{16}"], ["Slack Token", "xox[bp]-[0-9A-Za-z-]{10,}"]]))
+    with pytest.warns(DeprecationWarning, match="legacy rules format"):
+        ruleset = load_rules(legacy)
+    assert [r.id for r in ruleset.rules] == ["aws-keys", "slack-token"]
+    assert ruleset.rules[0].secret_group == 0
+
+
+def test_legacy_entries_must_be_pairs(tmp_path):
+    with pytest.warns(DeprecationWarning), pytest.raises(RuleError, match="rule '#1': field '<entry>'"):
+        parse_rules([["ok", "abc"], ["missing regex"]])
+
+
+def test_unreadable_and_malformed_files_are_configuration_errors(tmp_path):
+    with pytest.raises(ConfigError, match="cannot read rules file"):
+        load_rules(tmp_path / "missing.json")
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"version": 1,\n "rules": [}')
+    with pytest.raises(ConfigError, match="not valid JSON: line 2 column 12"):
+        load_rules(broken)
+
+
+def test_the_bundled_rules_load():
+    assert len(load_rules().rules) >= 60
