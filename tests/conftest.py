@@ -42,6 +42,7 @@ class Repo:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        path.mkdir(parents=True)
         self.git("init", "-q", "-b", "main")
         self.git("config", "user.name", "Test Dev")
         self.git("config", "user.email", "dev@example.com")

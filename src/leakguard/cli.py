@@ -32,18 +32,30 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     scan = commands.add_parser("scan", help="scan a commit range, the staged changes, or files")
-    scan.add_argument("paths", nargs="*", help="files or directories to scan (default: the whole range/staged)")
+    scan.add_argument(
+        "paths", nargs="*", help="files or directories to scan (default: the whole range/staged)"
+    )
     source = scan.add_mutually_exclusive_group()
-    source.add_argument("--range", dest="revisions", action="append", metavar="REVS",
-                        help="git revision range, e.g. origin/main..HEAD (every commit in it is scanned)")
+    source.add_argument(
+        "--range",
+        dest="revisions",
+        action="append",
+        metavar="REVS",
+        help="git revision range, e.g. origin/main..HEAD (every commit in it is scanned)",
+    )
     source.add_argument("--staged", action="store_true", help="scan what the next commit would add")
     scan.add_argument("--repo", default=".", help="the git repository (default: current directory)")
     _add_rules_option(scan)
     scan.add_argument("--format", choices=("text", "jsonl", "sarif"), default="text")
     scan.add_argument("--output", "-o", help="write the report here instead of stdout")
     scan.add_argument("--no-plugins", action="store_true", help="rules only, without detect-secrets plugins")
-    scan.add_argument("--max-file-size", type=int, default=None, metavar="BYTES",
-                      help="skip (and report) files larger than this; default 10 MiB")
+    scan.add_argument(
+        "--max-file-size",
+        type=int,
+        default=None,
+        metavar="BYTES",
+        help="skip (and report) files larger than this; default 10 MiB",
+    )
     scan.add_argument("--ignore-file", help="accepted findings (default: .leakguardignore if present)")
     scan.add_argument("--no-progress", action="store_true", help="no progress bar, even on a terminal")
 
@@ -63,8 +75,13 @@ def _add_rules_option(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``leakguard`` script; returns the exit code."""
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="leakguard: %(message)s")
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exit_:  # --help, --version and usage errors (already printed)
+        return int(exit_.code or 0)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="leakguard: %(message)s"
+    )
     warnings.simplefilter("default", DeprecationWarning)
     try:
         if args.command == "scan":

@@ -13,20 +13,24 @@ from typing import Any
 from leakguard.detect.entropy import shannon_entropy
 
 #: Secrets with less entropy than this (bits per character), or shorter than this, reveal nothing.
-_REVEAL_MIN_ENTROPY = 4.0
-_REVEAL_MIN_LENGTH = 20
+_REVEAL_MIN_ENTROPY = 3.0
+_REVEAL_MIN_LENGTH = 16
 _MASK = "*" * 8
 
 
 def redact(secret: str) -> str:
     """Return a form of ``secret`` safe to show to people.
 
-    High-entropy tokens keep a short prefix (at most 4 characters and a quarter of the secret), which is
+    Random tokens keep a short prefix (at most 4 characters and a quarter of the secret), which is
     usually the provider's public prefix (``AKIA``, ``ghp_``) and helps an admin tell which credential to
-    rotate. Short or guessable secrets (passwords) keep nothing. The mask has a fixed width so the length
-    of the secret is not revealed either.
+    rotate. Short, low-entropy or spaced secrets (passwords, passphrases) keep nothing. The mask has a
+    fixed width so the length of the secret is not revealed either.
     """
-    if len(secret) < _REVEAL_MIN_LENGTH or shannon_entropy(secret) < _REVEAL_MIN_ENTROPY:
+    if (
+        len(secret) < _REVEAL_MIN_LENGTH
+        or any(ch.isspace() for ch in secret)
+        or shannon_entropy(secret) < _REVEAL_MIN_ENTROPY
+    ):
         return _MASK
     return secret[: min(4, len(secret) // 4)] + _MASK
 

@@ -83,7 +83,12 @@ class Git:
         """Run git and return stdout; raise :class:`GitError` on failure or timeout."""
         try:
             done = subprocess.run(
-                self.argv(args), input=input, capture_output=True, env=self.env, timeout=self.timeout, check=False
+                self.argv(args),
+                input=input,
+                capture_output=True,
+                env=self.env,
+                timeout=self.timeout,
+                check=False,
             )
         except subprocess.TimeoutExpired as exc:
             raise GitError(args[0], None, f"timed out after {self.timeout:.0f}s") from exc
@@ -103,7 +108,8 @@ class Git:
         process = subprocess.Popen(
             self.argv(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=self.env
         )
-        assert process.stdout is not None and process.stderr is not None
+        if process.stdout is None or process.stderr is None:  # pragma: no cover - PIPE always gives both
+            raise GitError(args[0], None, "no output pipes")
         try:
             yield iter(process.stdout)
         finally:

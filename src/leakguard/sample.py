@@ -66,8 +66,10 @@ def build_sample_repo(path: Path) -> SampleRepo:
         git.run(["commit", "-q", "-m", message])
         return git.text(["rev-parse", "HEAD"])
 
-    clean = commit({"README.md": "# payments service\n", "app.py": "def handler(event):\n    return 200\n"},
-                   "Initial commit")
+    clean = commit(
+        {"README.md": "# payments service\n", "app.py": "def handler(event):\n    return 200\n"},
+        "Initial commit",
+    )
     leak = commit(
         {
             "config/settings.py": (

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from leakguard.detect.engine import Detector
 from leakguard.findings import Finding, SkippedFile
 from leakguard.ignore import IgnoreList
-from leakguard.sources.base import Fragment
+from leakguard.sources.base import CommitInfo, Fragment
 
 logger = logging.getLogger(__name__)
 
@@ -34,20 +34,19 @@ class ScanReport:
 
 def run_scan(
     detector: Detector,
-    items: Iterable[Fragment | SkippedFile],
+    items: Iterable[Fragment | SkippedFile | CommitInfo],
     *,
     ignore: IgnoreList | None = None,
     on_commit: Callable[[str], None] | None = None,
 ) -> ScanReport:
     """Scan every fragment of ``items``; record skipped files; drop findings ``ignore`` accepts."""
     report = ScanReport()
-    seen_commits: set[str] = set()
     for item in items:
-        if item.commit and item.commit not in seen_commits:
-            seen_commits.add(item.commit)
+        if isinstance(item, CommitInfo):
             report.commits.append(item.commit)
             if on_commit is not None:
                 on_commit(item.commit)
+            continue
         if isinstance(item, SkippedFile):
             logger.info("skipped %s: %s", item.path, item.reason)
             report.skipped.append(item)

@@ -6,7 +6,6 @@ import pytest
 from leakguard.detect.engine import Detector
 from leakguard.rules import parse_rules
 from leakguard.sources.base import Fragment
-
 from tests.conftest import fake_aws_key, fake_github_token
 
 
@@ -25,28 +24,55 @@ def test_finds_a_provider_token_under_a_neutral_name(detector, rng):
 
 def test_reports_line_numbers_of_the_new_file(detector, rng):
     key = fake_aws_key(rng)
-    fragment = Fragment(path="a.py", lines=[(10, "x = 1"), (42, f"k = '{key}'")], commit="c" * 40, author="A <a@b>")
+    fragment = Fragment(
+        path="a.py", lines=[(10, "x = 1"), (42, f"k = '{key}'")], commit="c" * 40, author="A <a@b>"
+    )
     [finding] = detector.scan(fragment)
     assert (finding.line, finding.commit, finding.author) == (42, "c" * 40, "A <a@b>")
 
 
 def test_lines_without_keywords_are_not_matched_even_if_the_regex_would(small_rules):
     # The prefilter is the contract: a rule runs only where one of its keywords occurs.
-    raw = {"version": 1, "rules": [{"id": "digits", "description": "d", "regex": "(?P<secret>[0-9]{12})",
-                                    "keywords": ["pin"], "severity": "low",
-                                    "examples": {"match": ["pin 123456789012"], "nomatch": ["x"]}}]}
+    raw = {
+        "version": 1,
+        "rules": [
+            {
+                "id": "digits",
+                "description": "d",
+                "regex": "(?P<secret>[0-9]{12})",
+                "keywords": ["pin"],
+                "severity": "low",
+                "examples": {"match": ["pin 123456789012"], "nomatch": ["x"]},
+            }
+        ],
+    }
     detector = Detector(parse_rules(raw), plugins=False)
     assert detector.scan_text("id 123456789012") == []
     assert [f.rule_id for f in detector.scan_text("PIN 123456789012")] == ["digits"]
 
 
 def test_a_keyword_inside_another_keyword_still_triggers_its_rule():
-    raw = {"version": 1, "rules": [
-        {"id": "long-kw", "description": "d", "regex": "(?P<secret>apikey_[0-9]{6})", "keywords": ["apikey"],
-         "severity": "low", "examples": {"match": ["apikey_123456"], "nomatch": ["x"]}},
-        {"id": "short-kw", "description": "d", "regex": "key=(?P<secret>[0-9]{8})", "keywords": ["key"],
-         "severity": "low", "examples": {"match": ["key=12345678"], "nomatch": ["x"]}},
-    ]}
+    raw = {
+        "version": 1,
+        "rules": [
+            {
+                "id": "long-kw",
+                "description": "d",
+                "regex": "(?P<secret>apikey_[0-9]{6})",
+                "keywords": ["apikey"],
+                "severity": "low",
+                "examples": {"match": ["apikey_123456"], "nomatch": ["x"]},
+            },
+            {
+                "id": "short-kw",
+                "description": "d",
+                "regex": "key=(?P<secret>[0-9]{8})",
+                "keywords": ["key"],
+                "severity": "low",
+                "examples": {"match": ["key=12345678"], "nomatch": ["x"]},
+            },
+        ],
+    }
     findings = Detector(parse_rules(raw), plugins=False).scan_text("apikey=98765432")
     assert [f.rule_id for f in findings] == ["short-kw"]
 
@@ -125,9 +151,19 @@ def test_a_5mb_single_line_minified_file_is_scanned_and_its_secret_found(detecto
 def test_pathological_line_for_backtracking_engines_is_linear(small_rules):
     # (a|aa)*b-style rules and long quoted runs explode Python's re; RE2 stays linear. Compared with
     # a line of the same size that cannot match at all, so the test holds on any machine.
-    raw = {"version": 1, "rules": [{"id": "evil", "description": "d", "regex": "secret=\"(?P<secret>(?:a|aa)*b)\"",
-                                    "keywords": ["secret"], "severity": "low",
-                                    "examples": {"match": ["secret=\"aab\""], "nomatch": ["x"]}}]}
+    raw = {
+        "version": 1,
+        "rules": [
+            {
+                "id": "evil",
+                "description": "d",
+                "regex": 'secret="(?P<secret>(?:a|aa)*b)"',
+                "keywords": ["secret"],
+                "severity": "low",
+                "examples": {"match": ['secret="aab"'], "nomatch": ["x"]},
+            }
+        ],
+    }
     detector = Detector(parse_rules(raw), plugins=True)
     evil = 'secret="' + "a" * 200_000
     plain = "z" * len(evil)

@@ -6,14 +6,28 @@ from leakguard.detect.filters import has_inline_allow, is_placeholder
 
 @pytest.mark.parametrize(
     "value",
-    ["${AWS_SECRET}", "{{ vault_token }}", "$TOKEN", "<your-token>", "os.environ['X']", 'process.env.API_KEY',
-     "xxxxxxxxxxxx", "AKIAXXXXXXXXXXXXXXXX", "************", "%(password)s", "aaaaaaaaaa", ""],
+    [
+        "${AWS_SECRET}",
+        "{{ vault_token }}",
+        "$TOKEN",
+        "<your-token>",
+        "os.environ['X']",
+        "process.env.API_KEY",
+        "xxxxxxxxxxxx",
+        "AKIAXXXXXXXXXXXXXXXX",
+        "************",
+        "%(password)s",
+        "aaaaaaaaaa",
+        "",
+    ],
 )
 def test_placeholders_are_not_secrets(value):
     assert is_placeholder(value)
 
 
-@pytest.mark.parametrize("value", ["hunter2hunter", "ghp_aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5", "Zq8Xr2Lm9Kt4Wp7N"])
+@pytest.mark.parametrize(
+    "value", ["hunter2hunter", "ghp_aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5", "Zq8Xr2Lm9Kt4Wp7N"]
+)
 def test_real_looking_values_are_not_placeholders(value):
     assert not is_placeholder(value)
 

@@ -1,5 +1,4 @@
 from leakguard.findings import Finding, fingerprint, redact
-
 from tests.conftest import fake_github_token
 
 
@@ -30,8 +29,18 @@ def test_fingerprint_is_stable_and_location_based():
 
 def test_finding_never_holds_the_secret(rng):
     token = fake_github_token(rng)
-    finding = Finding.create(secret=token, rule_id="github-pat", description="d", severity="high", mode="enforce",
-                             path="a.py", line=1, column=5, commit="c" * 40, author="A <a@b>")
+    finding = Finding.create(
+        secret=token,
+        rule_id="github-pat",
+        description="d",
+        severity="high",
+        mode="enforce",
+        path="a.py",
+        line=1,
+        column=5,
+        commit="c" * 40,
+        author="A <a@b>",
+    )
     assert token not in repr(finding)
     assert token not in str(finding.to_dict())
     assert finding.entropy > 4

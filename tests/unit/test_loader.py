@@ -37,7 +37,10 @@ def test_a_valid_rule_compiles_with_its_secret_group():
         ({"regex": "demo_[a-z]+"}, "rule 'demo-token': field 'regex': needs a capture group"),
         ({"mode": "block"}, "rule 'demo-token': field 'mode': 'block' is not one of"),
         ({"entropy": 9}, "rule 'demo-token': field 'entropy': 9 is greater than the maximum of 8"),
-        ({"allowlist": {"regexes": ["(?!x)"]}}, "rule 'demo-token': field 'allowlist.regexes[0]': does not compile"),
+        (
+            {"allowlist": {"regexes": ["(?!x)"]}},
+            "rule 'demo-token': field 'allowlist.regexes[0]': does not compile",
+        ),
         ({"colour": "red"}, "rule 'demo-token': field '<top level>': Additional properties are not allowed"),
     ],
 )
@@ -63,7 +66,9 @@ def test_duplicate_ids_are_refused():
 
 def test_legacy_pairs_load_with_a_deprecation_warning(tmp_path):
     legacy = tmp_path / "legacy.json"
-    legacy.write_text(json.dumps([["AWS Keys", "AKIA[A-Z0-9]{16}"], ["Slack Token", "xox[bp]-[0-9A-Za-z-]{10,}"]]))
+    legacy.write_text(
+        json.dumps([["AWS Keys", "AKIA[A-Z0-9]{16}"], ["Slack Token", "xox[bp]-[0-9A-Za-z-]{10,}"]])
+    )
     with pytest.warns(DeprecationWarning, match="legacy rules format"):
         ruleset = load_rules(legacy)
     assert [r.id for r in ruleset.rules] == ["aws-keys", "slack-token"]

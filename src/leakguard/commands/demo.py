@@ -26,8 +26,10 @@ def run(directory: Path) -> int:
         shutil.rmtree(target)
     sample = build_sample_repo(target)
     print(f"Built {target}: 4 commits; commit {sample.leak_commit[:12]} adds fake credentials,")
-    print(f"commit {sample.removal_commit[:12]} removes them again, commit {sample.placeholder_commit[:12]} "
-          "documents placeholders.\n")
+    print(
+        f"commit {sample.removal_commit[:12]} removes them again, commit {sample.placeholder_commit[:12]} "
+        "documents placeholders.\n"
+    )
     print(f"$ leakguard scan --repo {target} --range main\n")
     report = run_scan(Detector(load_rules()), commit_fragments(Git(target), ["main"]))
     sys.stdout.write(render_text(report))
@@ -45,6 +47,8 @@ def run(directory: Path) -> int:
         for problem in problems:
             print(f"DEMO FAILED: {problem}", file=sys.stderr)
         return 1
-    print("\nDemo OK: the leak was found although a later commit removed it; placeholders were not "
-          "reported; the binary file was reported as skipped.")
+    print(
+        "\nDemo OK: the leak was found although a later commit removed it; placeholders were not "
+        "reported; the binary file was reported as skipped."
+    )
     return 0

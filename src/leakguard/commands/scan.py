@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from leakguard.detect.engine import Detector
 from leakguard.errors import ConfigError
@@ -17,7 +18,7 @@ from leakguard.report.sarif import render_sarif
 from leakguard.report.text import render_text
 from leakguard.rules import load_rules
 from leakguard.scan import ScanReport, run_scan
-from leakguard.sources.base import DEFAULT_MAX_FILE_BYTES, Fragment
+from leakguard.sources.base import DEFAULT_MAX_FILE_BYTES, CommitInfo, Fragment
 from leakguard.sources.files import file_fragments
 from leakguard.sources.history import commit_fragments, count_commits, staged_fragments
 
@@ -34,8 +35,12 @@ def run(args: argparse.Namespace) -> int:
     items, progress = _items(args, repo, max_bytes)
     ignore = _ignore_list(args, repo)
     try:
-        report = run_scan(Detector(ruleset, plugins=not args.no_plugins), items, ignore=ignore,
-                          on_commit=(lambda _commit: progress.update(1)) if progress else None)
+        report = run_scan(
+            Detector(ruleset, plugins=not args.no_plugins),
+            items,
+            ignore=ignore,
+            on_commit=(lambda _commit: progress.update(1)) if progress else None,
+        )
     finally:
         if progress is not None:
             progress.close()
@@ -43,14 +48,18 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_LEAKS if report.enforced else EXIT_CLEAN
 
 
-def _items(args: argparse.Namespace, repo: Path, max_bytes: int) -> tuple[Iterator[Fragment | SkippedFile], object]:
+def _items(
+    args: argparse.Namespace, repo: Path, max_bytes: int
+) -> tuple[Iterator[Fragment | SkippedFile | CommitInfo], Any]:
     if args.revisions:
         git = Git(repo)
         progress = None
         if sys.stderr.isatty() and not args.no_progress:
             from tqdm import tqdm
 
-            progress = tqdm(total=count_commits(git, args.revisions), unit="commit", file=sys.stderr, leave=False)
+            progress = tqdm(
+                total=count_commits(git, args.revisions), unit="commit", file=sys.stderr, leave=False
+            )
         items = commit_fragments(git, args.revisions, max_file_bytes=max_bytes)
         return (_only_paths(items, args.paths) if args.paths else items), progress
     if args.staged:
@@ -64,10 +73,14 @@ def _items(args: argparse.Namespace, repo: Path, max_bytes: int) -> tuple[Iterat
     return file_fragments(args.paths, max_file_bytes=max_bytes), None
 
 
-def _only_paths(items: Iterator[Fragment | SkippedFile], paths: list[str]) -> Iterator[Fragment | SkippedFile]:
+def _only_paths(
+    items: Iterator[Fragment | SkippedFile | CommitInfo], paths: list[str]
+) -> Iterator[Fragment | SkippedFile | CommitInfo]:
     prefixes = tuple(p.rstrip("/") for p in paths)
     for item in items:
-        if any(item.path == p or item.path.startswith(p + "/") for p in prefixes):
+        if isinstance(item, CommitInfo) or any(
+            item.path == p or item.path.startswith(p + "/") for p in prefixes
+        ):
             yield item
 
 

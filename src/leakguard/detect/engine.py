@@ -43,7 +43,9 @@ class Detector:
             for keyword in rule.keywords:
                 self._keyword_rules[keyword].append(rule)
         self._rule_order = {rule.id: position for position, rule in enumerate(ruleset.rules)}
-        alternation = b"|".join(re2.escape(k.encode()) for k in sorted(self._keyword_rules, key=len, reverse=True))
+        alternation = b"|".join(
+            re2.escape(k.encode()) for k in sorted(self._keyword_rules, key=len, reverse=True)
+        )
         self._keyword_line_re = (
             re2.compile(b"(?i)(?:" + alternation + b")[^\n]*", re2_options()) if alternation else None
         )
@@ -76,8 +78,10 @@ class Detector:
 
     # -- rules ---------------------------------------------------------------------------------------
 
-    def _rule_candidates(self, path: str, texts: Sequence[str], blob: bytes, blob_text: str) -> Iterator[Candidate]:
-        triggered = self._lines_with_keywords(blob) if self._keyword_line_re is not None else []
+    def _rule_candidates(
+        self, path: str, texts: Sequence[str], blob: bytes, blob_text: str
+    ) -> Iterator[Candidate]:
+        triggered = self._lines_with_keywords(blob)
         multiline_done: set[str] = set()
         for index in triggered:
             line = texts[index]
@@ -99,7 +103,8 @@ class Detector:
         The pattern swallows the rest of the line after a keyword, so a line full of keywords (minified
         code) costs one match, not one per keyword.
         """
-        assert self._keyword_line_re is not None
+        if self._keyword_line_re is None:
+            return []
         found: list[int] = []
         line_index, scanned_to = 0, 0
         for match in self._keyword_line_re.finditer(blob):
@@ -163,7 +168,11 @@ def _rule_accepts(rule: Rule, secret: str, path: str) -> bool:
 
 
 def _priority(rule: Rule) -> int:
-    return PRIORITY_GENERIC_RULE if rule.id.startswith("generic") or "generic" in rule.tags else PRIORITY_PROVIDER_RULE
+    return (
+        PRIORITY_GENERIC_RULE
+        if rule.id.startswith("generic") or "generic" in rule.tags
+        else PRIORITY_PROVIDER_RULE
+    )
 
 
 def _candidate(rule: Rule, index: int, column: int, secret: str) -> Candidate:

@@ -116,7 +116,9 @@ class SecretPlugins:
             )
 
 
-def _candidate_segments(prefilter: _Prefilter, texts: Sequence[str], blob: bytes) -> Iterator[tuple[int, str, int]]:
+def _candidate_segments(
+    prefilter: _Prefilter, texts: Sequence[str], blob: bytes
+) -> Iterator[tuple[int, str, int]]:
     """(line index, text to analyse, its column in the line) for every line the prefilter hits.
 
     A short line is analysed whole. A very long line (minified code) is analysed in windows around
@@ -161,7 +163,7 @@ def _is_false_positive(plugin: BasePlugin, secret: str, line: str) -> bool:
     if isinstance(plugin, KeywordDetector):
         return heuristic.is_indirect_reference(line) or _is_weak_keyword_value(secret)
     before = line[: max(line.find(secret), 0)]
-    if _PUBLIC_CONTEXT.search(before) or _PUBLIC_CONTEXT.search(line[line.find(secret) + len(secret):][:40]):
+    if _PUBLIC_CONTEXT.search(before) or _PUBLIC_CONTEXT.search(line[line.find(secret) + len(secret) :][:40]):
         return True
     if _SECRET_CONTEXT.search(before):
         return False
@@ -177,6 +179,17 @@ def _is_weak_keyword_value(secret: str) -> bool:
     value = secret.strip("'\"")
     if len(value) < 6 or " " in value:
         return True
-    if value.lower() in {"true", "false", "none", "null", "nil", "undefined", "string", "str", "bytes", "required"}:
+    if value.lower() in {
+        "true",
+        "false",
+        "none",
+        "null",
+        "nil",
+        "undefined",
+        "string",
+        "str",
+        "bytes",
+        "required",
+    }:
         return True
     return shannon_entropy(value) < 2.5

@@ -62,8 +62,12 @@ def render_sarif(report: ScanReport, ruleset: RuleSet) -> str:
 
 
 def _result(finding: Any, rule_index: int) -> dict[str, Any]:
-    properties = {"redacted": finding.redacted, "mode": finding.mode, "severity": finding.severity,
-                  "detector": finding.detector}
+    properties = {
+        "redacted": finding.redacted,
+        "mode": finding.mode,
+        "severity": finding.severity,
+        "detector": finding.detector,
+    }
     if finding.commit:
         properties["commit"] = finding.commit
     if finding.author:

@@ -3,4 +3,12 @@
 from leakguard.rules.loader import default_rules_path, load_rules, parse_rules
 from leakguard.rules.model import Allowlist, DetectorSettings, Rule, RuleSet
 
-__all__ = ["Allowlist", "DetectorSettings", "Rule", "RuleSet", "default_rules_path", "load_rules", "parse_rules"]
+__all__ = [
+    "Allowlist",
+    "DetectorSettings",
+    "Rule",
+    "RuleSet",
+    "default_rules_path",
+    "load_rules",
+    "parse_rules",
+]

@@ -63,7 +63,9 @@ def load_rules(path: str | Path | None = None) -> RuleSet:
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ConfigError(f"rules file {source} is not valid JSON: line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
+        raise ConfigError(
+            f"rules file {source} is not valid JSON: line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from exc
     return parse_rules(raw, source=str(source))
 
 
@@ -143,7 +145,8 @@ def _compile_rule(entry: dict[str, Any]) -> Rule:
 def _compile_allowlist(raw: dict[str, Any], *, rule_id: str | None, field: str) -> Allowlist:
     return Allowlist(
         paths=tuple(
-            compile_regex(p, rule_id=rule_id, field=f"{field}.paths[{i}]") for i, p in enumerate(raw.get("paths", []))
+            compile_regex(p, rule_id=rule_id, field=f"{field}.paths[{i}]")
+            for i, p in enumerate(raw.get("paths", []))
         ),
         regexes=tuple(
             compile_regex(p, rule_id=rule_id, field=f"{field}.regexes[{i}]")
@@ -172,7 +175,9 @@ def _parse_legacy(raw: list[Any], source: str) -> RuleSet:
     rules = []
     for index, pair in enumerate(raw):
         if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(p, str) and p for p in pair)):
-            raise RuleError(f"#{index}", "<entry>", "a legacy rule must be a [name, regex] pair of non-empty strings")
+            raise RuleError(
+                f"#{index}", "<entry>", "a legacy rule must be a [name, regex] pair of non-empty strings"
+            )
         name, pattern = pair
         rule_id = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or f"legacy-{index}"
         rules.append(

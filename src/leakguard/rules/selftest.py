@@ -35,7 +35,9 @@ class ExampleFailure:
 def rule_matches(rule: Rule, ruleset: RuleSet, text: str) -> bool:
     """True when ``rule``, alone with the global allowlist, reports something in ``text``."""
     alone = replace(ruleset, rules=(rule,))
-    return any(f.rule_id == rule.id for f in Detector(alone, plugins=False).scan_text(text, path=EXAMPLE_PATH))
+    return any(
+        f.rule_id == rule.id for f in Detector(alone, plugins=False).scan_text(text, path=EXAMPLE_PATH)
+    )
 
 
 def run_examples(ruleset: RuleSet) -> list[ExampleFailure]:
@@ -96,6 +98,10 @@ def _lint_rule(entry: Any, position: int, seen: set[str]) -> list[RuleError]:
     for index, example in enumerate(rule.examples_match):
         if not any(keyword in example.lower() for keyword in rule.keywords):
             problems.append(
-                RuleError(rule.id, f"examples.match[{index}]", "contains none of the rule's keywords, so the rule never runs on it")
+                RuleError(
+                    rule.id,
+                    f"examples.match[{index}]",
+                    "contains none of the rule's keywords, so the rule never runs on it",
+                )
             )
     return problems

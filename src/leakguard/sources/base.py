@@ -24,6 +24,14 @@ class Fragment:
     size: int = field(default=0, compare=False)
 
 
+@dataclass(frozen=True)
+class CommitInfo:
+    """Marks the start of a commit in a history source, so commits that add nothing still count."""
+
+    commit: str
+    author: str | None = None
+
+
 def decode(data: bytes) -> str:
     """Decode file content as UTF-8, replacing invalid bytes instead of failing."""
     return data.decode("utf-8", errors="replace")

@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 
 from leakguard.findings import SkippedFile
 from leakguard.git import Git, validate_revision
-from leakguard.sources.base import DEFAULT_MAX_FILE_BYTES, Fragment
+from leakguard.sources.base import DEFAULT_MAX_FILE_BYTES, CommitInfo, Fragment
 from leakguard.sources.patch import LOG_FORMAT, parse_patch
 
 #: Options shared by every diff leakguard reads: added lines only, renames detected, no helpers.
@@ -25,16 +25,26 @@ def count_commits(git: Git, revisions: Sequence[str]) -> int:
 
 def commit_fragments(
     git: Git, revisions: Sequence[str], *, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
-) -> Iterator[Fragment | SkippedFile]:
+) -> Iterator[Fragment | SkippedFile | CommitInfo]:
     """The added lines of every commit ``revisions`` selects (``git log`` syntax: ``A..B``, ``--not``)."""
     args = [r if r in ("--not", "--all") else validate_revision(r) for r in revisions]
-    command = ["log", "--reverse", "--topo-order", LOG_FORMAT, *DIFF_OPTIONS, "--diff-merges=dense-combined",
-               *args, "--"]
+    command = [
+        "log",
+        "--reverse",
+        "--topo-order",
+        LOG_FORMAT,
+        *DIFF_OPTIONS,
+        "--diff-merges=dense-combined",
+        *args,
+        "--",
+    ]
     with git.stream(command) as lines:
         yield from parse_patch(lines, max_file_bytes=max_file_bytes)
 
 
-def staged_fragments(git: Git, *, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Iterator[Fragment | SkippedFile]:
+def staged_fragments(
+    git: Git, *, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+) -> Iterator[Fragment | SkippedFile | CommitInfo]:
     """The lines the index adds against HEAD: what the next commit would add (pre-commit hook)."""
     with git.stream(["diff", "--cached", *DIFF_OPTIONS, "--"]) as lines:
         yield from parse_patch(lines, max_file_bytes=max_file_bytes)

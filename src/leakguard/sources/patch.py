@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from leakguard.findings import SkippedFile
-from leakguard.sources.base import Fragment, decode
+from leakguard.sources.base import CommitInfo, Fragment, decode
 
 #: Marks the start of each commit in the ``--format`` leakguard passes to ``git log``.
 COMMIT_MARKER = b"\x00\x00commit\x00"
@@ -22,13 +22,23 @@ LOG_FORMAT = "--format=%x00%x00commit%x00%H%x00%an <%ae>%x00"
 _HUNK = re.compile(rb"^(@@+) [^@]*?\+(\d+)(?:,(\d+))? @@")
 _BINARY = re.compile(rb"^Binary files (.*) and (.*) differ$")
 _OCTAL = re.compile(rb"\\([0-7]{3}|.)")
-_ESCAPES = {b"t": b"\t", b"n": b"\n", b'"': b'"', b"\\": b"\\", b"a": b"\a", b"b": b"\b", b"f": b"\f",
-            b"r": b"\r", b"v": b"\v"}
+_ESCAPES = {
+    b"t": b"\t",
+    b"n": b"\n",
+    b'"': b'"',
+    b"\\": b"\\",
+    b"a": b"\a",
+    b"b": b"\b",
+    b"f": b"\f",
+    b"r": b"\r",
+    b"v": b"\v",
+}
 
 
 def unquote_path(raw: bytes) -> str:
     """Undo git's C-style quoting of unusual file names (``"dir/\\303\\251.txt"``)."""
     if raw.startswith(b'"') and raw.endswith(b'"') and len(raw) >= 2:
+
         def replace(match: re.Match[bytes]) -> bytes:
             token = match.group(1)
             return bytes([int(token, 8)]) if len(token) == 3 else _ESCAPES.get(token, token)
@@ -59,8 +69,9 @@ class _FileState:
 
 def parse_patch(
     stream: Iterable[bytes], *, max_file_bytes: int, commit: str | None = None, author: str | None = None
-) -> Iterator[Fragment | SkippedFile]:
-    """Yield a :class:`Fragment` per file with added lines, a :class:`SkippedFile` per skipped file.
+) -> Iterator[Fragment | SkippedFile | CommitInfo]:
+    """Yield a :class:`Fragment` per file with added lines, a :class:`SkippedFile` per skipped file,
+    and a :class:`CommitInfo` at the start of every commit.
 
     ``stream`` is the raw output, line by line. When it holds several commits (``git log`` with
     :data:`LOG_FORMAT`), each commit's id and author come from its marker line.
@@ -85,9 +96,10 @@ def parse_patch(
         if raw.startswith(COMMIT_MARKER):
             yield from finish()
             state = None
-            fields = raw[len(COMMIT_MARKER):].rstrip(b"\n").split(b"\x00")
+            fields = raw[len(COMMIT_MARKER) :].rstrip(b"\n").split(b"\x00")
             commit = fields[0].decode("ascii", "replace")
             author = decode(fields[1]) if len(fields) > 1 else None
+            yield CommitInfo(commit=commit, author=author)
             continue
         if raw.startswith((b"diff --git ", b"diff --cc ", b"diff --combined ")):
             yield from finish()
@@ -119,7 +131,7 @@ def parse_patch(
 
 
 def _take_line(state: _FileState, raw: bytes, max_file_bytes: int) -> None:
-    prefix, text = raw[: state.parents], raw[state.parents:]
+    prefix, text = raw[: state.parents], raw[state.parents :]
     if b"-" in prefix:
         return  # removed against some parent: not in the new file
     line_number = state.next_line

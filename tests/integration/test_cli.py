@@ -1,0 +1,188 @@
+"""The ``leakguard`` command as a person or a hook runs it: exit codes, formats, messages."""
+
+import json
+
+import pytest
+import yaml
+
+from leakguard.cli import main
+from tests.conftest import FIXTURES, fake_aws_key, fake_github_token
+
+RULES = str(FIXTURES / "rules.json")
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_clean_files_exit_0(tmp_path, capsys):
+    (tmp_path / "a.py").write_text("x = 1\n")
+    code, out, _ = run(capsys, "scan", str(tmp_path), "--rules", RULES)
+    assert code == 0
+    assert "0 finding(s) in 1 file(s)" in out
+
+
+def test_leaking_files_exit_1_and_never_print_the_secret(tmp_path, capsys, rng):
+    token = fake_github_token(rng)
+    (tmp_path / "a.py").write_text(f"x = 1\nt = '{token}'\n")
+    code, out, err = run(capsys, "scan", str(tmp_path), "--rules", RULES)
+    assert code == 1
+    assert "github-pat" in out and f"{tmp_path}/a.py:2:6" in out
+    assert token not in out + err
+
+
+def test_monitor_only_findings_are_reported_but_do_not_fail(tmp_path, capsys):
+    (tmp_path / "a.py").write_text("secret = 'Zq8Xr2Lm9Kt4Wp7N'\n")
+    code, out, _ = run(capsys, "scan", str(tmp_path), "--rules", RULES, "--no-plugins")
+    assert code == 0
+    assert "generic-secret [monitor]" in out
+
+
+def test_jsonl_output(tmp_path, capsys, rng):
+    (tmp_path / "a.py").write_text(f"k = '{fake_aws_key(rng)}'\n")
+    (tmp_path / "b.bin").write_bytes(b"\x00\x01")
+    code, out, _ = run(capsys, "scan", str(tmp_path), "--rules", RULES, "--format", "jsonl")
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert code == 1
+    assert [r["kind"] for r in rows] == ["finding", "skipped", "summary"]
+    assert rows[0]["rule_id"] == "aws-access-key-id" and rows[0]["redacted"] == "AKIA********"
+    assert rows[1]["reason"] == "binary file"
+    assert rows[2]["findings"] == 1
+
+
+def test_sarif_output(tmp_path, capsys, rng):
+    (tmp_path / "a.py").write_text(f"\n\nk = '{fake_aws_key(rng)}'\n")
+    out_file = tmp_path / "report.sarif"
+    code, _, _ = run(
+        capsys, "scan", str(tmp_path / "a.py"), "--rules", RULES, "--format", "sarif", "-o", str(out_file)
+    )
+    sarif = json.loads(out_file.read_text())
+    assert code == 1
+    assert sarif["version"] == "2.1.0"
+    run_ = sarif["runs"][0]
+    assert run_["tool"]["driver"]["rules"][0]["id"] == "aws-access-key-id"
+    [result] = run_["results"]
+    assert result["ruleId"] == "aws-access-key-id" and result["level"] == "error"
+    assert result["locations"][0]["physicalLocation"]["region"] == {"startLine": 3, "startColumn": 6}
+    assert len(result["partialFingerprints"]["leakguard/v1"]) == 32
+
+
+def test_range_scans_every_commit(make_repo, capsys, rng):
+    repo = make_repo()
+    repo.commit("base", {"a.py": "a = 1\n"})
+    leak = repo.commit("leak", {"a.py": f"a = '{fake_github_token(rng)}'\n"})
+    repo.commit("fix", {"a.py": "a = 1\n"})
+    code, out, _ = run(
+        capsys,
+        "scan",
+        "--repo",
+        str(repo.path),
+        "--range",
+        "HEAD~2..HEAD",
+        "--rules",
+        RULES,
+        "--format",
+        "jsonl",
+    )
+    findings = [json.loads(line) for line in out.splitlines() if '"finding"' in line]
+    assert code == 1
+    assert [(f["commit"], f["path"]) for f in findings] == [(leak, "a.py")]
+    assert json.loads(out.splitlines()[-1])["commits"] == 2
+
+
+def test_staged_for_a_pre_commit_hook(make_repo, capsys, rng):
+    repo = make_repo()
+    repo.commit("base", {"a.py": "a = 1\n"})
+    repo.write("a.py", f"a = '{fake_aws_key(rng)}'\n")
+    assert (
+        run(capsys, "scan", "--staged", "--repo", str(repo.path), "--rules", RULES)[0] == 0
+    )  # not staged yet
+    repo.git("add", "a.py")
+    assert run(capsys, "scan", "--staged", "--repo", str(repo.path), "--rules", RULES)[0] == 1
+
+
+def test_ignore_file_accepts_a_finding_by_fingerprint(make_repo, capsys, rng):
+    repo = make_repo()
+    repo.commit("leak", {"a.py": f"a = '{fake_aws_key(rng)}'\n"})
+    code, out, _ = run(
+        capsys, "scan", "--repo", str(repo.path), "--range", "HEAD", "--rules", RULES, "--format", "jsonl"
+    )
+    fingerprint = json.loads(out.splitlines()[0])["fingerprint"]
+    (repo.path / ".leakguardignore").write_text(f"# accepted: test fixture\n{fingerprint}\n")
+    code, out, _ = run(capsys, "scan", "--repo", str(repo.path), "--range", "HEAD", "--rules", RULES)
+    assert code == 0
+    assert "1 accepted by the ignore file" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["scan"], "nothing to scan"),
+        (["scan", "/no/such/path"], "no such file or directory: /no/such/path"),
+        (["scan", ".", "--rules", "/no/rules.json"], "cannot read rules file /no/rules.json"),
+        (["scan", "--range=--output=x", "--repo", "."], "invalid revision"),
+        (["scan", ".", "--max-file-size", "0"], "--max-file-size must be a positive"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
+def test_usage_and_configuration_errors_exit_2_with_one_line(capsys, argv, message):
+    code, _, err = run(capsys, *argv)
+    assert code == 2
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_invalid_rule_names_rule_and_field(tmp_path, capsys):
+    bad = json.loads((FIXTURES / "rules.json").read_text())
+    bad["rules"][1]["severity"] = "urgent"
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(bad))
+    code, _, err = run(capsys, "scan", str(tmp_path), "--rules", str(path))
+    assert code == 2
+    assert "rule 'github-pat': field 'severity'" in err
+
+
+def test_rules_test_passes_on_good_examples(capsys):
+    code, out, _ = run(capsys, "rules", "test", "--rules", RULES)
+    assert code == 0
+    assert "4 rules, 14 examples: 0 failed" in out
+
+
+def test_rules_test_names_the_rule_whose_example_misbehaves(tmp_path, capsys):
+    bad = json.loads((FIXTURES / "rules.json").read_text())
+    bad["rules"][0]["examples"]["nomatch"].append("k = 'AKIAQWERTYUIOPASDFGH'")
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(bad))
+    code, _, err = run(capsys, "rules", "test", "--rules", str(path))
+    assert code == 1
+    assert "FAIL rule 'aws-access-key-id': nomatch example #3 should not match but does" in err
+
+
+def test_rules_lint_reports_every_bad_rule(tmp_path, capsys):
+    bad = json.loads((FIXTURES / "rules.json").read_text())
+    bad["rules"][0]["regex"] = "(?=AKIA)(?P<secret>AKIA[A-Z]{16})"
+    bad["rules"][1]["regex"] = "(?P<secret>x?)"
+    bad["rules"][2]["examples"]["match"].append("no keyword here")
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(bad))
+    code, _, err = run(capsys, "rules", "lint", "--rules", str(path))
+    assert code == 1
+    lines = err.strip().splitlines()
+    assert lines[0].startswith("ERROR rule 'aws-access-key-id': field 'regex': does not compile on RE2")
+    assert (
+        lines[1]
+        == "ERROR rule 'github-pat': field 'regex': matches the empty string, so it would flag every line"
+    )
+    assert lines[2].startswith("ERROR rule 'generic-secret': field 'examples.match[2]': contains none of")
+
+
+def test_rules_lint_passes_on_the_bundled_rules(capsys):
+    assert run(capsys, "rules", "lint")[0] == 0
+
+
+def test_pre_commit_hook_definition_runs_a_staged_scan():
+    [hook] = yaml.safe_load((FIXTURES.parents[1] / ".pre-commit-hooks.yaml").read_text())
+    assert hook["entry"].startswith("leakguard scan --staged")
+    assert hook["pass_filenames"] is False

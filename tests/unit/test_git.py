@@ -1,0 +1,55 @@
+import pytest
+
+from leakguard.errors import RefNameError
+from leakguard.git import validate_commit_id, validate_ref_name, validate_revision
+
+
+@pytest.mark.parametrize("name", ["main", "feature/x-1", "release/2026.11", "refs/heads/main", "héllo"])
+def test_valid_ref_names(name):
+    assert validate_ref_name(name) == name
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "",
+        "-x",
+        "--upload-pack=evil",
+        "a..b",
+        "a b",
+        "a~1",
+        "a^",
+        "a:b",
+        "a?",
+        "a*",
+        "a[",
+        "a\\b",
+        "a/",
+        "/a",
+        "a.lock",
+        "a/.hidden",
+        "a@{1}",
+        "@",
+        "x\x00y",
+        "x\ny",
+        "a//b",
+        "ends.",
+    ],
+)
+def test_invalid_ref_names_are_refused(name):
+    with pytest.raises(RefNameError):
+        validate_ref_name(name)
+
+
+def test_commit_ids_must_be_full_hex():
+    assert validate_commit_id("a" * 40) == "a" * 40
+    for bad in ("a" * 39, "A" * 40, "HEAD", "-" + "a" * 39, "a" * 40 + ";rm"):
+        with pytest.raises(RefNameError):
+            validate_commit_id(bad)
+
+
+def test_revisions_from_people_cannot_be_options():
+    assert validate_revision("origin/main..HEAD") == "origin/main..HEAD"
+    for bad in ("--output=/etc/passwd", "-p", "", "a\nb"):
+        with pytest.raises(RefNameError):
+            validate_revision(bad)
