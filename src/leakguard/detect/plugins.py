@@ -56,6 +56,9 @@ _PUBLIC_CONTEXT = re.compile(
     r"etag|fingerprint|nonce|uuid|guid|ssh-(rsa|ed25519|dss)|ecdsa-sha2|public|pubkey|certificate|"
     r"BEGIN CERT|\bid\b|_id\b|\bids\b|sri|\bkid\b|thumbprint|signature|\bsig\b|resolved|tarball|\.lock)"
 )
+#: Base64 of binary formats and public material: PNG, JPEG, GIF, zip, PDF, XML, SVG, DER (certificates,
+#: public keys; DER private keys have a rule of their own), SSH public keys, zero-padded data.
+_BASE64_MAGIC = ("iVBORw0KGgo", "/9j/", "R0lGOD", "UEsDB", "JVBERi0", "PD94bWw", "PHN2Zy", "MII", "AAAA")
 _HASH_LENGTHS = frozenset({32, 40, 56, 64, 96, 128})
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
 _SRI = re.compile(r"^sha(1|256|384|512)-")
@@ -162,6 +165,8 @@ def _is_false_positive(plugin: BasePlugin, secret: str, line: str) -> bool:
         return True
     if isinstance(plugin, KeywordDetector):
         return heuristic.is_indirect_reference(line) or _is_weak_keyword_value(secret)
+    if secret.startswith(_BASE64_MAGIC):
+        return True
     before = line[: max(line.find(secret), 0)]
     if _PUBLIC_CONTEXT.search(before) or _PUBLIC_CONTEXT.search(line[line.find(secret) + len(secret) :][:40]):
         return True
@@ -174,22 +179,31 @@ def _is_false_positive(plugin: BasePlugin, secret: str, line: str) -> bool:
     return is_hex or len(secret) < 32 or shannon_entropy(secret) < 4.8
 
 
+_NOT_A_SECRET_VALUE = re.compile(
+    r"""^(?:[A-Z][A-Z0-9_]*[A-Z0-9]          # a constant or environment variable name
+       | [a-z]+(?:[A-Z][a-z0-9]*)+         # a camelCase identifier
+       | [a-z][a-z0-9]*(?:_[a-z0-9]+)+     # a snake_case identifier
+       | [\w.~-]*/[\w./~-]*              # a path or a name like prod/db/credentials
+       | [\w./~-]+\.(?:json|ya?ml|toml|ini|env|pem|key|crt|cer|txt|cfg|conf|properties|xml)
+       | \w+://\S*                        # a URL (credentials in URLs have their own rules)
+       )$""",
+    re.VERBOSE,
+)
+_KEY_WORDS_IN_VALUE = ("passw", "secret", "token", "apikey", "api_key", "changeme", "credential")
+
+
 def _is_weak_keyword_value(secret: str) -> bool:
-    """Values next to ``password =`` that are not credentials: short words, types, identifiers."""
+    """Values next to ``password =`` that are not credentials: words, names, paths, placeholders.
+
+    A value that repeats the secret word (``password123``, ``my-secret``) is a placeholder or a test
+    value, and identifiers, paths and URLs are references to a secret, not the secret.
+    """
     value = secret.strip("'\"")
-    if len(value) < 6 or " " in value:
+    lowered = value.lower()
+    if len(value) < 6 or " " in value or _NOT_A_SECRET_VALUE.match(value):
         return True
-    if value.lower() in {
-        "true",
-        "false",
-        "none",
-        "null",
-        "nil",
-        "undefined",
-        "string",
-        "str",
-        "bytes",
-        "required",
-    }:
+    if lowered in {"true", "false", "none", "null", "nil", "undefined", "string", "bytes", "required"}:
+        return True
+    if any(word in lowered for word in _KEY_WORDS_IN_VALUE):
         return True
     return shannon_entropy(value) < 2.5
