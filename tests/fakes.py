@@ -1,0 +1,406 @@
+"""Random FAKE credentials in the formats of real providers, made fresh at test time.
+
+Nothing here is, or was copied from, a real credential: every value is drawn from a seeded
+:class:`random.Random` with the provider's alphabet, length and public prefix, so the tests exercise the
+rules' shapes without a real key ever sitting in the repository.
+
+``KINDS`` maps every kind :func:`fake` can produce to the id of the rule that must report it. Every kind
+has a distinctive prefix or shape, so it must be found under a neutral variable name
+(``value = "<fake>"``). Formats without one (AWS secret keys, Twilio auth tokens, Datadog keys ...) only
+count in context: :func:`context_lines` gives such lines with the rule that must report each.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+import string
+
+UPPER = string.ascii_uppercase
+LOWER = string.ascii_lowercase
+DIGITS = string.digits
+ALNUM = UPPER + LOWER + DIGITS
+HEX = "0123456789abcdef"
+B64 = ALNUM + "+/"
+B64URL = ALNUM + "-_"
+BASE32 = UPPER + "234567"
+BECH32 = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
+
+
+def _s(rng: random.Random, alphabet: str, n: int) -> str:
+    return "".join(rng.choice(alphabet) for _ in range(n))
+
+
+def _b64url_json(obj: dict[str, object]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(obj, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def _pem(rng: random.Random, label: str, body_bytes: int, sep: str = "\\n") -> str:
+    body = base64.b64encode(rng.randbytes(body_bytes)).decode()
+    lines = [body[i : i + 64] for i in range(0, len(body), 64)]
+    return sep.join([f"-----BEGIN {label}-----", *lines, f"-----END {label}-----"])
+
+
+def _jwt(rng: random.Random) -> str:
+    header = _b64url_json({"alg": "HS256", "typ": "JWT"})
+    payload = _b64url_json(
+        {"sub": _s(rng, HEX, 12), "iat": rng.randint(1_600_000_000, 1_800_000_000), "role": "svc"}
+    )
+    return f"{header}.{payload}.{_s(rng, B64URL, 43)}"
+
+
+def _discord_bot(rng: random.Random) -> str:
+    user_id = str(rng.randint(10**17, 10**19 - 1)).encode()
+    head = base64.b64encode(user_id).decode().rstrip("=")
+    return f"{head}.{_s(rng, B64URL, 6)}.{_s(rng, B64URL, 38)}"
+
+
+def _password(rng: random.Random, n: int = 16) -> str:
+    return rng.choice(ALNUM) + _s(rng, ALNUM + "!#%^*-_+", n - 3) + rng.choice(DIGITS) + rng.choice("!#%*")
+
+
+_GENERATORS = {
+    "aws-access-key-id": lambda r: "AKIA" + _s(r, BASE32, 16),
+    "aws-temporary-access-key-id": lambda r: "ASIA" + _s(r, BASE32, 16),
+    "github-pat": lambda r: "ghp_" + _s(r, ALNUM, 36),
+    "github-oauth": lambda r: "gho_" + _s(r, ALNUM, 36),
+    "github-user-to-server": lambda r: "ghu_" + _s(r, ALNUM, 36),
+    "github-server-to-server": lambda r: "ghs_" + _s(r, ALNUM, 36),
+    "github-refresh-token": lambda r: "ghr_" + _s(r, ALNUM, 76),
+    "github-fine-grained-pat": lambda r: "github_pat_" + _s(r, ALNUM, 22) + "_" + _s(r, ALNUM, 59),
+    "gitlab-pat": lambda r: "glpat-" + _s(r, ALNUM + "-_", 20),
+    "gitlab-deploy-token": lambda r: "gldt-" + _s(r, ALNUM + "-_", 20),
+    "gitlab-runner-token": lambda r: "glrt-" + _s(r, ALNUM + "-_", 20),
+    "gitlab-trigger-token": lambda r: "glptt-" + _s(r, HEX, 40),
+    "gitlab-scim-token": lambda r: "glsoat-" + _s(r, ALNUM + "-_", 20),
+    "slack-bot-token": lambda r: f"xoxb-{_s(r, DIGITS, 12)}-{_s(r, DIGITS, 13)}-{_s(r, ALNUM, 24)}",
+    "slack-user-token": lambda r: (
+        f"xoxp-{_s(r, DIGITS, 12)}-{_s(r, DIGITS, 12)}-{_s(r, DIGITS, 13)}-{_s(r, HEX, 32)}"
+    ),
+    "slack-app-token": lambda r: f"xapp-1-A{_s(r, UPPER + DIGITS, 10)}-{_s(r, DIGITS, 13)}-{_s(r, HEX, 64)}",
+    "slack-config-token": lambda r: "xoxe.xoxp-1-" + _s(r, ALNUM, 160),
+    "slack-webhook": lambda r: (
+        "https://hooks.slack.com/services/"
+        f"T{_s(r, UPPER + DIGITS, 10)}/B{_s(r, UPPER + DIGITS, 10)}/{_s(r, ALNUM, 24)}"
+    ),
+    "stripe-live-secret-key": lambda r: "sk_live_" + _s(r, ALNUM, 99),
+    "stripe-test-secret-key": lambda r: "sk_test_" + _s(r, ALNUM, 99),
+    "stripe-restricted-key": lambda r: "rk_live_" + _s(r, ALNUM, 99),
+    "stripe-webhook-secret": lambda r: "whsec_" + _s(r, ALNUM, 32),
+    "google-api-key": lambda r: "AIza" + _s(r, B64URL, 35),
+    "google-oauth-client-secret": lambda r: "GOCSPX-" + _s(r, B64URL, 28),
+    "google-oauth-access-token": lambda r: "ya29.a0" + _s(r, B64URL, 150),
+    "private-key-rsa": lambda r: _pem(r, "RSA PRIVATE KEY", 1190),
+    "private-key-pkcs8": lambda r: _pem(r, "PRIVATE KEY", 1216),
+    "private-key-ec": lambda r: _pem(r, "EC PRIVATE KEY", 121),
+    "private-key-openssh": lambda r: _pem(r, "OPENSSH PRIVATE KEY", 400),
+    "private-key-encrypted": lambda r: _pem(r, "ENCRYPTED PRIVATE KEY", 1250),
+    "private-key-pgp": lambda r: _pem(r, "PGP PRIVATE KEY BLOCK", 900),
+    "jwt": _jwt,
+    "npm-token": lambda r: "npm_" + _s(r, ALNUM, 36),
+    "pypi-token": lambda r: "pypi-AgEIcHlwaS5vcmc" + _s(r, B64URL, 150),
+    "sendgrid-api-key": lambda r: f"SG.{_s(r, B64URL, 22)}.{_s(r, B64URL, 43)}",
+    "shopify-access-token": lambda r: "shpat_" + _s(r, HEX, 32),
+    "shopify-shared-secret": lambda r: "shpss_" + _s(r, HEX, 32),
+    "openai-project-key": lambda r: "sk-proj-" + _s(r, B64URL, 74) + "T3BlbkFJ" + _s(r, B64URL, 74),
+    "openai-legacy-key": lambda r: "sk-" + _s(r, ALNUM, 20) + "T3BlbkFJ" + _s(r, ALNUM, 20),
+    "anthropic-api-key": lambda r: "sk-ant-api03-" + _s(r, B64URL, 93) + "AA",
+    "huggingface-token": lambda r: "hf_" + _s(r, ALNUM, 34),
+    "vault-service-token": lambda r: "hvs.CAESI" + _s(r, B64URL, 86),
+    "vault-batch-token": lambda r: "hvb.AAAAAQ" + _s(r, B64URL, 130),
+    "azure-storage-connection-string": lambda r: (
+        "DefaultEndpointsProtocol=https;AccountName=st"
+        + _s(r, LOWER + DIGITS, 10)
+        + ";AccountKey="
+        + _s(r, B64, 86)
+        + "==;EndpointSuffix=core.windows.net"
+    ),
+    "azure-ad-client-secret": lambda r: _s(r, ALNUM, 3) + r.choice(DIGITS) + "Q~" + _s(r, ALNUM + "_~.-", 34),
+    "digitalocean-pat": lambda r: "dop_v1_" + _s(r, HEX, 64),
+    "digitalocean-oauth-token": lambda r: "doo_v1_" + _s(r, HEX, 64),
+    "discord-webhook": lambda r: f"https://discord.com/api/webhooks/{_s(r, DIGITS, 19)}/{_s(r, B64URL, 68)}",
+    "telegram-bot-token": lambda r: f"{r.randint(10**8, 10**10 - 1)}:AA{_s(r, B64URL, 33)}",
+    "atlassian-api-token": lambda r: "ATATT3xFfGF0" + _s(r, B64URL, 171) + "=" + _s(r, HEX.upper(), 8),
+    "databricks-token": lambda r: "dapi" + _s(r, HEX, 32),
+    "doppler-token": lambda r: "dp.pt." + _s(r, ALNUM, 43),
+    "pulumi-token": lambda r: "pul-" + _s(r, HEX, 40),
+    "postman-api-key": lambda r: f"PMAK-{_s(r, HEX, 24)}-{_s(r, HEX, 34)}",
+    "linear-api-key": lambda r: "lin_api_" + _s(r, ALNUM, 40),
+    "alibaba-access-key-id": lambda r: "LTAI" + _s(r, ALNUM, 20),
+    "heroku-api-key-v2": lambda r: "HRKU-AA" + _s(r, B64URL, 58),
+    "newrelic-user-api-key": lambda r: "NRAK-" + _s(r, UPPER + DIGITS, 27),
+    "newrelic-insert-key": lambda r: "NRII-" + _s(r, B64URL, 32),
+    "sentry-user-token": lambda r: "sntryu_" + _s(r, HEX, 64),
+    "sentry-org-token": lambda r: (
+        "sntrys_"
+        + _b64url_json({"iat": r.randint(1_600_000_000, 1_800_000_000), "org": _s(r, LOWER, 8)})
+        + "_"
+        + _s(r, B64URL, 43)
+    ),
+    "square-access-token": lambda r: "EAAA" + _s(r, B64URL, 60),
+    "square-oauth-secret": lambda r: "sq0csp-" + _s(r, B64URL, 43),
+    "dropbox-token": lambda r: "sl.B" + _s(r, B64URL, 135),
+    "grafana-cloud-token": lambda r: "glc_" + _s(r, ALNUM, 80) + "==",
+    "grafana-service-account-token": lambda r: "glsa_" + _s(r, ALNUM, 32) + "_" + _s(r, HEX, 8),
+    "netlify-token": lambda r: "nfp_" + _s(r, ALNUM, 36),
+    "age-secret-key": lambda r: "AGE-SECRET-KEY-1" + _s(r, BECH32, 58).upper(),
+    "terraform-cloud-token": lambda r: _s(r, ALNUM, 14) + ".atlasv1." + _s(r, ALNUM, 67),
+    "figma-token": lambda r: "figd_" + _s(r, B64URL, 40),
+    "brevo-api-key": lambda r: f"xkeysib-{_s(r, HEX, 64)}-{_s(r, ALNUM, 16)}",
+    "mailchimp-api-key": lambda r: _s(r, HEX, 32) + f"-us{r.randint(1, 21)}",
+    "firebase-fcm-server-key": lambda r: f"AAAA{_s(r, B64URL, 7)}:APA91b{_s(r, B64URL, 134)}",
+    "airtable-pat": lambda r: f"pat{_s(r, ALNUM, 14)}.{_s(r, HEX, 64)}",
+    "docker-hub-pat": lambda r: "dckr_pat_" + _s(r, B64URL, 27),
+    "notion-token": lambda r: "ntn_" + _s(r, DIGITS, 11) + _s(r, ALNUM, 35),
+    "supabase-token": lambda r: "sbp_" + _s(r, HEX, 40),
+    "mapbox-secret-token": lambda r: "sk.eyJ1Ijoi" + _s(r, B64URL, 40) + "." + _s(r, B64URL, 22),
+    "groq-api-key": lambda r: "gsk_" + _s(r, ALNUM, 52),
+    "replicate-token": lambda r: "r8_" + _s(r, ALNUM, 37),
+    "perplexity-api-key": lambda r: "pplx-" + _s(r, ALNUM, 48),
+    "planetscale-token": lambda r: "pscale_tkn_" + _s(r, B64URL, 43),
+    "rubygems-api-key": lambda r: "rubygems_" + _s(r, HEX, 48),
+    "buildkite-token": lambda r: "bkua_" + _s(r, HEX, 40),
+    "tailscale-key": lambda r: f"tskey-auth-k{_s(r, ALNUM, 12)}CNTRL-{_s(r, ALNUM, 33)}",
+    "jfrog-api-key": lambda r: "AKCp" + _s(r, ALNUM, 69),
+    "bitbucket-app-password": lambda r: "ATBB" + _s(r, ALNUM, 32),
+    "cloudflare-origin-ca-key": lambda r: f"v1.0-{_s(r, HEX, 24)}-{_s(r, HEX, 146)}",
+    "newrelic-license-key": lambda r: _s(r, HEX, 36) + "NRAL",
+    "jfrog-identity-token": lambda r: "cmVmdGtuOjAxOjE3" + _s(r, ALNUM, 48),
+    "facebook-access-token": lambda r: "EAAG" + _s(r, ALNUM, 160),
+    "sonarqube-token": lambda r: "squ_" + _s(r, HEX, 40),
+    "circleci-pat": lambda r: "CCIPAT_" + _s(r, ALNUM, 22) + "_" + _s(r, HEX, 40),
+    "shippo-api-token": lambda r: "shippo_live_" + _s(r, HEX, 40),
+    "contentful-pat": lambda r: "CFPAT-" + _s(r, B64URL, 43),
+    "prefect-api-key": lambda r: "pnu_" + _s(r, ALNUM, 36),
+    "render-api-key": lambda r: "rnd_" + _s(r, ALNUM, 32),
+    "flyio-token": lambda r: "fo1_" + _s(r, B64URL, 43),
+    "linear-oauth-token": lambda r: "lin_oauth_" + _s(r, HEX, 64),
+    "private-key-base64": lambda r: base64.b64encode(
+        _pem(r, "RSA PRIVATE KEY", 600, sep="\n").encode()
+    ).decode(),
+    "postgres-uri": lambda r: f"postgresql://app_user:{_password(r)}@db.internal:5432/app",
+    "mongodb-srv-uri": lambda r: (
+        f"mongodb+srv://svc:{_password(r)}@cluster0.{_s(r, LOWER, 5)}.mongodb.net/prod"
+    ),
+    "redis-uri": lambda r: f"rediss://default:{_password(r)}@cache.internal:6380/0",
+    "https-basic-auth-uri": lambda r: f"https://deploy:{_password(r)}@artifacts.internal.corp/repo",
+}
+
+#: kind → id of the rule that must report it (also under a neutral variable name).
+KINDS: dict[str, str] = {
+    "aws-access-key-id": "aws-access-key-id",
+    "aws-temporary-access-key-id": "aws-access-key-id",
+    "github-pat": "github-pat",
+    "github-oauth": "github-oauth-token",
+    "github-user-to-server": "github-app-token",
+    "github-server-to-server": "github-app-token",
+    "github-refresh-token": "github-refresh-token",
+    "github-fine-grained-pat": "github-fine-grained-pat",
+    "gitlab-pat": "gitlab-pat",
+    "gitlab-deploy-token": "gitlab-deploy-token",
+    "gitlab-runner-token": "gitlab-runner-token",
+    "gitlab-trigger-token": "gitlab-pipeline-trigger-token",
+    "gitlab-scim-token": "gitlab-other-token",
+    "slack-bot-token": "slack-bot-token",
+    "slack-user-token": "slack-user-token",
+    "slack-app-token": "slack-app-token",
+    "slack-config-token": "slack-config-token",
+    "slack-webhook": "slack-webhook-url",
+    "stripe-live-secret-key": "stripe-live-secret-key",
+    "stripe-test-secret-key": "stripe-test-secret-key",
+    "stripe-restricted-key": "stripe-restricted-key",
+    "stripe-webhook-secret": "stripe-webhook-secret",
+    "google-api-key": "google-api-key",
+    "google-oauth-client-secret": "google-oauth-client-secret",
+    "google-oauth-access-token": "google-oauth-access-token",
+    "private-key-rsa": "private-key",
+    "private-key-pkcs8": "private-key",
+    "private-key-ec": "private-key",
+    "private-key-openssh": "private-key",
+    "private-key-encrypted": "private-key",
+    "private-key-pgp": "private-key",
+    "jwt": "jwt",
+    "npm-token": "npm-access-token",
+    "pypi-token": "pypi-upload-token",
+    "sendgrid-api-key": "sendgrid-api-key",
+    "shopify-access-token": "shopify-access-token",
+    "shopify-shared-secret": "shopify-shared-secret",
+    "openai-project-key": "openai-api-key",
+    "openai-legacy-key": "openai-api-key",
+    "anthropic-api-key": "anthropic-api-key",
+    "huggingface-token": "huggingface-token",
+    "vault-service-token": "vault-token",
+    "vault-batch-token": "vault-token",
+    "azure-storage-connection-string": "azure-storage-account-key",
+    "azure-ad-client-secret": "azure-ad-client-secret",
+    "digitalocean-pat": "digitalocean-pat",
+    "digitalocean-oauth-token": "digitalocean-oauth-token",
+    "discord-webhook": "discord-webhook-url",
+    "telegram-bot-token": "telegram-bot-token",
+    "atlassian-api-token": "atlassian-api-token",
+    "databricks-token": "databricks-token",
+    "doppler-token": "doppler-token",
+    "pulumi-token": "pulumi-access-token",
+    "postman-api-key": "postman-api-key",
+    "linear-api-key": "linear-api-key",
+    "alibaba-access-key-id": "alibaba-access-key-id",
+    "heroku-api-key-v2": "heroku-api-key-v2",
+    "newrelic-user-api-key": "newrelic-user-api-key",
+    "newrelic-insert-key": "newrelic-insert-key",
+    "sentry-user-token": "sentry-auth-token",
+    "sentry-org-token": "sentry-auth-token",
+    "square-access-token": "square-access-token",
+    "square-oauth-secret": "square-oauth-secret",
+    "dropbox-token": "dropbox-access-token",
+    "grafana-cloud-token": "grafana-cloud-api-token",
+    "grafana-service-account-token": "grafana-service-account-token",
+    "netlify-token": "netlify-access-token",
+    "age-secret-key": "age-secret-key",
+    "terraform-cloud-token": "terraform-cloud-api-token",
+    "figma-token": "figma-pat",
+    "brevo-api-key": "brevo-api-key",
+    "mailchimp-api-key": "mailchimp-api-key",
+    "firebase-fcm-server-key": "firebase-fcm-server-key",
+    "airtable-pat": "airtable-pat",
+    "docker-hub-pat": "docker-hub-pat",
+    "notion-token": "notion-integration-token",
+    "supabase-token": "supabase-access-token",
+    "mapbox-secret-token": "mapbox-secret-token",
+    "groq-api-key": "groq-api-key",
+    "replicate-token": "replicate-api-token",
+    "perplexity-api-key": "perplexity-api-key",
+    "planetscale-token": "planetscale-token",
+    "rubygems-api-key": "rubygems-api-key",
+    "buildkite-token": "buildkite-token",
+    "tailscale-key": "tailscale-key",
+    "jfrog-api-key": "jfrog-api-key",
+    "bitbucket-app-password": "bitbucket-app-password",
+    "cloudflare-origin-ca-key": "cloudflare-origin-ca-key",
+    "newrelic-license-key": "newrelic-license-key",
+    "jfrog-identity-token": "jfrog-identity-token",
+    "facebook-access-token": "facebook-access-token",
+    "sonarqube-token": "sonarqube-token",
+    "circleci-pat": "circleci-pat",
+    "shippo-api-token": "shippo-api-token",
+    "contentful-pat": "contentful-pat",
+    "prefect-api-key": "prefect-api-key",
+    "render-api-key": "render-api-key",
+    "flyio-token": "flyio-token",
+    "linear-oauth-token": "linear-api-key",
+    "private-key-base64": "private-key-base64",
+    "postgres-uri": "database-connection-string",
+    "mongodb-srv-uri": "database-connection-string",
+    "redis-uri": "database-connection-string",
+    "https-basic-auth-uri": "url-basic-auth-credentials",
+}
+
+
+def fake(kind: str, rng: random.Random) -> str:
+    """A random fake credential of ``kind`` (one of :data:`KINDS`)."""
+    return _GENERATORS[kind](rng)
+
+
+def context_lines(rng: random.Random) -> list[tuple[str, str]]:
+    """(line, rule id) pairs for formats that are only credentials next to a telling name."""
+    hex32, hex40 = _s(rng, HEX, 32), _s(rng, HEX, 40)
+    uuid = f"{_s(rng, HEX, 8)}-{_s(rng, HEX, 4)}-4{_s(rng, HEX, 3)}-a{_s(rng, HEX, 3)}-{_s(rng, HEX, 12)}"
+    return [
+        (f"aws_secret_access_key = {_s(rng, B64, 40)}", "aws-secret-access-key"),
+        (f'"SecretAccessKey": "{_s(rng, B64, 40)}",', "aws-secret-access-key"),
+        (f"AWS_SESSION_TOKEN={'IQoJb3JpZ2luX2VjE' + _s(rng, B64, 300)}", "aws-session-token"),
+        (f'"private_key_id": "{hex40}",', "gcp-service-account-key-id"),
+        (f"TWILIO_AUTH_TOKEN={hex32}", "twilio-auth-token"),
+        (f'twilio_api_key = "SK{_s(rng, HEX, 32)}"', "twilio-api-key"),
+        (f"DD_API_KEY={_s(rng, HEX, 32)}", "datadog-api-key"),
+        (f"datadog_app_key: {_s(rng, HEX, 40)}", "datadog-app-key"),
+        (f'MAILGUN_API_KEY = "key-{_s(rng, HEX, 32)}"', "mailgun-api-key"),
+        (f"HEROKU_API_KEY={uuid}", "heroku-api-key"),
+        (f'okta_api_token: "00{_s(rng, B64URL, 40)}"', "okta-api-token"),
+        (f"FASTLY_API_TOKEN={_s(rng, B64URL, 32)}", "fastly-api-token"),
+        (f'CLOUDFLARE_API_TOKEN="{_s(rng, B64URL, 40)}"', "cloudflare-api-token"),
+        (f"NETLIFY_AUTH_TOKEN={_s(rng, B64URL, 43)}", "netlify-legacy-token"),
+        (f'confluent_api_secret = "{_s(rng, B64, 64)}"', "confluent-api-secret"),
+        (f'asana_token = "1/{_s(rng, DIGITS, 16)}:{hex32}"', "asana-pat"),
+        (f"VAULT_TOKEN=s.{_s(rng, ALNUM, 24)}", "vault-legacy-token"),
+        (f"bot.run('{_discord_bot(rng)}')", "discord-bot-token"),
+        (f'ALIBABA_CLOUD_ACCESS_KEY_SECRET="{_s(rng, ALNUM, 30)}"', "alibaba-access-key-secret"),
+        (f'password = "{_password(rng)}"', "generic-password"),
+        (f"DB_PASSWORD={_password(rng)}", "generic-password-unquoted"),
+        (f"    <password>{_password(rng)}</password>", "generic-password-xml"),
+        (f'"client_secret": "{_s(rng, B64URL, 32)}"', "generic-secret"),
+        (f"API_KEY={_s(rng, ALNUM, 32)}", "generic-api-key"),
+        (f'auth_token: "{_s(rng, HEX, 40)}"', "generic-token"),
+        (f'"credentials": "{_s(rng, B64, 40)}"', "generic-credential"),
+        (f'curl -H "Authorization: Bearer {_s(rng, B64URL, 40)}" https://api.internal', "http-bearer-token"),
+        (
+            f"Authorization: Basic {base64.b64encode(_password(rng).encode()).decode()}",
+            "http-basic-auth-header",
+        ),
+        (f"machine git.internal login ci password {_password(rng)}", "netrc-password"),
+        (f'sentry_auth_token = "{_s(rng, HEX, 64)}"', "sentry-legacy-auth-token"),
+    ]
+
+
+def hard_negatives(rng: random.Random) -> list[str]:
+    """Lines that look secret-ish but hold no credential: no rule may report anything in them."""
+    sha1, sha256 = _s(rng, HEX, 40), _s(rng, HEX, 64)
+    uuid = f"{_s(rng, HEX, 8)}-{_s(rng, HEX, 4)}-4{_s(rng, HEX, 3)}-b{_s(rng, HEX, 3)}-{_s(rng, HEX, 12)}"
+    sri = base64.b64encode(rng.randbytes(64)).decode()
+    ssh_blob = "AAAAC3NzaC1lZDI1NTE5AAAAI" + _s(rng, B64, 43)
+    rsa_blob = "AAAAB3NzaC1yc2EAAAADAQABAAABAQ" + _s(rng, B64, 340)
+    return [
+        f"commit {sha1}",
+        f'"commit": "{sha1}",',
+        f"checksum: {sha256}",
+        f'sha256 = "{sha256}"',
+        f'  "hash": "{sha256}",',
+        f"digest: sha256:{sha256}",
+        f'request_id = "{uuid}"',
+        f'"id": "{uuid}",',
+        f'      "integrity": "sha512-{sri}",',
+        f"  integrity: sha512-{sri}",
+        f"ssh-ed25519 {ssh_blob} alice@laptop",
+        f"ssh-rsa {rsa_blob} deploy@build-01",
+        "aws_access_key_id = AKIAIOSFODNN7EXAMPLE",
+        "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        'password = os.environ["DB_PASSWORD"]',
+        "password: str = None",
+        "    password: Optional[str] = None",
+        "token = get_token()",
+        "api_key = settings.API_KEY",
+        "const token = process.env.GITHUB_TOKEN;",
+        'password = ""',
+        "password = None",
+        '"password": null,',
+        "password: ${DB_PASSWORD}",
+        'api_key = "<your-api-key>"',
+        'API_TOKEN="your_api_token_here"',
+        'secret = "changeme"',
+        'password = "password123"',
+        "DATABASE_URL=postgres://user:password@localhost:5432/app",
+        "DATABASE_URL=postgres://user:${DB_PASS}@db:5432/app",
+        "mongodb://admin:<password>@cluster0.mongodb.net/test",
+        'GITHUB_TOKEN="ghp_XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX"',
+        "token: ghp_1234",
+        "slack_webhook: https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX",
+        "-----BEGIN PUBLIC KEY-----",
+        "-----BEGIN RSA PRIVATE KEY-----\\n...\\n-----END RSA PRIVATE KEY-----",
+        "max_tokens = 4096",
+        "next_token = response['NextToken']",
+        "password = user_password",
+        "self.password = password",
+        'if password != confirm_password: raise ValueError("passwords differ")',
+        'TOKEN_URL = "https://oauth2.googleapis.com/token"',
+        'secret_name = "prod/db/credentials"',
+        'client_secret_path = "/etc/app/client_secret.json"',
+        f'version = "{sha1[:7]}"',
+        "image: registry.internal/app@sha256:" + sha256,
+        "ASIA/Tokyo is the timezone",
+        'key = "value"',
+    ]
+
+
+def kinds() -> list[str]:
+    """Every kind :func:`fake` knows, sorted."""
+    return sorted(_GENERATORS)

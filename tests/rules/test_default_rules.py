@@ -1,0 +1,103 @@
+"""The bundled rule set (rules/regex.json) against fake credentials made fresh from a seeded generator."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from tests.fakes import KINDS, context_lines, fake, hard_negatives, kinds
+
+from leakguard.detect.engine import Detector
+from leakguard.rules import RuleSet, load_rules
+from leakguard.rules.selftest import run_examples
+
+SEEDS = (1, 2, 3)
+
+
+@pytest.fixture(scope="module")
+def ruleset() -> RuleSet:
+    return load_rules()
+
+
+@pytest.fixture(scope="module")
+def detector(ruleset: RuleSet) -> Detector:
+    return Detector(ruleset, plugins=False)
+
+
+def _rule_ids(detector: Detector, text: str, path: str = "example.txt") -> list[str]:
+    return [finding.rule_id for finding in detector.scan_text(text, path=path)]
+
+
+def test_the_default_rules_load_and_are_many(ruleset: RuleSet) -> None:
+    assert len(ruleset.rules) >= 60
+
+
+def test_every_rule_has_at_least_two_examples_each_way(ruleset: RuleSet) -> None:
+    thin = [r.id for r in ruleset.rules if len(r.examples_match) < 2 or len(r.examples_nomatch) < 2]
+    assert thin == []
+
+
+def test_every_rule_is_enforced_and_names_its_secret(ruleset: RuleSet) -> None:
+    for rule in ruleset.rules:
+        assert rule.mode == "enforce", rule.id
+        assert "secret" in rule.regex.groupindex, rule.id
+
+
+def test_every_rule_example_behaves(ruleset: RuleSet) -> None:
+    assert [str(failure) for failure in run_examples(ruleset)] == []
+
+
+def test_every_kind_maps_to_an_existing_rule(ruleset: RuleSet) -> None:
+    assert sorted(KINDS) == kinds()
+    assert len({kind for kind in KINDS}) >= 40
+    known = {rule.id for rule in ruleset.rules}
+    assert sorted(set(KINDS.values()) - known) == []
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_fake_credential_is_found_under_a_neutral_name(detector: Detector, kind: str, seed: int) -> None:
+    secret = fake(kind, random.Random(f"{kind}/{seed}"))
+    assert KINDS[kind] in _rule_ids(detector, f'value = "{secret}"'), secret[:12]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_fake_credential_is_found_under_a_secret_name(detector: Detector, kind: str, seed: int) -> None:
+    secret = fake(kind, random.Random(f"{kind}/{seed}/named"))
+    assert KINDS[kind] in _rule_ids(detector, f'api_token = "{secret}"'), secret[:12]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_context_only_formats_are_found_in_context(detector: Detector, seed: int) -> None:
+    missed = [
+        (expected, line[:40])
+        for line, expected in context_lines(random.Random(seed))
+        if expected not in _rule_ids(detector, line)
+    ]
+    assert missed == []
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_hard_negatives_produce_no_finding(detector: Detector, seed: int) -> None:
+    noisy = [
+        (line[:60], ids)
+        for line in hard_negatives(random.Random(seed))
+        if (ids := _rule_ids(detector, line, path="src/app/settings.py"))
+    ]
+    assert noisy == []
+
+
+def test_private_key_block_is_one_finding_and_public_keys_none(detector: Detector) -> None:
+    rng = random.Random(7)
+    pem = fake("private-key-rsa", rng).replace("\\n", "\n")
+    findings = detector.scan_text(f"# deploy key\n{pem}\n", path="deploy/id_rsa")
+    assert [(f.rule_id, f.line) for f in findings] == [("private-key", 2)]
+    public = pem.replace("RSA PRIVATE KEY", "PUBLIC KEY")
+    assert detector.scan_text(public, path="deploy/id_rsa.pub") == []
+
+
+def test_generic_rules_skip_lockfiles(detector: Detector) -> None:
+    line = 'password = "Zq8!rT2#mW9xLk4p"'
+    assert "generic-password" in _rule_ids(detector, line, path="config/settings.py")
+    assert _rule_ids(detector, line, path="frontend/package-lock.json") == []
