@@ -5,11 +5,11 @@ from __future__ import annotations
 import random
 
 import pytest
-from tests.fakes import KINDS, context_lines, fake, hard_negatives, kinds
 
 from leakguard.detect.engine import Detector
 from leakguard.rules import RuleSet, load_rules
 from leakguard.rules.selftest import run_examples
+from tests.fakes import KINDS, context_lines, fake, hard_negatives, kinds
 
 SEEDS = (1, 2, 3)
 
