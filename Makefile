@@ -6,6 +6,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
+# What ruff and mypy check: whichever of these exist.
+LINT_PATHS := $(wildcard src tests benchmarks stacks handlers layers app.py)
+
 .PHONY: install demo test lint rules-check bench clean
 
 $(STAMP): pyproject.toml
@@ -23,8 +26,8 @@ test: $(STAMP)
 	$(PY) -m pytest -q
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests benchmarks stacks handlers
-	$(VENV)/bin/ruff format --check src tests benchmarks stacks handlers
+	$(VENV)/bin/ruff check $(LINT_PATHS)
+	$(VENV)/bin/ruff format --check $(LINT_PATHS)
 	$(VENV)/bin/mypy
 
 rules-check: $(STAMP)
