@@ -186,3 +186,17 @@ def test_pre_commit_hook_definition_runs_a_staged_scan():
     [hook] = yaml.safe_load((FIXTURES.parents[1] / ".pre-commit-hooks.yaml").read_text())
     assert hook["entry"].startswith("leakguard scan --staged")
     assert hook["pass_filenames"] is False
+
+
+def test_progress_bar_on_a_terminal_only(make_repo, capsys, monkeypatch, rng):
+    repo = make_repo()
+    for i in range(3):
+        repo.commit(f"c{i}", {"a.py": f"a = {i}\n"})
+    monkeypatch.setattr("sys.stderr.isatty", lambda: True)
+    code, _, err = run(capsys, "scan", "--repo", str(repo.path), "--range", "HEAD", "--rules", RULES)
+    assert code == 0
+    assert "commit/s" in err and "/3 " in err
+    code, _, err = run(
+        capsys, "scan", "--repo", str(repo.path), "--range", "HEAD", "--rules", RULES, "--no-progress"
+    )
+    assert err == ""

@@ -175,3 +175,16 @@ def test_pathological_line_for_backtracking_engines_is_linear(small_rules):
 
     baseline = min(cost(plain) for _ in range(3))
     assert min(cost(evil) for _ in range(3)) < max(baseline * 200, 0.5)
+
+
+def test_plugin_hits_on_a_rule_match_are_merged_into_the_rule_finding(small_rules, rng):
+    token = fake_github_token(rng)
+    findings = Detector(small_rules, plugins=True).scan_text(f'github_token = "{token}"', path="a.py")
+    assert [(f.rule_id, f.detector) for f in findings] == [("github-pat", "rule")]
+
+
+def test_plugin_hit_elsewhere_on_the_line_is_kept(small_rules, rng):
+    token = fake_github_token(rng)
+    line = f'github_token = "{token}"; db_password = "Tr0ub4dor&3x!"'
+    findings = Detector(small_rules, plugins=True).scan_text(line, path="a.py")
+    assert [f.rule_id for f in findings] == ["github-pat", "secret-keyword"]

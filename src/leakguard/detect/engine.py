@@ -43,6 +43,7 @@ class Detector:
             for keyword in rule.keywords:
                 self._keyword_rules[keyword].append(rule)
         self._rule_order = {rule.id: position for position, rule in enumerate(ruleset.rules)}
+        self._rules_by_id = {rule.id: rule for rule in ruleset.rules}
         alternation = b"|".join(
             re2.escape(k.encode()) for k in sorted(self._keyword_rules, key=len, reverse=True)
         )
@@ -131,10 +132,9 @@ class Detector:
     # -- filtering -----------------------------------------------------------------------------------
 
     def _filter(self, candidates: Iterable[Candidate], path: str, texts: Sequence[str]) -> list[Candidate]:
-        rules = {rule.id: rule for rule in self.ruleset.rules}
         kept = []
         for candidate in candidates:
-            rule = rules.get(candidate.rule_id)
+            rule = self._rules_by_id.get(candidate.rule_id)
             if has_inline_allow(texts[candidate.line_index]):
                 continue
             if rule is not None and not _rule_accepts(rule, candidate.secret, path):
