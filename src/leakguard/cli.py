@@ -66,6 +66,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="build a sample repository with leaks and scan its history")
     demo.add_argument("--dir", default="demo-out", help="where to build the sample (default: demo-out)")
+
+    from leakguard.commands import restore, unlock
+
+    unlock.add_parser(commands)
+    restore.add_parser(commands)
     return parser
 
 
@@ -92,6 +97,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from leakguard.commands.rules import run_lint, run_test
 
             return run_test(args) if args.rules_command == "test" else run_lint(args)
+        if args.command in ("unlock", "restore"):
+            from leakguard.commands import restore, unlock
+
+            return (unlock if args.command == "unlock" else restore).run(args)
         from leakguard.commands.demo import run as run_demo
 
         return run_demo(Path(args.dir))

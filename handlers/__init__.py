@@ -1,0 +1,1 @@
+"""Lambda entry points: one module per function, each thin (parse, one core call, return)."""

@@ -1,0 +1,54 @@
+"""Inspector Lambda: a CodeCommit push → scan of the commits it introduced → at most one security event."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
+from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from leakguard.aws.idempotency import persistence_layer
+from leakguard.errors import EventError
+from leakguard.events.codecommit import CodeCommitEvent, parse_codecommit_event
+from leakguard.runtime import METRICS_NAMESPACE, build_inspector, record_inspection
+from leakguard.settings import InspectorSettings
+
+logger = Logger()
+copy_config_to_registered_loggers(source_logger=logger, include={"leakguard"})
+tracer = Tracer()
+metrics = Metrics(namespace=METRICS_NAMESPACE)
+SETTINGS = InspectorSettings.from_env()
+INSPECTOR = build_inspector(SETTINGS)
+# A duplicate delivery of the same push (same ref, same old and new commit) is not scanned twice.
+IDEMPOTENCY = IdempotencyConfig(
+    event_key_jmespath="detail.[repositoryName, referenceFullName, oldCommitId, commitId]"
+)
+
+
+@idempotent_function(
+    data_keyword_argument="push",
+    config=IDEMPOTENCY,
+    persistence_store=persistence_layer(SETTINGS.idempotency_table),
+)
+def inspect(*, push: CodeCommitEvent) -> dict[str, Any]:
+    """Scan one push (once per push, thanks to the idempotency record)."""
+    result = INSPECTOR.inspect(push)
+    logger.info(f"push {result.status}: {result.reason}", extra=result.summary())
+    record_inspection(metrics, result)
+    return result.summary()
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Entry point (``handlers.inspector.handler``)."""
+    IDEMPOTENCY.register_lambda_context(context)
+    try:
+        push = parse_codecommit_event(event)
+    except EventError as exc:
+        logger.error("ignored a malformed event", extra={"error": str(exc)})
+        return {"status": "ignored", "reason": str(exc)}
+    return inspect(push=push)

@@ -1,0 +1,53 @@
+"""Lock Lambda: tag the repository locked for an enforce incident (once per incident)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.idempotency import idempotent_function
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from leakguard.aws.idempotency import incident_config, persistence_layer
+from leakguard.errors import EventError
+from leakguard.events.security import SecurityEvent
+from leakguard.remediate.incident import load_incident
+from leakguard.runtime import METRICS_NAMESPACE, build_locker
+from leakguard.settings import LockSettings
+
+logger = Logger()
+copy_config_to_registered_loggers(source_logger=logger, include={"leakguard"})
+tracer = Tracer()
+metrics = Metrics(namespace=METRICS_NAMESPACE)
+SETTINGS = LockSettings.from_env()
+LOCKER = build_locker(SETTINGS)
+IDEMPOTENCY = incident_config("incidentId")
+
+
+@idempotent_function(
+    data_keyword_argument="incident",
+    config=IDEMPOTENCY,
+    persistence_store=persistence_layer(SETTINGS.idempotency_table),
+)
+def lock(*, incident: SecurityEvent) -> dict[str, Any]:
+    """Lock the repository once per incident."""
+    result = LOCKER.lock(incident)
+    metrics.add_metric(name="Locks", unit=MetricUnit.Count, value=int(result["status"] == "locked"))
+    logger.info(f"lock {result['status']}", extra=result)
+    return result
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Entry point (``handlers.lock.handler``)."""
+    IDEMPOTENCY.register_lambda_context(context)
+    try:
+        incident = load_incident(event)  # the lock needs no findings: no report fetch
+    except EventError as exc:
+        logger.error("ignored a malformed security event", extra={"error": str(exc)})
+        return {"status": "ignored", "reason": str(exc)}
+    return lock(incident=incident)

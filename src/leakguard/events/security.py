@@ -1,0 +1,153 @@
+"""The security event: one per push with findings, the contract between the inspector and its consumers.
+
+The detail is plain JSON validated against ``security-event.v1.schema.json`` on both sides: the
+inspector validates what it emits, each consumer validates what it accepts, so the two cannot drift.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import jsonschema
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from leakguard.errors import EventError
+
+SECURITY_EVENT_SOURCE = "leakguard.inspector"
+SECURITY_EVENT_DETAIL_TYPE = "CodeCommit Security Event"
+SCHEMA_VERSION = "1"
+_SCHEMA_FILE = "security-event.v1.schema.json"
+
+
+@lru_cache(maxsize=1)
+def security_event_schema() -> dict[str, Any]:
+    """The versioned JSON schema of the event's detail."""
+    text = Path(str(resources.files("leakguard.events") / _SCHEMA_FILE)).read_text(encoding="utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def incident_id(repository: str, full_ref: str, new_commit: str) -> str:
+    """Deterministic incident id: duplicate deliveries of one push give the same id (idempotency key)."""
+    material = "\x00".join(("leakguard-incident/v1", repository, full_ref, new_commit))
+    return hashlib.sha256(material.encode("utf-8")).hexdigest()[:32]
+
+
+def validate_detail(detail: dict[str, Any]) -> None:
+    """Raise :class:`EventError` naming the first field that breaks the schema."""
+    validator = jsonschema.Draft202012Validator(security_event_schema())
+    error = jsonschema.exceptions.best_match(validator.iter_errors(detail))
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "detail"
+        raise EventError(
+            f"security event does not match schema v{SCHEMA_VERSION}: {where}: {error.message[:300]}"
+        )
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Repository(_Model):
+    """The repository the leak was pushed to."""
+
+    name: str
+    arn: str | None
+
+
+class Reference(_Model):
+    """The ref the push moved, and how."""
+
+    type: Literal["branch", "tag"]
+    name: str
+    fullName: str
+    event: Literal["referenceCreated", "referenceUpdated"]
+    oldCommitId: str | None
+    newCommitId: str
+    forced: bool
+
+
+class CommitRef(_Model):
+    """An introduced commit and its author."""
+
+    id: str
+    author: str | None
+
+
+class Remediations(_Model):
+    """Which remediations the configuration enables for this repository (notify is always on)."""
+
+    notify: bool = True
+    lock: bool
+    reset: bool
+
+
+class ReportLocation(_Model):
+    """Where the full report is when the event had to be truncated."""
+
+    bucket: str
+    key: str
+
+
+class ScanStats(_Model):
+    """What the scan read."""
+
+    commits: int
+    files: int
+    bytes: int
+    skippedFiles: int
+    durationMs: int
+
+
+class SecurityEvent(_Model):
+    """The typed detail of a ``CodeCommit Security Event`` (schema v1)."""
+
+    schemaVersion: Literal["1"] = "1"
+    incidentId: str
+    detectedAt: str
+    mode: Literal["enforce", "monitor"]
+    account: str | None = None
+    region: str | None = None
+    repository: Repository
+    reference: Reference
+    pusher: str | None
+    commits: list[CommitRef]
+    commitCount: int
+    leakingCommits: list[str]
+    findings: list[dict[str, Any]]
+    findingCount: int
+    findingsTruncated: bool
+    lastCleanCommitId: str | None
+    remediations: Remediations
+    report: ReportLocation | None
+    scan: ScanStats
+
+    @property
+    def enforced(self) -> bool:
+        """Only enforce incidents may lock or reset; monitor incidents are notified only."""
+        return self.mode == "enforce"
+
+    def to_detail(self) -> dict[str, Any]:
+        """The JSON-ready detail, validated against the schema."""
+        detail = self.model_dump(mode="json")
+        validate_detail(detail)
+        return detail
+
+
+def parse_security_event(event: dict[str, Any]) -> SecurityEvent:
+    """Accept an EventBridge envelope (or a bare detail), validate it against the schema, type it."""
+    if event.get("detail-type") not in (None, SECURITY_EVENT_DETAIL_TYPE):
+        raise EventError(f"not a security event: detail-type {event.get('detail-type')!r}")
+    detail = event.get("detail", event) if "detail-type" in event else event
+    if not isinstance(detail, dict):
+        raise EventError("security event detail is not an object")
+    validate_detail(detail)
+    try:
+        return SecurityEvent.model_validate(detail)
+    except ValidationError as exc:  # pragma: no cover - the schema is stricter than the model
+        raise EventError(f"malformed security event: {exc.errors()[0]['msg']}") from None

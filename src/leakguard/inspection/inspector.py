@@ -1,0 +1,167 @@
+"""The inspector: one CodeCommit push in, at most one security event out.
+
+Every early exit (deleted ref, unwatched repository, nothing new) returns a result saying why, and the
+handler logs it: "ignored" must always be explainable from the logs alone.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from leakguard.aws.eventbus import MAX_DETAIL_BYTES, SecurityEventBus
+from leakguard.aws.storage import ObjectStore
+from leakguard.detect.engine import Detector
+from leakguard.events.codecommit import CodeCommitEvent
+from leakguard.events.security import SecurityEvent
+from leakguard.findings import SkippedFile
+from leakguard.git import Git
+from leakguard.inspection import commits as history
+from leakguard.inspection.clone import CloneCache
+from leakguard.inspection.report import PushFacts, build_event, detail_size, leaking_commits, shrink
+from leakguard.scan import ScanReport, run_scan
+from leakguard.settings import InspectorSettings
+from leakguard.sources.base import CommitInfo, Fragment
+from leakguard.sources.history import commit_fragments
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class InspectionResult:
+    """What happened to one push: ``status`` is ``ignored``, ``clean`` or ``incident``."""
+
+    status: str
+    reason: str = ""
+    repository: str | None = None
+    reference: str | None = None
+    commits: int = 0
+    files: int = 0
+    bytes: int = 0
+    findings: int = 0
+    duration_ms: int = 0
+    incident_id: str | None = None
+    event: dict[str, Any] | None = field(default=None, repr=False)
+
+    def summary(self) -> dict[str, Any]:
+        """Log- and return-friendly form (no event body, no secret: findings are counts)."""
+        return {k: v for k, v in self.__dict__.items() if k != "event" and v not in (None, "")}
+
+
+class Inspector:
+    """Scans a push with a :class:`Detector` and emits its security event."""
+
+    def __init__(
+        self,
+        settings: InspectorSettings,
+        detector: Detector,
+        *,
+        clones: CloneCache,
+        bus: SecurityEventBus,
+        store: ObjectStore,
+        max_detail_bytes: int = MAX_DETAIL_BYTES,
+    ) -> None:
+        self.settings = settings
+        self.detector = detector
+        self.clones = clones
+        self.bus = bus
+        self.store = store
+        self.max_detail_bytes = max_detail_bytes
+
+    def inspect(self, event: CodeCommitEvent) -> InspectionResult:
+        """Scan the commits the push introduced; emit one security event if anything was found."""
+        detail = event.detail
+        repo, ref = detail.repositoryName, detail.referenceFullName
+        if detail.event == "referenceDeleted":
+            return InspectionResult(
+                "ignored",
+                "reference deleted: a deletion introduces no commits",
+                repository=repo,
+                reference=ref,
+            )
+        if not self.settings.watches(detail.repositoryName):
+            return InspectionResult(
+                "ignored", "repository not in WATCHED_REPOSITORIES", repository=repo, reference=ref
+            )
+        assert detail.commitId is not None  # noqa: S101 - the event model guarantees it
+        started = time.monotonic()
+        git = self.clones.sync(detail.repositoryName)
+        if not history.has_commit(git, detail.commitId):
+            return InspectionResult(
+                "ignored",
+                "new commit no longer in the repository (ref moved on)",
+                repository=repo,
+                reference=ref,
+            )
+        forced = bool(detail.oldCommitId) and not (
+            history.has_commit(git, detail.oldCommitId or "")
+            and history.is_ancestor(git, detail.oldCommitId or "", detail.commitId)
+        )
+        revisions = history.introduced_revisions(
+            git, full_ref=detail.referenceFullName, new=detail.commitId, old=detail.oldCommitId
+        )
+        authors: list[tuple[str, str | None]] = []
+        report = run_scan(self.detector, _recording(commit_fragments(git, revisions), authors))
+        elapsed = int((time.monotonic() - started) * 1000)
+        result = InspectionResult(
+            status="clean",
+            reason="no findings" if authors else "no new commits (fast-forward to known history or a rewind)",
+            commits=len(report.commits),
+            files=report.files,
+            bytes=report.bytes,
+            findings=len(report.findings),
+            duration_ms=elapsed,
+            repository=repo,
+            reference=ref,
+        )
+        if not report.findings:
+            return result
+        security_event = build_event(
+            event,
+            report,
+            PushFacts(forced=forced, commits=authors, duration_ms=elapsed),
+            last_clean=self._last_clean(git, event, report),
+            switches=self.settings.remediations_for(detail.repositoryName),
+        )
+        result.status, result.reason, result.incident_id = "incident", "findings", security_event.incidentId
+        result.event = self._emit(security_event, event)
+        return result
+
+    def _last_clean(self, git: Git, event: CodeCommitEvent, report: ScanReport) -> str | None:
+        """Where reset would move the ref; None: delete it (a created ref that only carries the leak)."""
+        detail = event.detail
+        assert detail.commitId is not None  # noqa: S101
+        mode = "enforce" if report.enforced else "monitor"
+        leaks = leaking_commits(report, mode)
+        clean = history.last_clean_commit(git, detail.commitId, leaks)
+        if detail.event == "referenceCreated" and clean is not None:
+            introduced = set(report.commits)
+            if detail.referenceType == "tag" or clean not in introduced:
+                return None
+        return clean
+
+    def _emit(self, security_event: SecurityEvent, event: CodeCommitEvent) -> dict[str, Any]:
+        """Put the event on the bus; when too large, store the full report in S3 and send a pointer."""
+        detail = security_event.to_detail()
+        if detail_size(detail) > self.max_detail_bytes:
+            small = shrink(security_event, bucket=self.settings.report_bucket, limit=self.max_detail_bytes)
+            assert small.report is not None  # noqa: S101 - shrink always sets it
+            self.store.put_json(small.report.bucket, small.report.key, detail)
+            logger.info("event too large (%d bytes): full report stored in S3", detail_size(detail))
+            detail = small.to_detail()
+        resources = [event.repository_arn] if event.repository_arn else []
+        self.bus.put(detail, resources=resources)
+        return detail
+
+
+def _recording(
+    items: Iterable[Fragment | SkippedFile | CommitInfo], authors: list[tuple[str, str | None]]
+) -> Iterator[Fragment | SkippedFile | CommitInfo]:
+    """Pass items through, noting each commit and its author for the event."""
+    for item in items:
+        if isinstance(item, CommitInfo):
+            authors.append((item.commit, item.author))
+        yield item

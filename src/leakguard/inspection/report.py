@@ -1,0 +1,119 @@
+"""Builds the security event of one push, and shrinks it to fit EventBridge when it must."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from leakguard.events.codecommit import CodeCommitEvent
+from leakguard.events.security import (
+    CommitRef,
+    Reference,
+    Remediations,
+    ReportLocation,
+    Repository,
+    ScanStats,
+    SecurityEvent,
+    incident_id,
+)
+from leakguard.scan import ScanReport
+from leakguard.settings import RemediationSwitches
+
+
+@dataclass(frozen=True)
+class PushFacts:
+    """What the inspector learnt about a push before the scan."""
+
+    forced: bool
+    commits: list[tuple[str, str | None]]
+    duration_ms: int
+
+
+def leaking_commits(report: ScanReport, mode: str) -> list[str]:
+    """Commits an enforce incident removes (enforce findings only); any commit with a finding otherwise."""
+    findings = report.enforced if mode == "enforce" else report.findings
+    seen: dict[str, None] = {}
+    for finding in findings:
+        if finding.commit:
+            seen.setdefault(finding.commit, None)
+    return list(seen)
+
+
+def build_event(
+    event: CodeCommitEvent,
+    report: ScanReport,
+    facts: PushFacts,
+    *,
+    last_clean: str | None,
+    switches: RemediationSwitches,
+) -> SecurityEvent:
+    """The full security event of a push with findings (before any size reduction)."""
+    detail = event.detail
+    assert detail.commitId is not None  # noqa: S101 - referenceDeleted never gets here
+    mode: Literal["enforce", "monitor"] = "enforce" if report.enforced else "monitor"
+    return SecurityEvent(
+        incidentId=incident_id(detail.repositoryName, detail.referenceFullName, detail.commitId),
+        detectedAt=datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        mode=mode,
+        account=event.account,
+        region=event.region,
+        repository=Repository(name=detail.repositoryName, arn=event.repository_arn),
+        reference=Reference(
+            type=detail.referenceType,
+            name=detail.referenceName,
+            fullName=detail.referenceFullName,
+            event=detail.event,  # type: ignore[arg-type]  # referenceDeleted is filtered before
+            oldCommitId=detail.oldCommitId,
+            newCommitId=detail.commitId,
+            forced=facts.forced,
+        ),
+        pusher=detail.callerUserArn,
+        commits=[CommitRef(id=c, author=a) for c, a in facts.commits],
+        commitCount=len(facts.commits),
+        leakingCommits=leaking_commits(report, mode),
+        findings=[f.to_dict() for f in report.findings],
+        findingCount=len(report.findings),
+        findingsTruncated=False,
+        lastCleanCommitId=last_clean,
+        remediations=Remediations(lock=switches.lock, reset=switches.reset),
+        report=None,
+        scan=ScanStats(
+            commits=len(report.commits),
+            files=report.files,
+            bytes=report.bytes,
+            skippedFiles=len(report.skipped),
+            durationMs=facts.duration_ms,
+        ),
+    )
+
+
+def detail_size(detail: dict[str, Any]) -> int:
+    """Bytes the detail takes in a PutEvents entry."""
+    return len(json.dumps(detail, separators=(",", ":")).encode("utf-8"))
+
+
+def report_key(event: SecurityEvent) -> str:
+    """Where the full report of an incident goes in the report bucket."""
+    return f"reports/{event.repository.name}/{event.incidentId}.json"
+
+
+def shrink(event: SecurityEvent, *, bucket: str, limit: int) -> SecurityEvent:
+    """A copy that fits ``limit`` bytes: findings and commits halved until it fits, pointing at the report.
+
+    ``leakingCommits`` is kept whole because reset needs it; the caller has stored the full event at
+    ``report`` before emitting this one.
+    """
+    findings, commits = list(event.findings), list(event.commits)
+    location = ReportLocation(bucket=bucket, key=report_key(event))
+    while True:
+        smaller = event.model_copy(
+            update={"findings": findings, "commits": commits, "findingsTruncated": True, "report": location}
+        )
+        if detail_size(smaller.model_dump(mode="json")) <= limit or (not findings and not commits):
+            return smaller
+        if len(findings) >= len(commits):
+            findings = findings[: len(findings) // 2]
+        else:
+            commits = commits[: len(commits) // 2]

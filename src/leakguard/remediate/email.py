@@ -1,0 +1,98 @@
+"""The admin email of an incident: what was found where, what is being done, what to do next.
+
+Only formats: the incident is already redacted, so nothing here can reveal a secret.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from leakguard.events.security import SecurityEvent
+
+SUBJECT_PREFIX = "[ACTION REQUIRED]"
+MAX_LISTED_FINDINGS = 50
+
+
+def email_subject(incident: SecurityEvent) -> str:
+    """Short subject: prefix, repository and ref, finding count (SNS caps it at 100 characters)."""
+    count = incident.findingCount
+    noun = "credential" if count == 1 else "credentials"
+    return f"{SUBJECT_PREFIX} {count} {noun} pushed to {incident.repository.name} {incident.reference.name}"
+
+
+def _finding_line(finding: dict[str, Any]) -> str:
+    commit = (finding.get("commit") or "")[:12]
+    return (
+        f"  - {finding['path']}:{finding['line']}  rule {finding['rule_id']} ({finding['severity']}, "
+        f"{finding['mode']})  match {finding['redacted']}  commit {commit}  author {finding.get('author')}"
+    )
+
+
+def _actions(incident: SecurityEvent) -> list[str]:
+    if not incident.enforced:
+        return [
+            "  - Monitor-mode rules only: this is a notification; the repository is neither locked nor reset."
+        ]
+    lines = []
+    if incident.remediations.lock:
+        lines.append(
+            "  - Lock: the repository is being tagged locked; developers lose pull/push until unlocked."
+        )
+    else:
+        lines.append("  - Lock: not enabled for this repository.")
+    if not incident.remediations.reset:
+        lines.append("  - Reset: not enabled for this repository; the leaking commits are still on the ref.")
+    elif incident.lastCleanCommitId is None:
+        lines.append(
+            f"  - Reset: {incident.reference.fullName} is being deleted (it only carries the leak), "
+            "after its commits are quarantined."
+        )
+    else:
+        lines.append(
+            f"  - Reset: {incident.reference.fullName} is being moved back to "
+            f"{incident.lastCleanCommitId[:12]} with --force-with-lease, after the removed commits are "
+            "quarantined. A separate message reports the outcome."
+        )
+    return lines
+
+
+def email_body(incident: SecurityEvent) -> str:
+    """Plain-text body an admin can act on without opening anything else."""
+    ref = incident.reference
+    authors = sorted({c.author for c in incident.commits if c.author})
+    lines = [
+        f"leakguard found {incident.findingCount} credential(s) in a push to CodeCommit.",
+        "",
+        f"Repository:  {incident.repository.name}",
+        f"Reference:   {ref.fullName} ({ref.event}{', forced' if ref.forced else ''})",
+        f"Commits:     {(ref.oldCommitId or '(new ref)')[:12]} -> {ref.newCommitId[:12]}, "
+        f"{incident.commitCount} new",
+        f"Pushed by:   {incident.pusher or 'unknown'}",
+        f"Author(s):   {', '.join(authors) or 'unknown'}",
+        f"Incident:    {incident.incidentId}  (mode: {incident.mode})",
+        "",
+        "Findings (matches are redacted):",
+        *(_finding_line(f) for f in incident.findings[:MAX_LISTED_FINDINGS]),
+    ]
+    hidden = incident.findingCount - min(len(incident.findings), MAX_LISTED_FINDINGS)
+    if hidden > 0:
+        where = (
+            f" (full report: s3://{incident.report.bucket}/{incident.report.key})" if incident.report else ""
+        )
+        lines.append(f"  ... and {hidden} more{where}")
+    lines += [
+        "",
+        "Actions taken:",
+        "  - Notify: this email.",
+        *_actions(incident),
+        "",
+        "Next steps:",
+        "  1. Rotate (revoke and reissue) every credential above NOW. Removing it from git is not enough:",
+        "     anyone who fetched the push, and any clone or CI cache, still has it.",
+        "  2. Check the provider's logs for use of the credential since the push.",
+        f"  3. Unlock the repository when it is safe: leakguard unlock {incident.repository.name} "
+        '--reason "credential rotated"',
+        f"  4. Restore quarantined commits (if reset ran): leakguard restore {incident.incidentId} "
+        f"--repository {incident.repository.name} --bucket QUARANTINE_BUCKET --repo-dir PATH/TO/CLONE",
+    ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,77 @@
+"""Builds each Lambda's core object from its settings, with real AWS clients unless others are given.
+
+Handlers call these once at cold start; tests call them (or let the handler call them inside moto)
+with their own clients. Keeping the wiring here keeps the handlers to a few lines.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from aws_lambda_powertools import Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+
+from leakguard.aws.codecommit import RepositoryTags
+from leakguard.aws.eventbus import SecurityEventBus
+from leakguard.aws.notifications import Publisher
+from leakguard.aws.storage import ObjectStore
+from leakguard.detect.engine import Detector
+from leakguard.inspection.clone import CloneCache
+from leakguard.inspection.inspector import InspectionResult, Inspector
+from leakguard.remediate.lock import Locker, LockTag
+from leakguard.remediate.notify import Notifier
+from leakguard.remediate.reset import Resetter
+from leakguard.rules import load_rules
+from leakguard.settings import InspectorSettings, LockSettings, NotifySettings, ResetSettings
+
+METRICS_NAMESPACE = "leakguard"
+
+
+def build_inspector(
+    settings: InspectorSettings, *, events: Any | None = None, s3: Any | None = None
+) -> Inspector:
+    """The inspector with its rules compiled once per cold start."""
+    return Inspector(
+        settings,
+        Detector(load_rules(settings.rules_path)),
+        clones=CloneCache(Path(settings.clone_root) / "inspector", settings.remote_for),
+        bus=SecurityEventBus(settings.event_bus_name, events),
+        store=ObjectStore(s3),
+    )
+
+
+def build_notifier(settings: NotifySettings, *, sns: Any | None = None) -> Notifier:
+    """The notifier publishing to the admins' topic."""
+    return Notifier(Publisher(settings.topic_arn, sns))
+
+
+def build_locker(settings: LockSettings, *, codecommit: Any | None = None, sns: Any | None = None) -> Locker:
+    """The locker with the configured tag."""
+    return Locker(
+        LockTag(settings.lock_tag_key, settings.lock_tag_value),
+        RepositoryTags(codecommit),
+        Publisher(settings.topic_arn, sns),
+    )
+
+
+def build_resetter(settings: ResetSettings, *, s3: Any | None = None, sns: Any | None = None) -> Resetter:
+    """The resetter with its own clone cache and the quarantine bucket."""
+    return Resetter(
+        clones=CloneCache(Path(settings.clone_root) / "reset", settings.remote_for),
+        store=ObjectStore(s3),
+        publisher=Publisher(settings.topic_arn, sns),
+        quarantine_bucket=settings.quarantine_bucket,
+    )
+
+
+def record_inspection(metrics: Metrics, result: InspectionResult) -> None:
+    """The inspector's metrics: pushes scanned, commits, bytes, findings, duration."""
+    if result.status == "ignored":
+        metrics.add_metric(name="PushesIgnored", unit=MetricUnit.Count, value=1)
+        return
+    metrics.add_metric(name="PushesScanned", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name="CommitsScanned", unit=MetricUnit.Count, value=result.commits)
+    metrics.add_metric(name="BytesScanned", unit=MetricUnit.Bytes, value=result.bytes)
+    metrics.add_metric(name="Findings", unit=MetricUnit.Count, value=result.findings)
+    metrics.add_metric(name="ScanDuration", unit=MetricUnit.Milliseconds, value=result.duration_ms)

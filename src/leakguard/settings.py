@@ -1,0 +1,118 @@
+"""One typed settings model per Lambda, read once from the environment at cold start.
+
+Names are those of ``docs/pipeline-contract.md``. The core never reads ``os.environ``; a handler builds
+its settings with ``from_env()`` and passes them on. Anything that must be set has no default, so a
+misconfigured function fails at cold start with a message naming the variable.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from typing import Any, ClassVar, Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from leakguard.errors import ConfigError
+
+DEFAULT_REMOTE_TEMPLATE = "codecommit::{region}://{repository}"
+
+
+class RemediationSwitches(BaseModel):
+    """Opt-in remediations of one repository (notify is always on)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    lock: bool = False
+    reset: bool = False
+
+
+class _Settings(BaseModel):
+    """Shared parsing: env var names are the field aliases; JSON-valued variables are decoded."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
+    _json_fields: ClassVar[tuple[str, ...]] = ()
+
+    region: str = Field(alias="AWS_REGION", default="us-east-1")
+    service_name: str = Field(alias="POWERTOOLS_SERVICE_NAME", default="leakguard")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Self:
+        """Build from ``environ`` (default ``os.environ``); raise :class:`ConfigError` naming the variable."""
+        env: dict[str, Any] = dict(os.environ if environ is None else environ)
+        for name in cls._json_fields:
+            if name in env:
+                try:
+                    env[name] = json.loads(env[name])
+                except json.JSONDecodeError as exc:
+                    raise ConfigError(f"{name} is not valid JSON: {exc.msg}") from None
+        try:
+            return cls.model_validate(env)
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+            raise ConfigError(f"{cls.__name__}: {problems}") from None
+
+
+class _GitRemote(_Settings):
+    git_remote_template: str = Field(alias="GIT_REMOTE_TEMPLATE", default=DEFAULT_REMOTE_TEMPLATE)
+    #: Where clones are cached across warm invocations (optional; tests point it at tmp_path).
+    clone_root: str = Field(alias="LEAKGUARD_CLONE_ROOT", default="/tmp/leakguard")  # noqa: S108
+
+    @field_validator("git_remote_template")
+    @classmethod
+    def _has_repository(cls, value: str) -> str:
+        if "{repository}" not in value:
+            raise ValueError("must contain {repository}")
+        return value
+
+    def remote_for(self, repository: str) -> str:
+        """The git remote of ``repository`` (may carry no credentials; never log it anyway)."""
+        return self.git_remote_template.replace("{region}", self.region).replace("{repository}", repository)
+
+
+class InspectorSettings(_GitRemote):
+    """Environment of the inspector function."""
+
+    _json_fields: ClassVar[tuple[str, ...]] = ("WATCHED_REPOSITORIES", "REMEDIATIONS")
+
+    event_bus_name: str = Field(alias="EVENT_BUS_NAME")
+    report_bucket: str = Field(alias="REPORT_BUCKET")
+    idempotency_table: str = Field(alias="IDEMPOTENCY_TABLE")
+    watched_repositories: tuple[str, ...] = Field(alias="WATCHED_REPOSITORIES")
+    remediations: dict[str, RemediationSwitches] = Field(alias="REMEDIATIONS")
+    rules_path: str | None = Field(alias="RULES_PATH", default=None)
+
+    def watches(self, repository: str) -> bool:
+        """True when the configuration watches ``repository`` (``["*"]`` watches every one)."""
+        return "*" in self.watched_repositories or repository in self.watched_repositories
+
+    def remediations_for(self, repository: str) -> RemediationSwitches:
+        """The repository's own switches, else the ``*`` entry, else none."""
+        return self.remediations.get(repository) or self.remediations.get("*") or RemediationSwitches()
+
+
+class NotifySettings(_Settings):
+    """Environment of the notify function."""
+
+    topic_arn: str = Field(alias="TOPIC_ARN")
+    idempotency_table: str = Field(alias="IDEMPOTENCY_TABLE")
+    report_bucket: str = Field(alias="REPORT_BUCKET")
+
+
+class LockSettings(_Settings):
+    """Environment of the lock function."""
+
+    lock_tag_key: str = Field(alias="LOCK_TAG_KEY", default="RepoState")
+    lock_tag_value: str = Field(alias="LOCK_TAG_VALUE", default="locked")
+    topic_arn: str = Field(alias="TOPIC_ARN")
+    idempotency_table: str = Field(alias="IDEMPOTENCY_TABLE")
+
+
+class ResetSettings(_GitRemote):
+    """Environment of the reset function."""
+
+    quarantine_bucket: str = Field(alias="QUARANTINE_BUCKET")
+    topic_arn: str = Field(alias="TOPIC_ARN")
+    idempotency_table: str = Field(alias="IDEMPOTENCY_TABLE")
+    report_bucket: str = Field(alias="REPORT_BUCKET")

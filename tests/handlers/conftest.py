@@ -1,0 +1,233 @@
+"""Handler tests: the four Lambdas against a real local bare repository and an in-process AWS.
+
+A bare repository under ``tmp_path`` stands in for the CodeCommit remote (``GIT_REMOTE_TEMPLATE`` is
+``file://...``); SNS, EventBridge, S3, SQS and DynamoDB are moto's in-process mocks; CodeCommit's tag
+and repository calls go to the botocore-validated stand-in. Sockets are off: nothing leaves the process.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import random
+import socket
+import string
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from tests.conftest import FIXTURES, Repo, fake_aws_key
+from tests.fakes_codecommit import FakeCodeCommit
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+BUS = "leakguard-security-events"
+SECURITY_PATTERN = {"source": ["leakguard.inspector"], "detail-type": ["CodeCommit Security Event"]}
+
+
+class _NoNetwork(socket.socket):
+    def connect(self, *args: object, **kwargs: object) -> None:
+        raise RuntimeError("handler tests must not open network connections")
+
+
+@pytest.fixture(autouse=True)
+def _sockets_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(socket, "socket", _NoNetwork)
+
+
+@dataclass
+class LambdaContext:
+    """The attributes Powertools reads from a Lambda context."""
+
+    function_name: str = "leakguard-test"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:leakguard-test"
+    aws_request_id: str = "00000000-0000-0000-0000-000000000000"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 300_000
+
+
+def git(path: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(path), *args], check=True, capture_output=True, text=True).stdout.strip()
+
+
+class Pipeline:
+    """The deployed wiring, in process: resources, env, the four handler modules, a CodeCommit remote."""
+
+    def __init__(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rng: random.Random) -> None:
+        self.tmp = tmp_path
+        self.rng = rng
+        self.remotes = tmp_path / "remotes"
+        self.remotes.mkdir()
+        self.s3 = boto3.client("s3", region_name=REGION)
+        self.sqs = boto3.client("sqs", region_name=REGION)
+        self.events = boto3.client("events", region_name=REGION)
+        self.sns = boto3.client("sns", region_name=REGION)
+        for bucket in ("reports", "quarantine"):
+            self.s3.create_bucket(Bucket=bucket)
+        boto3.client("dynamodb", region_name=REGION).create_table(
+            TableName="idempotency",
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        self.topic = self.sns.create_topic(Name="admins")["TopicArn"]
+        self.mail_queue = self._queue("mail")
+        self.sns.subscribe(TopicArn=self.topic, Protocol="sqs", Endpoint=self._arn(self.mail_queue))
+        self.events.create_event_bus(Name=BUS)
+        self.events.put_rule(Name="security", EventBusName=BUS, EventPattern=json.dumps(SECURITY_PATTERN))
+        self.event_queue = self._queue("security-events")
+        self.events.put_targets(
+            Rule="security", EventBusName=BUS, Targets=[{"Id": "q", "Arn": self._arn(self.event_queue)}]
+        )
+        self.env = {
+            "EVENT_BUS_NAME": BUS,
+            "REPORT_BUCKET": "reports",
+            "QUARANTINE_BUCKET": "quarantine",
+            "IDEMPOTENCY_TABLE": "idempotency",
+            "TOPIC_ARN": self.topic,
+            "WATCHED_REPOSITORIES": json.dumps(["app", "svc", "quiet"]),
+            "REMEDIATIONS": json.dumps({"*": {"lock": True, "reset": True}, "quiet": {}}),
+            "GIT_REMOTE_TEMPLATE": f"file://{self.remotes}/{{repository}}.git",
+            "RULES_PATH": str(FIXTURES / "rules.json"),
+            "LOCK_TAG_KEY": "RepoState",
+            "LOCK_TAG_VALUE": "locked",
+            "LEAKGUARD_CLONE_ROOT": str(tmp_path / "lambda-tmp"),
+            "POWERTOOLS_SERVICE_NAME": "leakguard",
+        }
+        for key, value in self.env.items():
+            monkeypatch.setenv(key, value)
+        self.codecommit = FakeCodeCommit(region=REGION, account=ACCOUNT)
+        self.inspector = _cold_start("handlers.inspector")
+        self.notify = _cold_start("handlers.notify")
+        self.lock = _cold_start("handlers.lock")
+        self.reset = _cold_start("handlers.reset")
+        self.codecommit.install(self.lock.LOCKER.tags.client)
+
+    # --- AWS plumbing -------------------------------------------------------------------------
+    def _queue(self, name: str) -> str:
+        return self.sqs.create_queue(QueueName=name)["QueueUrl"]
+
+    def _arn(self, queue_url: str) -> str:
+        return self.sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+
+    def _drain(self, queue_url: str) -> list[dict[str, Any]]:
+        bodies = []
+        while True:
+            messages = self.sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+            if not messages:
+                return bodies
+            for message in messages:
+                bodies.append(json.loads(message["Body"]))
+                self.sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+    def security_events(self) -> list[dict[str, Any]]:
+        """Events the security-event rule routed since the last call (full EventBridge envelopes)."""
+        return self._drain(self.event_queue)
+
+    def mails(self) -> list[tuple[str, str]]:
+        """(subject, message) of everything published to the admins' topic since the last call."""
+        return [(m["Subject"], m["Message"]) for m in self._drain(self.mail_queue)]
+
+    # --- git plumbing -------------------------------------------------------------------------
+    def repository(self, name: str = "app") -> Repo:
+        """A bare 'CodeCommit' repository and a developer clone of it."""
+        bare = self.remotes / f"{name}.git"
+        subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(bare)], check=True)
+        self.codecommit.add_repository(name)
+        dev = Repo(self.tmp / "dev" / name)
+        dev.git("remote", "add", "origin", str(bare))
+        return dev
+
+    def remote_ref(self, name: str, ref: str) -> str | None:
+        out = subprocess.run(
+            ["git", "-C", str(self.remotes / f"{name}.git"), "rev-parse", "--verify", "-q", ref],
+            capture_output=True,
+            text=True,
+        )
+        return out.stdout.strip() or None
+
+    def push(self, dev: Repo, src: str, dst: str, *, force: bool = False, name: str = "app") -> dict[str, Any]:
+        """Push like a developer; return the CodeCommit event EventBridge would deliver."""
+        old = self.remote_ref(name, dst)
+        dev.git("push", "-q", *(["--force"] if force else []), "origin", f"{src}:{dst}")
+        new = self.remote_ref(name, dst)
+        return codecommit_event(name, dst, old=old, new=new)
+
+    # --- handlers -----------------------------------------------------------------------------
+    def inspect(self, event: dict[str, Any]) -> dict[str, Any]:
+        return self.inspector.handler(event, LambdaContext(function_name="inspector"))
+
+    def deliver(self, event: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        """Fan one security event out to the three consumers, as the rule's targets would."""
+        return {
+            "notify": self.notify.handler(event, LambdaContext(function_name="notify")),
+            "lock": self.lock.handler(event, LambdaContext(function_name="lock")),
+            "reset": self.reset.handler(event, LambdaContext(function_name="reset")),
+        }
+
+
+def _cold_start(module: str) -> ModuleType:
+    """Import (or re-import) a handler module: module-level code is the Lambda's cold start."""
+    return importlib.reload(importlib.import_module(module))
+
+
+def codecommit_event(
+    repository: str, full_ref: str, *, old: str | None, new: str | None, caller: str | None = None
+) -> dict[str, Any]:
+    """A "CodeCommit Repository State Change" event for a ref that went from ``old`` to ``new``."""
+    kind, name = ("tag", full_ref[len("refs/tags/") :]) if full_ref.startswith("refs/tags/") else (
+        "branch",
+        full_ref[len("refs/heads/") :],
+    )
+    detail: dict[str, Any] = {
+        "callerUserArn": caller or f"arn:aws:iam::{ACCOUNT}:user/dev",
+        "repositoryId": f"id-{repository}",
+        "repositoryName": repository,
+        "referenceType": kind,
+        "referenceName": name,
+        "referenceFullName": full_ref,
+    }
+    if old is None:
+        detail.update(event="referenceCreated", commitId=new)
+    elif new is None:
+        detail.update(event="referenceDeleted", oldCommitId=old)
+    else:
+        detail.update(event="referenceUpdated", oldCommitId=old, commitId=new)
+    return {
+        "version": "0",
+        "id": "11111111-2222-3333-4444-" + "".join(random.choices(string.digits, k=12)),  # noqa: S311
+        "detail-type": "CodeCommit Repository State Change",
+        "source": "aws.codecommit",
+        "account": ACCOUNT,
+        "time": "2026-11-22T10:00:00Z",
+        "region": REGION,
+        "resources": [f"arn:aws:codecommit:{REGION}:{ACCOUNT}:{repository}"],
+        "detail": detail,
+    }
+
+
+@pytest.fixture
+def pipeline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rng: random.Random) -> Iterator[Pipeline]:
+    """Everything the handlers need, with fake credentials made for this test."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", fake_aws_key(rng))
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "".join(rng.choices(string.ascii_letters + string.digits, k=40)))
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("AWS_REGION", REGION)
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "leakguard")
+    monkeypatch.setenv("HOME", str(tmp_path))  # git reads no config of the machine's user
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    with mock_aws():
+        yield Pipeline(tmp_path, monkeypatch, rng)
