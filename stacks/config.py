@@ -1,0 +1,237 @@
+"""The app's configuration: CDK context in, one validated, typed object out.
+
+Every setting is read and checked here, once, so that a typo in ``cdk.json`` or a ``-c`` override fails
+``cdk synth`` with a message naming the key instead of deploying something half-configured. Nothing
+here does I/O: the context values arrive already parsed (CDK passes ``-c key=value`` as a string,
+so JSON strings are accepted too).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from .names import DEFAULT_GIT_REMOTE_TEMPLATE
+
+Architecture = Literal["arm64", "x86_64"]
+
+# CodeCommit repository names: letters, digits, '.', '_' and '-', at most 100 characters.
+_REPO_NAME = re.compile(r"^[\w.-]{1,100}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_TAG_KEY = re.compile(r"^[\w.:/=+@ -]{1,128}$")
+_ROLE_ARN = re.compile(r"^arn:aws[\w-]*:(iam|sts)::\d{12}:[\w+=,.@/*-]+$")
+# CloudWatch Logs accepts only these retention periods.
+LOG_RETENTION_DAYS = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
+
+
+class ConfigError(ValueError):
+    """A context value is missing, of the wrong type or out of range; the message names the key."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Remediation:
+    """Which opt-in remediations run for a repository (notify always runs)."""
+
+    lock: bool = False
+    reset: bool = False
+
+    def to_json(self) -> dict[str, bool]:
+        return {"lock": self.lock, "reset": self.reset}
+
+
+@dataclass(frozen=True, kw_only=True)
+class LeakguardConfig:
+    """Validated settings of one leakguard deployment."""
+
+    repositories: tuple[str, ...] | Literal["*"] = "*"
+    notification_emails: tuple[str, ...] = ()
+    remediations: Mapping[str, Remediation] = field(default_factory=lambda: {"*": Remediation()})
+    lock_tag_key: str = "RepoState"
+    lock_tag_value: str = "locked"
+    architecture: Architecture = "arm64"
+    admin_role_arns: tuple[str, ...] = ()
+    quarantine_retention_days: int = 90
+    report_retention_days: int = 90
+    log_retention_days: int = 365
+    git_remote_template: str = DEFAULT_GIT_REMOTE_TEMPLATE
+    git_layer_arn: str | None = None
+
+    @property
+    def watches_all(self) -> bool:
+        return self.repositories == "*"
+
+    def watched_repositories_json(self) -> str:
+        """``WATCHED_REPOSITORIES`` as the contract spells it: a JSON list, ``["*"]`` for all."""
+        return json.dumps(["*"] if self.repositories == "*" else list(self.repositories))
+
+    def remediations_json(self) -> str:
+        """``REMEDIATIONS`` as the contract spells it, keys sorted for a stable template."""
+        return json.dumps({k: v.to_json() for k, v in sorted(self.remediations.items())}, sort_keys=True)
+
+    @classmethod
+    def from_context(cls, get: Callable[[str], Any]) -> LeakguardConfig:
+        """Build from a context getter such as ``app.node.try_get_context``; absent keys take defaults."""
+        keys = (
+            "repositories",
+            "notificationEmails",
+            "remediations",
+            "lockTagKey",
+            "lockTagValue",
+            "architecture",
+            "adminRoleArns",
+            "quarantineRetentionDays",
+            "reportRetentionDays",
+            "logRetentionDays",
+            "gitRemoteTemplate",
+            "gitLayerArn",
+        )
+        return cls.from_mapping({k: v for k in keys if (v := get(k)) is not None})
+
+    @classmethod
+    def from_mapping(cls, raw: Mapping[str, Any]) -> LeakguardConfig:
+        """Validate a mapping with the context key names (camelCase) and build the config."""
+        values: dict[str, Any] = {}
+        if "repositories" in raw:
+            values["repositories"] = _repositories(_decode(raw["repositories"]))
+        if "notificationEmails" in raw:
+            values["notification_emails"] = _emails(_decode(raw["notificationEmails"]))
+        if "remediations" in raw:
+            values["remediations"] = _remediations(_decode(raw["remediations"]))
+        for key, attr, pattern in (
+            ("lockTagKey", "lock_tag_key", _TAG_KEY),
+            ("lockTagValue", "lock_tag_value", _TAG_KEY),
+        ):
+            if key in raw:
+                values[attr] = _matching(key, raw[key], pattern)
+        if "architecture" in raw:
+            arch = raw["architecture"]
+            if arch not in ("arm64", "x86_64"):
+                raise ConfigError(f"architecture: must be 'arm64' or 'x86_64', got {arch!r}")
+            values["architecture"] = arch
+        if "adminRoleArns" in raw:
+            arns = _string_list("adminRoleArns", _decode(raw["adminRoleArns"]))
+            values["admin_role_arns"] = tuple(_matching("adminRoleArns", a, _ROLE_ARN) for a in arns)
+        for key, attr in (
+            ("quarantineRetentionDays", "quarantine_retention_days"),
+            ("reportRetentionDays", "report_retention_days"),
+            ("logRetentionDays", "log_retention_days"),
+        ):
+            if key in raw:
+                values[attr] = _days(key, raw[key])
+        if values.get("log_retention_days", 365) not in LOG_RETENTION_DAYS:
+            raise ConfigError(f"logRetentionDays: must be one of {LOG_RETENTION_DAYS}")
+        if "gitRemoteTemplate" in raw:
+            template = raw["gitRemoteTemplate"]
+            if not isinstance(template, str) or "{repository}" not in template:
+                raise ConfigError("gitRemoteTemplate: must be a string containing '{repository}'")
+            values["git_remote_template"] = template
+        if "gitLayerArn" in raw:
+            arn = raw["gitLayerArn"]
+            if not isinstance(arn, str) or not arn.startswith("arn:") or ":layer:" not in arn:
+                raise ConfigError(f"gitLayerArn: must be a Lambda layer version ARN, got {arn!r}")
+            values["git_layer_arn"] = arn
+        config = cls(**values)
+        config._check_remediation_targets()
+        return config
+
+    def _check_remediation_targets(self) -> None:
+        if self.repositories == "*":
+            return
+        unknown = sorted(set(self.remediations) - {"*", *self.repositories})
+        if unknown:
+            raise ConfigError(f"remediations: {', '.join(unknown)} not in repositories")
+
+
+def _decode(value: Any) -> Any:
+    """``-c key=value`` arrives as a string: accept JSON there, keep plain strings as they are."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def _string_list(key: str, value: Any) -> list[str]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{key}: must be a list of strings, got {value!r}")
+    return value
+
+
+def _matching(key: str, value: Any, pattern: re.Pattern[str]) -> str:
+    if not isinstance(value, str) or not pattern.fullmatch(value):
+        raise ConfigError(f"{key}: invalid value {value!r}")
+    return value
+
+
+def _repositories(value: Any) -> tuple[str, ...] | Literal["*"]:
+    if value == "*" or value == ["*"]:
+        return "*"
+    names = _string_list("repositories", value)
+    if not names:
+        raise ConfigError('repositories: must name at least one repository, or be "*"')
+    for name in names:
+        _matching("repositories", name, _REPO_NAME)
+    if len(set(names)) != len(names):
+        raise ConfigError("repositories: duplicate names")
+    return tuple(names)
+
+
+def _emails(value: Any) -> tuple[str, ...]:
+    return tuple(
+        _matching("notificationEmails", e, _EMAIL) for e in _string_list("notificationEmails", value)
+    )
+
+
+def _remediations(value: Any) -> dict[str, Remediation]:
+    if not isinstance(value, dict):
+        raise ConfigError(
+            'remediations: must be an object {"<repository or *>": {"lock": bool, "reset": bool}}'
+        )
+    result: dict[str, Remediation] = {}
+    for repo, switches in value.items():
+        if repo != "*":
+            _matching("remediations", repo, _REPO_NAME)
+        if not isinstance(switches, dict) or set(switches) - {"lock", "reset"}:
+            raise ConfigError(f"remediations.{repo}: only 'lock' and 'reset' may be set, got {switches!r}")
+        if not all(isinstance(v, bool) for v in switches.values()):
+            raise ConfigError(f"remediations.{repo}: 'lock' and 'reset' must be true or false")
+        result[repo] = Remediation(**switches)
+    result.setdefault("*", Remediation())
+    return result
+
+
+def _days(key: str, value: Any) -> int:
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 3653:
+        raise ConfigError(f"{key}: must be a whole number of days between 1 and 3653, got {value!r}")
+    return value

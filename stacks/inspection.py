@@ -1,0 +1,97 @@
+"""The OnPush rule on the default bus and the inspector it invokes.
+
+The inspector is the only function that sees repository content before a verdict. It may read the
+watched repositories (GitPull), write one report object per push under ``reports/``, keep idempotency
+records, and put events on the security bus: nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from .config import LeakguardConfig
+from .fanout import lambda_target
+from .function import GIT_HEAVY, LeakguardFunction
+from .idempotency import ITEM_ACTIONS
+from .names import CODECOMMIT_DETAIL_TYPE, CODECOMMIT_SOURCE, PUSH_EVENTS, REPORT_PREFIX
+from .permissions import acknowledge_all_repositories, acknowledge_object_prefix
+from .repositories import repository_arns
+
+
+class Inspection(Construct):
+    """Inspector function plus the rule that feeds it every push to a watched repository."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: LeakguardConfig,
+        code: lambda_.Code,
+        layers: Sequence[lambda_.ILayerVersion],
+        bus: events.IEventBus,
+        report_bucket: s3.IBucket,
+        data_key: kms.IKey,
+        table: dynamodb.ITable,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        repos = repository_arns(self, config)
+        self.inspector = LeakguardFunction(
+            self,
+            "Inspector",
+            name="inspector",
+            description="leakguard: scan the commits a push introduced and emit one security event",
+            code=code,
+            layers=layers,
+            architecture=config.architecture,
+            sizing=GIT_HEAVY,
+            log_retention_days=config.log_retention_days,
+            environment={
+                "EVENT_BUS_NAME": bus.event_bus_name,
+                "REPORT_BUCKET": report_bucket.bucket_name,
+                "IDEMPOTENCY_TABLE": table.table_name,
+                "WATCHED_REPOSITORIES": config.watched_repositories_json(),
+                "REMEDIATIONS": config.remediations_json(),
+                "GIT_REMOTE_TEMPLATE": config.git_remote_template,
+            },
+        )
+        fn = self.inspector
+        fn.allow("ReadRepositories", actions=["codecommit:GitPull"], resources=repos)
+        fn.allow("EmitSecurityEvents", actions=["events:PutEvents"], resources=[bus.event_bus_arn])
+        fn.allow(
+            "WriteReports",
+            actions=["s3:PutObject"],
+            resources=[report_bucket.arn_for_objects(f"{REPORT_PREFIX}*")],
+        )
+        # GenerateDataKey encrypts a new object; Decrypt is needed to complete multipart uploads.
+        fn.allow(
+            "EncryptReports", actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[data_key.key_arn]
+        )
+        fn.allow("Idempotency", actions=ITEM_ACTIONS, resources=[table.table_arn])
+        acknowledge_object_prefix(
+            fn.role, bucket=report_bucket, prefix=REPORT_PREFIX, why="one report object per push"
+        )
+        if config.watches_all:
+            acknowledge_all_repositories(fn.role, arn=repos[0])
+
+        pattern: dict[str, object] = {
+            "source": [CODECOMMIT_SOURCE],
+            "detail_type": [CODECOMMIT_DETAIL_TYPE],
+            "detail": {"event": list(PUSH_EVENTS)},
+        }
+        if not config.watches_all:
+            pattern["resources"] = repos
+        self.on_push = events.Rule(
+            self,
+            "OnPush",
+            description="leakguard: every branch or tag created or updated in a watched repository",
+            event_pattern=events.EventPattern(**pattern),  # type: ignore[arg-type]
+        )
+        self.on_push.add_target(lambda_target(fn.function, scope=self, dlq_id="InspectorDeadLetters"))

@@ -1,0 +1,53 @@
+"""Names shared with the handlers, exactly as fixed in ``docs/pipeline-contract.md``.
+
+They live in one module so that the stack, the infra tests and the contract page cannot drift apart
+silently: a rename here fails the environment-key tests until the contract and handlers follow.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+SECURITY_BUS_NAME: Final = "leakguard-security-events"
+SECURITY_EVENT_SOURCE: Final = "leakguard.inspector"
+SECURITY_EVENT_DETAIL_TYPE: Final = "CodeCommit Security Event"
+
+CODECOMMIT_SOURCE: Final = "aws.codecommit"
+CODECOMMIT_DETAIL_TYPE: Final = "CodeCommit Repository State Change"
+# referenceDeleted is deliberately not routed: a deletion introduces no commits to scan.
+PUSH_EVENTS: Final = ("referenceCreated", "referenceUpdated")
+
+DEFAULT_GIT_REMOTE_TEMPLATE: Final = "codecommit::{region}://{repository}"
+REPORT_PREFIX: Final = "reports/"
+QUARANTINE_PREFIX: Final = "quarantine/"
+
+HANDLERS: Final = {
+    "inspector": "handlers.inspector.handler",
+    "notify": "handlers.notify.handler",
+    "lock": "handlers.lock.handler",
+    "reset": "handlers.reset.handler",
+}
+
+# Environment variables each function receives (the contract's table), besides the runtime plumbing
+# (HOME and the Powertools knobs other than the service name) that the function construct adds itself.
+CONTRACT_ENV: Final = {
+    "inspector": (
+        "EVENT_BUS_NAME",
+        "REPORT_BUCKET",
+        "IDEMPOTENCY_TABLE",
+        "WATCHED_REPOSITORIES",
+        "REMEDIATIONS",
+        "GIT_REMOTE_TEMPLATE",
+        "POWERTOOLS_SERVICE_NAME",
+    ),
+    "notify": ("TOPIC_ARN", "IDEMPOTENCY_TABLE", "REPORT_BUCKET", "POWERTOOLS_SERVICE_NAME"),
+    "lock": ("LOCK_TAG_KEY", "LOCK_TAG_VALUE", "TOPIC_ARN", "IDEMPOTENCY_TABLE", "POWERTOOLS_SERVICE_NAME"),
+    "reset": (
+        "QUARANTINE_BUCKET",
+        "GIT_REMOTE_TEMPLATE",
+        "TOPIC_ARN",
+        "IDEMPOTENCY_TABLE",
+        "REPORT_BUCKET",
+        "POWERTOOLS_SERVICE_NAME",
+    ),
+}

@@ -1,0 +1,162 @@
+"""The three consumers of the security event: notify (always), lock and reset (opt-in per repository).
+
+All three are deployed whatever the configuration: the inspector stamps the enabled remediations on
+the event, so turning one on for a repository is a context change, not a new target. Each role holds
+exactly what its job needs; only reset can push and only lock can tag.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from .config import LeakguardConfig
+from .fanout import SecurityEventFanOut
+from .function import GIT_HEAVY, LeakguardFunction
+from .idempotency import ITEM_ACTIONS
+from .names import QUARANTINE_PREFIX, REPORT_PREFIX
+from .permissions import acknowledge_all_repositories, acknowledge_object_prefix
+from .repositories import repository_arns
+
+
+class Remediations(Construct):
+    """Notify, lock and reset functions, each routed from the security-event rule."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: LeakguardConfig,
+        code: lambda_.Code,
+        layers: Sequence[lambda_.ILayerVersion],
+        fanout: SecurityEventFanOut,
+        topic: sns.ITopic,
+        topic_key: kms.IKey,
+        report_bucket: s3.IBucket,
+        quarantine_bucket: s3.IBucket,
+        data_key: kms.IKey,
+        table: dynamodb.ITable,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self._config = config
+        self._code = code
+        self._layers = layers
+        repos = repository_arns(self, config)
+        shared = {"TOPIC_ARN": topic.topic_arn, "IDEMPOTENCY_TABLE": table.table_name}
+
+        self.notify = self._function(
+            "Notify", "notify", "leakguard: email the admins what leaked where and what to do", shared
+        )
+        self.notify.allow(
+            "ReadReports",
+            actions=["s3:GetObject"],
+            resources=[report_bucket.arn_for_objects(f"{REPORT_PREFIX}*")],
+        )
+        self.notify.allow("DecryptReports", actions=["kms:Decrypt"], resources=[data_key.key_arn])
+        self.notify.function.add_environment("REPORT_BUCKET", report_bucket.bucket_name)
+        acknowledge_object_prefix(
+            self.notify.role,
+            bucket=report_bucket,
+            prefix=REPORT_PREFIX,
+            why="reads the report the event points at",
+        )
+
+        self.lock = self._function(
+            "Lock",
+            "lock",
+            "leakguard: tag the repository locked so the developer policy denies access",
+            {**shared, "LOCK_TAG_KEY": config.lock_tag_key, "LOCK_TAG_VALUE": config.lock_tag_value},
+        )
+        # The lock function may set the lock tag and nothing else: it cannot rewrite other tags.
+        self.lock.allow(
+            "SetLockTag",
+            actions=["codecommit:TagResource"],
+            resources=repos,
+            conditions={"ForAllValues:StringEquals": {"aws:TagKeys": [config.lock_tag_key]}},
+        )
+        self.lock.allow("ReadTags", actions=["codecommit:ListTagsForResource"], resources=repos)
+
+        self.reset = self._function(
+            "Reset",
+            "reset",
+            "leakguard: quarantine the leaking commits in S3, then reset the branch with a lease",
+            {
+                **shared,
+                "QUARANTINE_BUCKET": quarantine_bucket.bucket_name,
+                "GIT_REMOTE_TEMPLATE": config.git_remote_template,
+                "REPORT_BUCKET": report_bucket.bucket_name,
+            },
+            heavy=True,
+        )
+        self.reset.allow(
+            "RewriteBranches", actions=["codecommit:GitPull", "codecommit:GitPush"], resources=repos
+        )
+        self.reset.allow(
+            "Quarantine",
+            actions=["s3:PutObject"],
+            resources=[quarantine_bucket.arn_for_objects(f"{QUARANTINE_PREFIX}*")],
+        )
+        self.reset.allow(
+            "ReadReports",
+            actions=["s3:GetObject"],
+            resources=[report_bucket.arn_for_objects(f"{REPORT_PREFIX}*")],
+        )
+        # GenerateDataKey encrypts the bundle; Decrypt completes multipart uploads and reads reports.
+        self.reset.allow(
+            "DataKey", actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[data_key.key_arn]
+        )
+        acknowledge_object_prefix(
+            self.reset.role,
+            bucket=quarantine_bucket,
+            prefix=QUARANTINE_PREFIX,
+            why="one git bundle per incident",
+        )
+        acknowledge_object_prefix(
+            self.reset.role,
+            bucket=report_bucket,
+            prefix=REPORT_PREFIX,
+            why="reads the report the event points at",
+        )
+
+        for name, fn in (("notify", self.notify), ("lock", self.lock), ("reset", self.reset)):
+            fn.allow("Notify", actions=["sns:Publish"], resources=[topic.topic_arn])
+            fn.allow(
+                "EncryptNotifications",
+                actions=["kms:GenerateDataKey", "kms:Decrypt"],
+                resources=[topic_key.key_arn],
+            )
+            fn.allow("Idempotency", actions=ITEM_ACTIONS, resources=[table.table_arn])
+            fanout.route_to(name, fn.function)
+        if config.watches_all:
+            acknowledge_all_repositories(self.lock.role, arn=repos[0])
+            acknowledge_all_repositories(self.reset.role, arn=repos[0])
+
+    def _function(
+        self,
+        construct_id: str,
+        name: str,
+        description: str,
+        environment: dict[str, str],
+        *,
+        heavy: bool = False,
+    ) -> LeakguardFunction:
+        extra = {"sizing": GIT_HEAVY} if heavy else {}
+        return LeakguardFunction(
+            self,
+            construct_id,
+            name=name,
+            description=description,
+            code=self._code,
+            layers=self._layers,
+            architecture=self._config.architecture,
+            environment=environment,
+            log_retention_days=self._config.log_retention_days,
+            **extra,  # type: ignore[arg-type]
+        )

@@ -1,0 +1,128 @@
+"""The leakguard stack: composes the constructs, owns no logic of its own."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, RemovalPolicy, Stack
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+from .config import LeakguardConfig
+from .fanout import SecurityEventFanOut
+from .idempotency import IdempotencyTable
+from .inspection import Inspection
+from .lock_policy import DeveloperLockPolicy
+from .notifications import NotificationTopic
+from .packaging import RUNTIME, code_asset, dependency_layer_code, git_layer_code, lambda_architecture
+from .remediation import Remediations
+from .storage import AccessLogsBucket, HardenedBucket
+
+
+class LeakguardStack(Stack):
+    """Everything one account needs to catch and contain credentials pushed to CodeCommit."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: LeakguardConfig, **kwargs: Any
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        # Grant S3 log delivery through the log bucket's policy, not the legacy LogDeliveryWrite ACL
+        # (set here, before any child exists, so the stack does not depend on cdk.json's flags).
+        self.node.set_context("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy", True)
+        arch = lambda_architecture(config.architecture)
+
+        data_key = kms.Key(
+            self,
+            "DataKey",
+            description="leakguard: encrypts quarantined commits and security reports",
+            enable_key_rotation=True,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        access_logs = AccessLogsBucket(self, "AccessLogs", retention_days=config.quarantine_retention_days)
+        quarantine = HardenedBucket(
+            self,
+            "Quarantine",
+            encryption_key=data_key,
+            access_logs=access_logs.bucket,
+            retention_days=config.quarantine_retention_days,
+            log_prefix="quarantine/",
+        )
+        reports = HardenedBucket(
+            self,
+            "Reports",
+            encryption_key=data_key,
+            access_logs=access_logs.bucket,
+            retention_days=config.report_retention_days,
+            log_prefix="reports/",
+        )
+        table = IdempotencyTable(self, "Idempotency").table
+        notifications = NotificationTopic(self, "Notifications", emails=config.notification_emails)
+
+        code = code_asset()
+        layers: list[lambda_.ILayerVersion] = [
+            lambda_.LayerVersion(
+                self,
+                "DependenciesLayer",
+                description="leakguard: third-party Python packages (pip --platform, no Docker)",
+                code=dependency_layer_code(architecture=config.architecture),
+                compatible_runtimes=[RUNTIME],
+                compatible_architectures=[arch],
+            ),
+            (
+                lambda_.LayerVersion.from_layer_version_arn(self, "GitLayer", config.git_layer_arn)
+                if config.git_layer_arn
+                else lambda_.LayerVersion(
+                    self,
+                    "GitLayer",
+                    description="leakguard: git and git-remote-codecommit under /opt",
+                    code=git_layer_code(architecture=config.architecture),
+                    compatible_runtimes=[RUNTIME],
+                    compatible_architectures=[arch],
+                )
+            ),
+        ]
+
+        fanout = SecurityEventFanOut(self, "FanOut")
+        Inspection(
+            self,
+            "Inspection",
+            config=config,
+            code=code,
+            layers=layers,
+            bus=fanout.bus,
+            report_bucket=reports.bucket,
+            data_key=data_key,
+            table=table,
+        )
+        Remediations(
+            self,
+            "Remediation",
+            config=config,
+            code=code,
+            layers=layers,
+            fanout=fanout,
+            topic=notifications.topic,
+            topic_key=notifications.key,
+            report_bucket=reports.bucket,
+            quarantine_bucket=quarantine.bucket,
+            data_key=data_key,
+            table=table,
+        )
+        lock_policy = DeveloperLockPolicy(
+            self,
+            "DeveloperLock",
+            lock_tag_key=config.lock_tag_key,
+            lock_tag_value=config.lock_tag_value,
+            admin_role_arns=config.admin_role_arns,
+        )
+
+        CfnOutput(
+            self,
+            "DeveloperLockPolicyArn",
+            value=lock_policy.policy.managed_policy_arn,
+            description="Attach to developer groups/roles: denies access to locked repositories",
+        )
+        CfnOutput(self, "AlertTopicArn", value=notifications.topic.topic_arn)
+        CfnOutput(self, "QuarantineBucketName", value=quarantine.bucket.bucket_name)
+        CfnOutput(self, "SecurityEventBusName", value=fanout.bus.event_bus_name)
