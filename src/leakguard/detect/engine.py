@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
 import re2
 
@@ -47,6 +48,8 @@ class Detector:
         alternation = b"|".join(
             re2.escape(k.encode()) for k in sorted(self._keyword_rules, key=len, reverse=True)
         )
+        self._keywords = list(self._keyword_rules)
+        self._keyword_set = _keyword_set(self._keywords)
         self._keyword_line_re = (
             re2.compile(b"(?i)(?:" + alternation + b")[^\n]*", re2_options()) if alternation else None
         )
@@ -117,8 +120,7 @@ class Detector:
 
     def _rules_for_line(self, line: str) -> Iterator[tuple[Rule, list[tuple[int, int]]]]:
         """The rules a line's keywords trigger, with the spans of the line each should run on."""
-        lowered = line.lower()
-        keywords = [k for k in self._keyword_rules if k in lowered]
+        keywords = [self._keywords[i] for i in self._keyword_set.Match(line)] if self._keywords else []
         rules: dict[str, tuple[Rule, list[str]]] = {}
         for keyword in keywords:
             for rule in self._keyword_rules[keyword]:
@@ -127,7 +129,7 @@ class Detector:
             if len(line) <= LONG_LINE:
                 yield rule, [(0, len(line))]
             else:
-                yield rule, _keyword_windows(lowered, rule_keywords)
+                yield rule, _keyword_windows(line.lower(), rule_keywords)
 
     # -- filtering -----------------------------------------------------------------------------------
 
@@ -159,6 +161,15 @@ class Detector:
             author=fragment.author,
             detector=candidate.detector,
         )
+
+
+def _keyword_set(keywords: Sequence[str]) -> Any:
+    """An RE2 set answering, in one call, which of ``keywords`` a line holds (overlaps included)."""
+    keyword_set = re2.Set.SearchSet(re2_options())
+    for keyword in keywords:
+        keyword_set.Add(b"(?i)" + re2.escape(keyword.encode()))
+    keyword_set.Compile()
+    return keyword_set
 
 
 def _rule_accepts(rule: Rule, secret: str, path: str) -> bool:
