@@ -248,11 +248,10 @@ def _keyword_windows(lowered: str, keywords: Sequence[str]) -> list[tuple[int, i
 def _deduplicate(candidates: list[Candidate], rule_order: dict[str, int]) -> list[Candidate]:
     """Keep one candidate per overlapping location: the most specific detector, then the first rule."""
     ranked = sorted(candidates, key=lambda c: (c.priority, rule_order.get(c.rule_id, len(rule_order))))
-    kept: list[Candidate] = []
+    kept_by_line: dict[int, list[Candidate]] = defaultdict(list)
     for candidate in ranked:
-        if not any(
-            k.line_index == candidate.line_index and k.column < candidate.end and candidate.column < k.end
-            for k in kept
-        ):
-            kept.append(candidate)
+        same_line = kept_by_line[candidate.line_index]
+        if not any(k.column < candidate.end and candidate.column < k.end for k in same_line):
+            same_line.append(candidate)
+    kept = [candidate for line in kept_by_line.values() for candidate in line]
     return sorted(kept, key=lambda c: (c.line_index, c.column, c.rule_id))
