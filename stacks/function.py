@@ -20,7 +20,7 @@ from .config import Architecture
 from .names import HANDLERS
 from .packaging import RUNTIME, lambda_architecture
 
-POWERTOOLS_NAMESPACE = "Leakguard"
+POWERTOOLS_NAMESPACE = "leakguard"  # the namespace leakguard.runtime publishes metrics under
 _RETENTION = {
     1: "ONE_DAY", 3: "THREE_DAYS", 5: "FIVE_DAYS", 7: "ONE_WEEK", 14: "TWO_WEEKS", 30: "ONE_MONTH",
     60: "TWO_MONTHS", 90: "THREE_MONTHS", 120: "FOUR_MONTHS", 150: "FIVE_MONTHS", 180: "SIX_MONTHS",

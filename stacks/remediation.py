@@ -81,7 +81,12 @@ class Remediations(Construct):
             resources=repos,
             conditions={"ForAllValues:StringEquals": {"aws:TagKeys": [config.lock_tag_key]}},
         )
-        self.lock.allow("ReadTags", actions=["codecommit:ListTagsForResource"], resources=repos)
+        # GetRepository: the lock falls back to looking up the ARN when an event does not carry it.
+        self.lock.allow(
+            "ReadRepository",
+            actions=["codecommit:ListTagsForResource", "codecommit:GetRepository"],
+            resources=repos,
+        )
 
         self.reset = self._function(
             "Reset",

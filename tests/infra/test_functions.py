@@ -88,3 +88,25 @@ def test_one_role_and_one_log_group_with_retention_per_function(synthesized: Syn
     assert set(log_groups) == groups
     assert all(g["Properties"]["RetentionInDays"] == 365 for g in log_groups.values())
     assert set(resources(template, "AWS::IAM::Role")) == roles
+
+
+SETTINGS_MODELS = {
+    "inspector": "InspectorSettings",
+    "notify": "NotifySettings",
+    "lock": "LockSettings",
+    "reset": "ResetSettings",
+}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_environment_satisfies_the_handler_settings_model(synthesized: Synthesized, name: str) -> None:
+    """Each function's environment sets every required field of its settings model and nothing unknown."""
+    settings = pytest.importorskip("leakguard.settings")
+    model = getattr(settings, SETTINGS_MODELS[name])
+    aliases = {f.alias for f in model.model_fields.values()}
+    required = {f.alias for f in model.model_fields.values() if f.is_required()}
+    env = function(synthesized.templates["Listed"], name)["Properties"]["Environment"]["Variables"]
+    assert required <= set(env)
+    assert set(env) - RUNTIME_ENV <= aliases
+    # The values the stack renders parse as the model expects (tokens stand in as strings).
+    model.from_env({k: v if isinstance(v, str) else "token" for k, v in env.items()})

@@ -19,7 +19,7 @@ EXPECTED_ACTIONS = {
     | {"codecommit:GitPull", "events:PutEvents", "s3:PutObject", "kms:GenerateDataKey", "kms:Decrypt"},
     "notify": TRACING | LOGS | IDEMPOTENCY | NOTIFY | {"s3:GetObject"},
     "lock": TRACING | LOGS | IDEMPOTENCY | NOTIFY
-    | {"codecommit:TagResource", "codecommit:ListTagsForResource"},
+    | {"codecommit:TagResource", "codecommit:ListTagsForResource", "codecommit:GetRepository"},
     "reset": TRACING | LOGS | IDEMPOTENCY | NOTIFY
     | {"codecommit:GitPull", "codecommit:GitPush", "s3:PutObject", "s3:GetObject"},
 }  # fmt: skip

@@ -1,0 +1,87 @@
+"""The context is validated in one place; a wrong value fails synth with the key's name."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from stacks import ConfigError, LeakguardConfig, Remediation
+
+
+def test_defaults_watch_everything_and_remediate_nothing() -> None:
+    config = LeakguardConfig.from_mapping({})
+    assert config.repositories == "*"
+    assert config.watched_repositories_json() == '["*"]'
+    assert config.remediations == {"*": Remediation()}
+    assert (config.lock_tag_key, config.lock_tag_value, config.architecture) == (
+        "RepoState",
+        "locked",
+        "arm64",
+    )
+    assert config.quarantine_retention_days == 90
+
+
+def test_cdk_json_defaults_are_valid_and_equal_the_built_in_ones() -> None:
+    context = json.loads((Path(__file__).parents[2] / "cdk.json").read_text())["context"]
+    assert LeakguardConfig.from_context(context.get) == LeakguardConfig.from_mapping({})
+
+
+def test_a_full_configuration() -> None:
+    config = LeakguardConfig.from_mapping(
+        {
+            "repositories": ["payments", "web"],
+            "notificationEmails": ["sec@example.com"],
+            "remediations": {"payments": {"lock": True, "reset": True}},
+            "lockTagKey": "Quarantine",
+            "lockTagValue": "yes",
+            "architecture": "x86_64",
+            "adminRoleArns": ["arn:aws:iam::123456789012:role/Admin"],
+        }
+    )
+    assert config.repositories == ("payments", "web")
+    assert config.remediations["payments"] == Remediation(lock=True, reset=True)
+    assert config.remediations["*"] == Remediation()
+    assert json.loads(config.remediations_json()) == {
+        "*": {"lock": False, "reset": False},
+        "payments": {"lock": True, "reset": True},
+    }
+
+
+def test_command_line_strings_are_decoded() -> None:
+    """``cdk deploy -c repositories='["a","b"]' -c quarantineRetentionDays=30`` passes strings."""
+    config = LeakguardConfig.from_mapping(
+        {
+            "repositories": '["a", "b"]',
+            "notificationEmails": "one@example.com",
+            "quarantineRetentionDays": "30",
+        }
+    )
+    assert config.repositories == ("a", "b")
+    assert config.notification_emails == ("one@example.com",)
+    assert config.quarantine_retention_days == 30
+
+
+@pytest.mark.parametrize(
+    ("raw", "key"),
+    [
+        ({"repositories": []}, "repositories"),
+        ({"repositories": ["bad name!"]}, "repositories"),
+        ({"repositories": ["a", "a"]}, "repositories"),
+        ({"notificationEmails": ["not-an-email"]}, "notificationEmails"),
+        ({"remediations": {"*": {"lock": "yes"}}}, "remediations"),
+        ({"remediations": {"*": {"delete": True}}}, "remediations"),
+        ({"repositories": ["a"], "remediations": {"b": {"lock": True}}}, "remediations"),
+        ({"architecture": "arm"}, "architecture"),
+        ({"adminRoleArns": ["Admin"]}, "adminRoleArns"),
+        ({"quarantineRetentionDays": 0}, "quarantineRetentionDays"),
+        ({"logRetentionDays": 100}, "logRetentionDays"),
+        ({"lockTagKey": ""}, "lockTagKey"),
+        ({"gitRemoteTemplate": "codecommit::eu-west-1://fixed"}, "gitRemoteTemplate"),
+        ({"gitLayerArn": "layer"}, "gitLayerArn"),
+    ],
+)
+def test_invalid_values_name_their_key(raw: dict[str, Any], key: str) -> None:
+    with pytest.raises(ConfigError, match=key):
+        LeakguardConfig.from_mapping(raw)
