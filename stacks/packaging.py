@@ -31,9 +31,11 @@ from .config import Architecture
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PYTHON_VERSION = "3.14"
 RUNTIME = lambda_.Runtime.PYTHON_3_14
-# The Lambda runtime ships boto3/botocore; bundling our own would only add 20 MB to every cold start.
-RUNTIME_PROVIDED = frozenset({"boto3", "botocore"})
-_PLATFORMS: dict[str, str] = {"arm64": "manylinux_2_28_aarch64", "x86_64": "manylinux_2_28_x86_64"}
+# Not in the dependency layer: the Lambda runtime ships boto3/botocore (bundling our own would add
+# 20 MB to every cold start), and git-remote-codecommit is published as an sdist only, so it cannot be
+# installed with --only-binary; the git layer carries it (pure Python, built by layers/git/build.sh).
+PROVIDED_ELSEWHERE = frozenset({"boto3", "botocore", "git-remote-codecommit"})
+_MACHINES: dict[str, str] = {"arm64": "aarch64", "x86_64": "x86_64"}
 _COPY_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".keep", ".mypy_cache")
 
 
@@ -41,9 +43,15 @@ def lambda_architecture(architecture: Architecture) -> lambda_.Architecture:
     return lambda_.Architecture.ARM_64 if architecture == "arm64" else lambda_.Architecture.X86_64
 
 
-def pip_platform(architecture: Architecture) -> str:
-    """The wheel platform tag for the Lambda architecture (Amazon Linux 2023 has glibc 2.34)."""
-    return _PLATFORMS[architecture]
+def pip_platforms(architecture: Architecture) -> list[str]:
+    """Wheel platform tags Lambda's Amazon Linux 2023 (glibc 2.34) runs, newest first.
+
+    pip matches ``--platform`` tags exactly, not "this glibc or older": google-re2 publishes
+    manylinux_2_28 wheels while pydantic-core publishes manylinux_2_17 (alias manylinux2014) ones, so
+    both generations are listed.
+    """
+    machine = _MACHINES[architecture]
+    return [f"manylinux_2_28_{machine}", f"manylinux_2_17_{machine}", f"manylinux2014_{machine}"]
 
 
 def pip_install_argv(*, python: str, architecture: Architecture, requirements: str, target: str) -> list[str]:
@@ -55,8 +63,7 @@ def pip_install_argv(*, python: str, architecture: Architecture, requirements: s
         "install",
         "--disable-pip-version-check",
         "--no-compile",
-        "--platform",
-        pip_platform(architecture),
+        *(option for platform in pip_platforms(architecture) for option in ("--platform", platform)),
         "--only-binary=:all:",
         "--python-version",
         PYTHON_VERSION,
@@ -70,7 +77,7 @@ def pip_install_argv(*, python: str, architecture: Architecture, requirements: s
 
 
 def lambda_requirements(pyproject: Path) -> list[str]:
-    """The project's runtime dependencies minus what the Lambda runtime already provides."""
+    """The project's runtime dependencies minus what the runtime or the git layer provides."""
     deps: list[str] = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["dependencies"]
 
     def name(spec: str) -> str:
@@ -78,7 +85,7 @@ def lambda_requirements(pyproject: Path) -> list[str]:
             spec = spec.split(sep, 1)[0]
         return spec.strip().lower().replace("_", "-")
 
-    return [d for d in deps if name(d) not in RUNTIME_PROVIDED]
+    return [d for d in deps if name(d) not in PROVIDED_ELSEWHERE]
 
 
 def copy_code(*, root: Path, output_dir: Path) -> None:
@@ -175,7 +182,8 @@ def dependency_layer_code(*, architecture: Architecture, root: Path = PROJECT_RO
                 "-c",
                 "python -c \"import tomllib; deps = tomllib.load(open('pyproject.toml', 'rb'))"
                 "['project']['dependencies']; "
-                "print('\\n'.join(d for d in deps if not d.startswith(('boto3', 'botocore'))))\""
+                "print('\\n'.join(d for d in deps"
+                " if not d.startswith(('boto3', 'botocore', 'git-remote-codecommit'))))\""
                 " > /tmp/requirements.txt"
                 " && pip install --only-binary=:all: --target /asset-output/python -r /tmp/requirements.txt",
             ],

@@ -20,10 +20,10 @@ from .conftest import Synthesized
 
 
 @pytest.mark.parametrize(
-    ("architecture", "platform"),
-    [("arm64", "manylinux_2_28_aarch64"), ("x86_64", "manylinux_2_28_x86_64")],
+    ("architecture", "machine"),
+    [("arm64", "aarch64"), ("x86_64", "x86_64")],
 )
-def test_pip_installs_linux_wheels_of_the_lambda_architecture_only(architecture: str, platform: str) -> None:
+def test_pip_installs_linux_wheels_of_the_lambda_architecture_only(architecture: str, machine: str) -> None:
     argv = pip_install_argv(
         python="/venv/bin/python",
         architecture=architecture,
@@ -32,7 +32,9 @@ def test_pip_installs_linux_wheels_of_the_lambda_architecture_only(architecture:
     )
     assert argv[:4] == ["/venv/bin/python", "-m", "pip", "install"]
     options = argv[4:]
-    assert options[options.index("--platform") + 1] == platform
+    platforms = [options[i + 1] for i, o in enumerate(options) if o == "--platform"]
+    # Exact tags: pip does not widen "manylinux_2_28" to older glibc generations by itself.
+    assert platforms == [f"manylinux_2_28_{machine}", f"manylinux_2_17_{machine}", f"manylinux2014_{machine}"]
     assert "--only-binary=:all:" in options  # never build from source for the wrong platform
     assert options[options.index("--python-version") + 1] == "3.14"
     assert options[options.index("--implementation") + 1] == "cp"
@@ -48,11 +50,14 @@ def test_layer_bundler_targets_the_output_directory() -> None:
     assert argv[argv.index("-r") + 1] == "/asset-output/requirements.txt"
 
 
-def test_layer_requirements_come_from_pyproject_minus_what_lambda_provides(tmp_path: Path) -> None:
+def test_layer_requirements_come_from_pyproject_minus_what_runtime_and_git_layer_provide(
+    tmp_path: Path,
+) -> None:
     pyproject = tmp_path / "pyproject.toml"
     pyproject.write_text(
         '[project]\nname = "x"\n'
-        'dependencies = ["boto3>=1.34", "botocore", "google-re2>=1.1", "Pydantic[email]>=2"]\n'
+        'dependencies = ["boto3>=1.34", "botocore", "google-re2>=1.1", "git_remote_codecommit>=1.17",'
+        ' "Pydantic[email]>=2"]\n'
     )
     assert lambda_requirements(pyproject) == ["google-re2>=1.1", "Pydantic[email]>=2"]
     real = lambda_requirements(PROJECT_ROOT / "pyproject.toml")
