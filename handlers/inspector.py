@@ -6,6 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -49,6 +50,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         push = parse_codecommit_event(event)
     except EventError as exc:
+        metrics.add_metric(name="MalformedEvents", unit=MetricUnit.Count, value=1)
         logger.error("ignored a malformed event", extra={"error": str(exc)})
         return {"status": "ignored", "reason": str(exc)}
     return inspect(push=push)

@@ -48,6 +48,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         incident = load_incident(event)  # the lock needs no findings: no report fetch
     except EventError as exc:
+        metrics.add_metric(name="MalformedEvents", unit=MetricUnit.Count, value=1)
         logger.error("ignored a malformed security event", extra={"error": str(exc)})
         return {"status": "ignored", "reason": str(exc)}
     return lock(incident=incident)

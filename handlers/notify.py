@@ -50,6 +50,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         incident = load_incident(event, STORE)
     except EventError as exc:
+        metrics.add_metric(name="MalformedEvents", unit=MetricUnit.Count, value=1)
         logger.error("ignored a malformed security event", extra={"error": str(exc)})
         return {"status": "ignored", "reason": str(exc)}
     return notify(incident=incident)

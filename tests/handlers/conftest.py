@@ -56,7 +56,9 @@ class LambdaContext:
 
 
 def git(path: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(path), *args], check=True, capture_output=True, text=True).stdout.strip()
+    return subprocess.run(
+        ["git", "-C", str(path), *args], check=True, capture_output=True, text=True
+    ).stdout.strip()
 
 
 class Pipeline:
@@ -124,7 +126,9 @@ class Pipeline:
     def _drain(self, queue_url: str) -> list[dict[str, Any]]:
         bodies = []
         while True:
-            messages = self.sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+            messages = self.sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get(
+                "Messages", []
+            )
             if not messages:
                 return bodies
             for message in messages:
@@ -157,7 +161,9 @@ class Pipeline:
         )
         return out.stdout.strip() or None
 
-    def push(self, dev: Repo, src: str, dst: str, *, force: bool = False, name: str = "app") -> dict[str, Any]:
+    def push(
+        self, dev: Repo, src: str, dst: str, *, force: bool = False, name: str = "app"
+    ) -> dict[str, Any]:
         """Push like a developer; return the CodeCommit event EventBridge would deliver."""
         old = self.remote_ref(name, dst)
         dev.git("push", "-q", *(["--force"] if force else []), "origin", f"{src}:{dst}")
@@ -186,9 +192,13 @@ def codecommit_event(
     repository: str, full_ref: str, *, old: str | None, new: str | None, caller: str | None = None
 ) -> dict[str, Any]:
     """A "CodeCommit Repository State Change" event for a ref that went from ``old`` to ``new``."""
-    kind, name = ("tag", full_ref[len("refs/tags/") :]) if full_ref.startswith("refs/tags/") else (
-        "branch",
-        full_ref[len("refs/heads/") :],
+    kind, name = (
+        ("tag", full_ref[len("refs/tags/") :])
+        if full_ref.startswith("refs/tags/")
+        else (
+            "branch",
+            full_ref[len("refs/heads/") :],
+        )
     )
     detail: dict[str, Any] = {
         "callerUserArn": caller or f"arn:aws:iam::{ACCOUNT}:user/dev",
@@ -206,7 +216,7 @@ def codecommit_event(
         detail.update(event="referenceUpdated", oldCommitId=old, commitId=new)
     return {
         "version": "0",
-        "id": "11111111-2222-3333-4444-" + "".join(random.choices(string.digits, k=12)),  # noqa: S311
+        "id": "11111111-2222-3333-4444-" + "".join(random.choices(string.digits, k=12)),
         "detail-type": "CodeCommit Repository State Change",
         "source": "aws.codecommit",
         "account": ACCOUNT,
@@ -221,7 +231,9 @@ def codecommit_event(
 def pipeline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rng: random.Random) -> Iterator[Pipeline]:
     """Everything the handlers need, with fake credentials made for this test."""
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", fake_aws_key(rng))
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "".join(rng.choices(string.ascii_letters + string.digits, k=40)))
+    monkeypatch.setenv(
+        "AWS_SECRET_ACCESS_KEY", "".join(rng.choices(string.ascii_letters + string.digits, k=40))
+    )
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     monkeypatch.setenv("AWS_REGION", REGION)

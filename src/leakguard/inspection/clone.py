@@ -54,6 +54,17 @@ class CloneCache:
         logger.info("clone %s", "created" if fresh else "reused", extra={"repository": repository})
         return git
 
+    def fetch_commit(self, git: Git, repository: str, commit: str) -> bool:
+        """Try to fetch one commit no ref points at any more (the old head of a force push).
+
+        Servers may refuse objects they do not advertise; the caller copes with False.
+        """
+        try:
+            git.run(["fetch", "--quiet", "--no-tags", "--", self.remote_for(repository), commit])
+        except GitError:
+            return False
+        return True
+
     def fetch(self, git: Git, repository: str) -> None:
         """Fetch every branch and tag, pruning refs the remote no longer has."""
         git.run(

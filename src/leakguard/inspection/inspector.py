@@ -23,7 +23,7 @@ from leakguard.inspection import commits as history
 from leakguard.inspection.clone import CloneCache
 from leakguard.inspection.report import PushFacts, build_event, detail_size, leaking_commits, shrink
 from leakguard.scan import ScanReport, run_scan
-from leakguard.settings import InspectorSettings
+from leakguard.settings import InspectorSettings, RemediationSwitches
 from leakguard.sources.base import CommitInfo, Fragment
 from leakguard.sources.history import commit_fragments
 
@@ -96,9 +96,9 @@ class Inspector:
                 repository=repo,
                 reference=ref,
             )
+        old_known = self._old_known(git, detail.repositoryName, detail.oldCommitId)
         forced = bool(detail.oldCommitId) and not (
-            history.has_commit(git, detail.oldCommitId or "")
-            and history.is_ancestor(git, detail.oldCommitId or "", detail.commitId)
+            old_known and history.is_ancestor(git, detail.oldCommitId or "", detail.commitId)
         )
         revisions = history.introduced_revisions(
             git, full_ref=detail.referenceFullName, new=detail.commitId, old=detail.oldCommitId
@@ -124,11 +124,29 @@ class Inspector:
             report,
             PushFacts(forced=forced, commits=authors, duration_ms=elapsed),
             last_clean=self._last_clean(git, event, report),
-            switches=self.settings.remediations_for(detail.repositoryName),
+            switches=self._switches(detail.repositoryName, old_known),
         )
         result.status, result.reason, result.incident_id = "incident", "findings", security_event.incidentId
         result.event = self._emit(security_event, event)
         return result
+
+    def _old_known(self, git: Git, repository: str, old: str | None) -> bool:
+        """Whether the clone has the old commit (a cold clone misses a head force-pushed away)."""
+        if old is None or history.has_commit(git, old):
+            return True
+        return self.clones.fetch_commit(git, repository, old) and history.has_commit(git, old)
+
+    def _switches(self, repository: str, old_known: bool) -> RemediationSwitches:
+        """The repository's remediations; no reset when the old head is unknown.
+
+        Without the old head the scan over-approximates (it may include history the push did not
+        bring), which is safe for detection but could make reset rewind far too much.
+        """
+        switches = self.settings.remediations_for(repository)
+        if not old_known:
+            logger.warning("old commit of a forced update unavailable: scanned more history, reset disabled")
+            return switches.model_copy(update={"reset": False})
+        return switches
 
     def _last_clean(self, git: Git, event: CodeCommitEvent, report: ScanReport) -> str | None:
         """Where reset would move the ref; None: delete it (a created ref that only carries the leak)."""

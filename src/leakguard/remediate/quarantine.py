@@ -45,9 +45,12 @@ def quarantine(
     incident_id: str,
     full_ref: str,
     heads: Sequence[str],
-    keep: str | None,
+    exclude: Sequence[str],
 ) -> Quarantined:
-    """Bundle every commit reachable from ``heads`` but not from ``keep``, upload it with a manifest.
+    """Bundle every commit reachable from ``heads`` but not from ``exclude``, upload it with a manifest.
+
+    ``exclude`` is the reset target, or for a deleted ref the tips of the other refs: the bundle then
+    needs only commits any clone of the repository has, and holds exactly what leaves the repository.
 
     Each head becomes a ref of the bundle, so a retry after a concurrent push quarantines the commits of
     the head seen first as well as those of the new one.
@@ -55,7 +58,7 @@ def quarantine(
     refs = [f"{BUNDLE_REF_PREFIX}{validate_commit_id(h)}" for h in dict.fromkeys(heads)]
     for ref, head in zip(refs, dict.fromkeys(heads), strict=True):
         git.run(["update-ref", ref, head])
-    negative = ["--not", validate_commit_id(keep)] if keep else []
+    negative = ["--not", *(validate_commit_id(c) for c in exclude)] if exclude else []
     commits = list_commits(git, [*(h for h in dict.fromkeys(heads)), *negative])
     key = quarantine_key(repository, incident_id)
     with tempfile.TemporaryDirectory(prefix="leakguard-bundle-") as tmp:
@@ -67,7 +70,7 @@ def quarantine(
         "repository": repository,
         "reference": full_ref,
         "heads": list(dict.fromkeys(heads)),
-        "keptCommit": keep,
+        "excluded": list(exclude),
         "commits": commits,
         "bundleKey": key,
         "bundleRefs": refs,

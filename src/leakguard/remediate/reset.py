@@ -18,7 +18,7 @@ from leakguard.errors import GitError, LeakguardError
 from leakguard.events.security import SecurityEvent
 from leakguard.git import Git, validate_commit_id, validate_ref_name
 from leakguard.inspection.clone import CloneCache, scrub
-from leakguard.inspection.commits import contaminated, last_clean_commit
+from leakguard.inspection.commits import contaminated, last_clean_commit, other_ref_tips
 from leakguard.remediate.quarantine import quarantine
 
 logger = logging.getLogger(__name__)
@@ -111,7 +111,7 @@ class Resetter:
                 incident_id=incident.incidentId,
                 full_ref=ref,
                 heads=heads,
-                keep=target,
+                exclude=[target] if target else other_ref_tips(git, ref),
             )
             result.quarantine, result.removedCommits, result.target = saved.url, saved.commits, target
             try:

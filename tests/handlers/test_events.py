@@ -1,0 +1,142 @@
+"""The event contracts: malformed input is refused with a clear reason, before git or AWS are touched."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from leakguard.errors import ConfigError, EventError
+from leakguard.events.codecommit import parse_codecommit_event
+from leakguard.events.security import incident_id, parse_security_event
+from leakguard.remediate.email import email_subject
+from leakguard.settings import InspectorSettings, LockSettings
+from tests.conftest import fake_aws_key
+from tests.handlers.conftest import codecommit_event
+
+SHA = "a" * 40
+
+
+def _event(**detail):
+    event = codecommit_event("app", "refs/heads/main", old=None, new=SHA)
+    event["detail"].update(detail)
+    return event
+
+
+@pytest.mark.parametrize(
+    ("detail", "message"),
+    [
+        (
+            {"referenceName": "main; rm -rf ~", "referenceFullName": "refs/heads/main; rm -rf ~"},
+            "invalid ref name",
+        ),
+        (
+            {"referenceName": "--upload-pack=touch", "referenceFullName": "refs/heads/--upload-pack=touch"},
+            "'-'",
+        ),
+        ({"referenceName": "a..b", "referenceFullName": "refs/heads/a..b"}, "invalid ref name"),
+        ({"referenceFullName": "refs/heads/other"}, "does not match"),
+        ({"commitId": "HEAD"}, "invalid commit id"),
+        ({"commitId": f"{SHA} --all"}, "invalid commit id"),
+        ({"repositoryName": "../../etc"}, "invalid repository name"),
+        ({"event": "referenceUpdated"}, "without oldCommitId"),
+        ({"event": "somethingElse"}, "detail.event"),
+        ({"referenceType": "note"}, "detail.referenceType"),
+    ],
+)
+def test_malformed_codecommit_events_are_refused_with_the_field_named(detail, message):
+    with pytest.raises(EventError, match="malformed CodeCommit event") as caught:
+        parse_codecommit_event(_event(**detail))
+    assert message in str(caught.value)
+
+
+def test_malformed_event_is_ignored_by_the_handler_without_touching_git(pipeline, tmp_path):
+    pipeline.repository()
+    bad = _event(referenceName="x;touch pwned", referenceFullName="refs/heads/x;touch pwned")
+    result = pipeline.inspect(bad)
+    assert result["status"] == "ignored" and "invalid ref name" in result["reason"]
+    assert pipeline.inspect({"not": "an event"})["status"] == "ignored"
+    assert not (tmp_path / "lambda-tmp").exists()  # no clone was made: git never ran
+    assert pipeline.security_events() == []
+
+
+def test_incident_id_is_deterministic_per_repository_ref_and_commit():
+    a = incident_id("app", "refs/heads/main", SHA)
+    assert a == incident_id("app", "refs/heads/main", SHA)
+    assert (
+        len({a, incident_id("app", "refs/heads/dev", SHA), incident_id("svc", "refs/heads/main", SHA)}) == 3
+    )
+
+
+def _security_event(pipeline, rng):
+    dev = pipeline.repository()
+    dev.commit("base", {"a.py": "a = 1\n"})
+    pipeline.push(dev, "main", "refs/heads/main")
+    dev.commit("leak", {"k.py": f"k = '{fake_aws_key(rng)}'\n"})
+    pipeline.inspect(pipeline.push(dev, "main", "refs/heads/main"))
+    (event,) = pipeline.security_events()
+    return event
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda d: d.pop("incidentId"), "incidentId"),
+        (lambda d: d.update(extra="field"), "Additional properties"),
+        (lambda d: d.update(schemaVersion="2"), "schemaVersion"),
+        (lambda d: d["findings"][0].update(redacted="x" * 200), "findings/0/redacted"),
+        (lambda d: d["reference"].update(newCommitId="HEAD"), "reference/newCommitId"),
+    ],
+)
+def test_consumers_refuse_events_that_break_the_schema(pipeline, rng, mutate, message):
+    event = copy.deepcopy(_security_event(pipeline, rng))
+    mutate(event["detail"])
+    with pytest.raises(EventError, match="does not match schema"):
+        parse_security_event(event)
+    results = pipeline.deliver(event)
+    for name in ("notify", "lock", "reset"):
+        assert results[name]["status"] == "ignored" and message in results[name]["reason"], name
+    assert pipeline.mails() == []
+
+
+def test_consumers_accept_what_the_inspector_emits(pipeline, rng):
+    event = _security_event(pipeline, rng)
+    incident = parse_security_event(event)
+    assert incident.incidentId == event["detail"]["incidentId"]
+    with pytest.raises(EventError, match="not a security event"):
+        parse_security_event({**event, "detail-type": "Something Else"})
+
+
+def test_email_subject_fits_sns_limit_even_for_long_names(pipeline, rng):
+    event = copy.deepcopy(_security_event(pipeline, rng))
+    event["detail"]["repository"]["name"] = "r" * 100
+    event["detail"]["reference"]["name"] = "feature/" + "n" * 200
+    subject = email_subject(parse_security_event(event))
+    assert subject.startswith("[ACTION REQUIRED]")
+    from leakguard.aws.notifications import sns_subject
+
+    assert len(sns_subject(subject)) <= 100
+
+
+def test_settings_name_the_missing_variable():
+    with pytest.raises(ConfigError, match="EVENT_BUS_NAME"):
+        InspectorSettings.from_env({"REPORT_BUCKET": "b"})
+    with pytest.raises(ConfigError, match="WATCHED_REPOSITORIES is not valid JSON"):
+        InspectorSettings.from_env({"WATCHED_REPOSITORIES": "[app"})
+    lock = LockSettings.from_env({"TOPIC_ARN": "t", "IDEMPOTENCY_TABLE": "i"})
+    assert (lock.lock_tag_key, lock.lock_tag_value) == ("RepoState", "locked")
+
+
+def test_remediation_switches_fall_back_to_the_wildcard():
+    settings = InspectorSettings.from_env(
+        {
+            "EVENT_BUS_NAME": "b",
+            "REPORT_BUCKET": "r",
+            "IDEMPOTENCY_TABLE": "t",
+            "WATCHED_REPOSITORIES": '["*"]',
+            "REMEDIATIONS": '{"*": {"lock": true}, "special": {"reset": true}}',
+        }
+    )
+    assert settings.watches("anything")
+    assert settings.remediations_for("x").lock and not settings.remediations_for("x").reset
+    assert settings.remediations_for("special").reset and not settings.remediations_for("special").lock
