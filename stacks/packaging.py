@@ -108,7 +108,7 @@ class CodeBundler:
     def __init__(self, *, root: Path) -> None:
         self._root = root
 
-    def try_bundle(self, output_dir: str, **_options: Any) -> bool:
+    def try_bundle(self, output_dir: str, options: Any = None) -> bool:  # jsii passes the options too
         copy_code(root=self._root, output_dir=Path(output_dir))
         return True
 
@@ -131,7 +131,7 @@ class DependencyLayerBundler:
             target=str(out / "python"),
         )
 
-    def try_bundle(self, output_dir: str, **_options: Any) -> bool:
+    def try_bundle(self, output_dir: str, options: Any = None) -> bool:  # jsii passes the options too
         requirements = lambda_requirements(self._root / "pyproject.toml")
         # Kept in the layer on purpose: /opt/requirements.txt records what the layer was built from.
         (Path(output_dir) / "requirements.txt").write_text("\n".join(requirements) + "\n", encoding="utf-8")

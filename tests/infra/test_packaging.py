@@ -6,11 +6,15 @@ import json
 import sys
 from pathlib import Path
 
+import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_lambda as lambda_
 from stacks.packaging import (
     PROJECT_ROOT,
+    RUNTIME,
     CodeBundler,
     DependencyLayerBundler,
+    code_asset,
     copy_code,
     lambda_requirements,
     pip_install_argv,
@@ -111,3 +115,15 @@ def test_functions_share_one_code_asset_and_layers_are_arch_specific(synthesized
         for layer in layers:
             assert layer["CompatibleArchitectures"] == [arch]
             assert layer["CompatibleRuntimes"] == ["python3.14"]
+
+
+def test_code_asset_bundles_locally_through_jsii(tmp_path: Path) -> None:
+    """CDK calls ``try_bundle`` across jsii: a real (copy-only) bundling run, no Docker, no network."""
+    app = cdk.App(outdir=str(tmp_path / "out"))
+    stack = cdk.Stack(app, "Bundled")
+    lambda_.Function(stack, "Fn", runtime=RUNTIME, handler="handlers.notify.handler", code=code_asset())
+    app.synth()
+    (asset,) = [p for p in (tmp_path / "out").iterdir() if p.name.startswith("asset.")]
+    assert (asset / "leakguard" / "_data" / "regex.json").is_file()
+    assert (asset / "handlers").is_dir()
+    assert not (asset / ".venv").exists() and not (asset / "tests").exists()
