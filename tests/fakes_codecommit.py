@@ -26,7 +26,9 @@ class FakeCodeCommit:
 
     OPERATIONS = ("GetRepository", "TagResource", "UntagResource", "ListTagsForResource")
 
-    def __init__(self, *, region: str = "us-east-1", account: str = "123456789012", page_size: int = 50) -> None:
+    def __init__(
+        self, *, region: str = "us-east-1", account: str = "123456789012", page_size: int = 50
+    ) -> None:
         self.region = region
         self.account = account
         self.page_size = page_size
@@ -47,7 +49,9 @@ class FakeCodeCommit:
             client.meta.events.register(f"before-call.codecommit.{operation}", self._handle)
         return client
 
-    def _handle(self, model: OperationModel, params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+    def _handle(
+        self, model: OperationModel, params: dict[str, Any], **_: Any
+    ) -> tuple[AWSResponse, dict[str, Any]]:
         request = json.loads(params["body"] or b"{}")
         validate_parameters(request, model.input_shape)
         self.calls.append((model.name, request))
@@ -59,7 +63,10 @@ class FakeCodeCommit:
                 "ResponseMetadata": {"HTTPStatusCode": 400},
             }
         _check_output(output, model.output_shape)
-        return AWSResponse(params["url"], 200, {}, None), {**output, "ResponseMetadata": {"HTTPStatusCode": 200}}
+        return AWSResponse(params["url"], 200, {}, None), {
+            **output,
+            "ResponseMetadata": {"HTTPStatusCode": 200},
+        }
 
     def _arn(self, arn: str) -> dict[str, str]:
         if arn not in self.tags:

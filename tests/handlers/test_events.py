@@ -140,3 +140,18 @@ def test_remediation_switches_fall_back_to_the_wildcard():
     assert settings.watches("anything")
     assert settings.remediations_for("x").lock and not settings.remediations_for("x").reset
     assert settings.remediations_for("special").reset and not settings.remediations_for("special").lock
+
+
+def test_the_documented_example_follows_the_schema():
+    import json
+    import re
+    from pathlib import Path
+
+    import jsonschema
+
+    from leakguard.events.security import security_event_schema
+
+    doc = (Path(__file__).parents[2] / "docs" / "security-event.md").read_text(encoding="utf-8")
+    example = re.search(r"## Example\n\n```json\n(.*?)```", doc, re.S)
+    assert example is not None
+    jsonschema.validate(json.loads(example.group(1)), security_event_schema())
