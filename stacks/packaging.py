@@ -200,5 +200,6 @@ def git_layer_code(*, architecture: Architecture, root: Path = PROJECT_ROOT) -> 
             image=DockerImage.from_registry("public.ecr.aws/amazonlinux/amazonlinux:2023"),
             platform=lambda_architecture(architecture).docker_platform,
             command=["bash", "/asset-input/build.sh", "--install", "/asset-output"],
+            user="root",  # dnf needs root; CDK otherwise runs the container as the invoking user
         ),
     )

@@ -23,7 +23,7 @@ out=${1:?usage: build.sh [--install] OUTPUT_DIR}
 recipe=$(cd "$(dirname "$0")" && pwd -P)
 
 if $install; then
-  dnf install -y --setopt=install_weak_deps=False git-core python3-pip >/dev/null
+  dnf install -y --setopt=install_weak_deps=False git-core python3-pip glibc-common gawk >/dev/null
   python3 -m pip install --quiet --no-deps --no-compile --target "$out/python" git-remote-codecommit
 fi
 
