@@ -73,8 +73,24 @@ class Pipeline:
         self.sqs = boto3.client("sqs", region_name=REGION)
         self.events = boto3.client("events", region_name=REGION)
         self.sns = boto3.client("sns", region_name=REGION)
-        for bucket in ("reports", "quarantine"):
+        key_id = boto3.client("kms", region_name=REGION).create_key()["KeyMetadata"]["KeyId"]
+        for bucket in ("reports", "quarantine"):  # as the stack makes them: SSE-KMS by default
             self.s3.create_bucket(Bucket=bucket)
+            self.s3.put_bucket_encryption(
+                Bucket=bucket,
+                ServerSideEncryptionConfiguration={
+                    "Rules": [
+                        {
+                            "ApplyServerSideEncryptionByDefault": {
+                                "SSEAlgorithm": "aws:kms",
+                                "KMSMasterKeyID": key_id,
+                            },
+                            "BucketKeyEnabled": True,
+                        }
+                    ]
+                },
+            )
+        self.kms_key_id = key_id
         boto3.client("dynamodb", region_name=REGION).create_table(
             TableName="idempotency",
             KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],

@@ -11,7 +11,7 @@ import pytest
 
 from leakguard.events.security import security_event_schema
 from tests.conftest import fake_aws_key, fake_github_token
-from tests.handlers.conftest import codecommit_event
+from tests.handlers.conftest import LambdaContext, codecommit_event
 
 
 def _base(pipeline, name="app"):
@@ -282,6 +282,24 @@ def test_oversized_event_points_at_the_full_report_in_s3(pipeline, rng):
     )
     jsonschema.validate(full, security_event_schema())
     assert len(full["findings"]) == 1500 and full["incidentId"] == detail["incidentId"]
+    pipeline.notify.handler(events[0], LambdaContext(function_name="notify"))
+    ((subject, body),) = pipeline.mails()
+    assert subject.startswith("[ACTION REQUIRED] 1500 credentials")
+    assert f"... and 1450 more (full report: s3://reports/{detail['report']['key']})" in body
+
+
+def test_a_broken_cached_clone_is_made_again(pipeline, rng):
+    dev = _base(pipeline)
+    dev.commit("one", {"a.py": "a = 1\n"})
+    pipeline.inspect(pipeline.push(dev, "main", "refs/heads/main"))
+    clone = next((pipeline.tmp / "lambda-tmp" / "inspector").glob("app.git"))
+    for item in (clone / "refs").rglob("*"):
+        if item.is_file():
+            item.write_text("garbage\n")
+    (clone / "packed-refs").unlink(missing_ok=True)
+    dev.commit("leak", {"k.py": f"k = '{fake_aws_key(rng)}'\n"})
+    result = pipeline.inspect(pipeline.push(dev, "main", "refs/heads/main"))
+    assert result["status"] == "incident" and result["commits"] == 1
 
 
 def test_no_secret_in_any_log_line(pipeline, rng, capsys):

@@ -59,7 +59,8 @@ def test_incident_is_notified_locked_and_reset(pipeline, rng):
 
     key = f"quarantine/app/{event['detail']['incidentId']}.bundle"
     head = pipeline.s3.head_object(Bucket="quarantine", Key=key)
-    assert head["ServerSideEncryption"] == "aws:kms"
+    assert head["ServerSideEncryption"] == "aws:kms"  # the bucket's default key, not aws/s3
+    assert head["SSEKMSKeyId"].endswith(pipeline.kms_key_id)
     manifest = json.loads(pipeline.s3.get_object(Bucket="quarantine", Key=key[:-7] + ".json")["Body"].read())
     assert manifest["commits"] == [leak] and manifest["heads"] == [leak] and manifest["excluded"] == [base]
     assert manifest["reference"] == "refs/heads/main"

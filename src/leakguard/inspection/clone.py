@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -44,14 +45,23 @@ class CloneCache:
         path = self.root / f"{validate_repository_name(repository)}.git"
         git = Git(path, timeout=self.git_timeout)
         fresh = not (path / "HEAD").is_file()
-        if fresh:
-            path.mkdir(parents=True, exist_ok=True)
-            git.run(["init", "--quiet", "--bare"])
+        if not fresh:
+            try:
+                self.fetch(git, repository)
+            except GitError as exc:
+                logger.warning("cached clone unusable, cloning again: %s", scrub(exc.stderr)[:300])
+                shutil.rmtree(path)
+                fresh = True
+            else:
+                logger.info("clone reused", extra={"repository": repository})
+                return git
+        path.mkdir(parents=True, exist_ok=True)
+        git.run(["init", "--quiet", "--bare"])
         try:
             self.fetch(git, repository)
         except GitError as exc:
             raise GitError(exc.command, exc.returncode, scrub(exc.stderr)) from None
-        logger.info("clone %s", "created" if fresh else "reused", extra={"repository": repository})
+        logger.info("clone created", extra={"repository": repository})
         return git
 
     def fetch_commit(self, git: Git, repository: str, commit: str) -> bool:

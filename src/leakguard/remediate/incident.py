@@ -12,8 +12,9 @@ def load_incident(event: dict[str, Any], store: ObjectStore | None = None) -> Se
     """The incident of a security event, complete: the S3 report replaces a truncated detail."""
     incident = parse_security_event(event)
     if incident.findingsTruncated and incident.report is not None and store is not None:
-        full = store.get_json(incident.report.bucket, incident.report.key)
-        incident = parse_security_event(full)
+        full = parse_security_event(store.get_json(incident.report.bucket, incident.report.key))
+        # The stored report predates its own location: keep the pointer for the email.
+        incident = full.model_copy(update={"report": incident.report})
     return incident
 
 
