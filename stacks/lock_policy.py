@@ -2,8 +2,9 @@
 
 A tag on its own locks nothing. This policy denies, while a repository carries ``<key>=<value>``, the
 git transport (pull and push) and the API calls that read or change its content; and it denies, at any
-time, adding, changing or removing the lock tag itself, so a locked-out developer cannot unlock
-(or pre-lock) a repository. Roles listed in ``adminRoleArns`` are exempt even if the policy is attached.
+time, adding, changing or removing the lock tag itself (and the ``leakguard:*`` tags that record who
+locked and unlocked, and why), so a locked-out developer can neither unlock (or pre-lock) a repository
+nor forge its audit trail. Roles listed in ``adminRoleArns`` are exempt even if the policy is attached.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from collections.abc import Sequence
 from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
+
+from .names import AUDIT_TAG_PATTERN
 
 # What a developer must not do to a locked repository: git over HTTPS/SSH, the console/API writes that
 # bypass git, and the API reads that would show the leaked content anyway.
@@ -77,7 +80,10 @@ class DeveloperLockPolicy(Construct):
                     effect=iam.Effect.DENY,
                     actions=list(TAG_ACTIONS),
                     resources=[repositories],
-                    conditions={"ForAnyValue:StringEquals": {"aws:TagKeys": [lock_tag_key]}, **not_admin},
+                    conditions={
+                        "ForAnyValue:StringLike": {"aws:TagKeys": [lock_tag_key, AUDIT_TAG_PATTERN]},
+                        **not_admin,
+                    },
                 ),
             ],
         )

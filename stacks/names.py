@@ -18,6 +18,9 @@ CODECOMMIT_DETAIL_TYPE: Final = "CodeCommit Repository State Change"
 PUSH_EVENTS: Final = ("referenceCreated", "referenceUpdated")
 
 DEFAULT_GIT_REMOTE_TEMPLATE: Final = "codecommit::{region}://{repository}"
+# The lock and `leakguard unlock` record who/when/why in tags under this prefix (leakguard:lockedAt,
+# leakguard:lockIncident, leakguard:unlockedBy, ...), next to the lock tag itself.
+AUDIT_TAG_PATTERN: Final = "leakguard:*"
 REPORT_PREFIX: Final = "reports/"
 QUARANTINE_PREFIX: Final = "quarantine/"
 

@@ -20,7 +20,7 @@ from .config import LeakguardConfig
 from .fanout import SecurityEventFanOut
 from .function import GIT_HEAVY, LeakguardFunction
 from .idempotency import ITEM_ACTIONS
-from .names import QUARANTINE_PREFIX, REPORT_PREFIX
+from .names import AUDIT_TAG_PATTERN, QUARANTINE_PREFIX, REPORT_PREFIX
 from .permissions import acknowledge_all_repositories, acknowledge_object_prefix
 from .repositories import repository_arns
 
@@ -74,12 +74,12 @@ class Remediations(Construct):
             "leakguard: tag the repository locked so the developer policy denies access",
             {**shared, "LOCK_TAG_KEY": config.lock_tag_key, "LOCK_TAG_VALUE": config.lock_tag_value},
         )
-        # The lock function may set the lock tag and nothing else: it cannot rewrite other tags.
+        # The lock function may set the lock tag and its leakguard:* audit tags, no other tag.
         self.lock.allow(
             "SetLockTag",
             actions=["codecommit:TagResource"],
             resources=repos,
-            conditions={"ForAllValues:StringEquals": {"aws:TagKeys": [config.lock_tag_key]}},
+            conditions={"ForAllValues:StringLike": {"aws:TagKeys": [config.lock_tag_key, AUDIT_TAG_PATTERN]}},
         )
         # GetRepository: the lock falls back to looking up the ARN when an event does not carry it.
         self.lock.allow(

@@ -80,9 +80,9 @@ def test_only_reset_pushes_and_only_lock_tags(synthesized: Synthesized, stack: s
     assert "codecommit:UntagResource" not in allowed
 
 
-def test_lock_function_may_set_only_the_lock_tag(synthesized: Synthesized) -> None:
+def test_lock_function_may_set_only_the_lock_tag_and_its_audit_tags(synthesized: Synthesized) -> None:
     tag = statement_with(role_statements(synthesized.templates["AllRepos"], "lock"), "codecommit:TagResource")
-    assert tag["Condition"] == {"ForAllValues:StringEquals": {"aws:TagKeys": ["RepoState"]}}
+    assert tag["Condition"] == {"ForAllValues:StringLike": {"aws:TagKeys": ["RepoState", "leakguard:*"]}}
 
 
 def test_object_permissions_are_limited_to_their_prefix(synthesized: Synthesized) -> None:
@@ -149,7 +149,7 @@ def test_developers_can_never_change_the_lock_tag(synthesized: Synthesized, stac
     tags = _lock_policy(synthesized.templates[stack])["DenyLockTagChanges"]
     assert tags["Effect"] == "Deny"
     assert sorted(tags["Action"]) == ["codecommit:TagResource", "codecommit:UntagResource"]
-    assert tags["Condition"]["ForAnyValue:StringEquals"] == {"aws:TagKeys": ["RepoState"]}
+    assert tags["Condition"]["ForAnyValue:StringLike"] == {"aws:TagKeys": ["RepoState", "leakguard:*"]}
 
 
 def test_admins_are_exempt_only_when_configured(synthesized: Synthesized) -> None:
