@@ -154,7 +154,7 @@ def code_asset(*, root: Path = PROJECT_ROOT) -> lambda_.Code:
         asset_hash_type=AssetHashType.SOURCE,
         bundling=BundlingOptions(
             image=RUNTIME.bundling_image,
-            local=CodeBundler(root=root),
+            local=CodeBundler(root=root),  # type: ignore[arg-type]  # jsii passes options positionally
             # Docker fallback, used only if local bundling is unavailable: the same copy in a container.
             command=[
                 "bash",
@@ -175,7 +175,7 @@ def dependency_layer_code(*, architecture: Architecture, root: Path = PROJECT_RO
         asset_hash_type=AssetHashType.SOURCE,
         bundling=BundlingOptions(
             image=RUNTIME.bundling_image,
-            local=bundler,
+            local=bundler,  # type: ignore[arg-type]  # jsii passes options positionally, see try_bundle
             platform=lambda_architecture(architecture).docker_platform,
             command=[
                 "bash",

@@ -11,7 +11,6 @@ import logging
 import sys
 import warnings
 from collections.abc import Sequence
-from pathlib import Path
 
 from leakguard import __version__
 from leakguard.errors import LeakguardError
@@ -64,13 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_rules_option(rules_commands.add_parser("test", help="run every rule's examples"))
     _add_rules_option(rules_commands.add_parser("lint", help="report every invalid rule"))
 
-    demo = commands.add_parser("demo", help="build a sample repository with leaks and scan its history")
-    demo.add_argument("--dir", default="demo-out", help="where to build the sample (default: demo-out)")
-
-    from leakguard.commands import restore, unlock
+    from leakguard.commands import demo, local, restore, unlock
 
     unlock.add_parser(commands)
     restore.add_parser(commands)
+    demo.add_parser(commands)
+    local.add_parser(commands)
     return parser
 
 
@@ -101,9 +99,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             from leakguard.commands import restore, unlock
 
             return (unlock if args.command == "unlock" else restore).run(args)
-        from leakguard.commands.demo import run as run_demo
+        from leakguard.commands import demo, local
 
-        return run_demo(Path(args.dir))
+        return (demo if args.command == "demo" else local).run(args)
     except LeakguardError as exc:
         print(f"leakguard: error: {exc}", file=sys.stderr)
         return EXIT_ERROR

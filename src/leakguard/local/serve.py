@@ -1,0 +1,77 @@
+"""``leakguard local serve``: the local bot kept running, for a person pushing by hand."""
+
+from __future__ import annotations
+
+import shlex
+import time
+from pathlib import Path
+
+from leakguard.events.codecommit import validate_repository_name
+from leakguard.local.codecommit import CodeCommitStandIn
+from leakguard.local.emulator import local_aws
+from leakguard.local.outbox import write_eml
+from leakguard.local.pipeline import LocalPipeline
+from leakguard.local.template import synthesize
+from leakguard.local.timeline import Timeline
+
+
+def serve(repo: Path, *, workdir: Path, timeline: Timeline | None = None, rounds: int | None = None) -> int:
+    """Watch the bare repository ``repo`` (created if missing) until Ctrl-C; ``rounds`` bounds it in tests."""
+    t = timeline or Timeline()
+    repo = repo.resolve()
+    name = repo.name[: -len(".git")] if repo.name.endswith(".git") else repo.name
+    validate_repository_name(name)
+    workdir.mkdir(parents=True, exist_ok=True)
+    t.step(f"Starting the local leakguard for repository {name} ({repo})")
+    with local_aws() as aws:
+        template = synthesize(
+            {
+                "repositories": [name],
+                "notificationEmails": ["security-admins@example.com"],
+                "remediations": {"*": {"lock": True, "reset": True}},
+            }
+        )
+        suffix = ".git" if repo.name.endswith(".git") else ""
+        pipeline = LocalPipeline.deploy(
+            aws, template, workdir=workdir, remote_template=f"file://{repo.parent}/{{repository}}{suffix}"
+        )
+        pipeline.create_repository(name, repo)
+        _instructions(t, repo, aws.environment(), aws.codecommit, name)
+        mails, round_ = 0, 0
+        try:
+            while rounds is None or round_ < rounds:
+                round_ += 1
+                for delivery in pipeline.pump(idle_rounds=1, timeout=5):
+                    t.event(delivery.function, delivery.summary())
+                for mail in pipeline.mails():
+                    mails += 1
+                    path = write_eml(
+                        workdir / "outbox", to=mail.to, subject=mail.subject, body=mail.body, number=mails
+                    )
+                    t.event("sns", f"email to {mail.to}: {mail.subject} ({path})")
+                    t.block(mail.body)
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            t.step("Stopped (Ctrl-C): the embedded AWS is shut down; the repository and its hook stay")
+        finally:
+            pipeline.close()
+    return 0
+
+
+def _instructions(
+    t: Timeline, repo: Path, environment: dict[str, str], stand_in: CodeCommitStandIn, name: str
+) -> None:
+    t.event("ready", "push to it and watch; Ctrl-C stops. In another terminal:")
+    t.block(
+        f"git clone {shlex.quote(str(repo))} work && cd work\n"
+        "# commit something (a generated fake key shows the whole flow), then: git push"
+    )
+    exports = " ".join(
+        f"{k}={shlex.quote(v)}" for k, v in sorted(environment.items()) if k.startswith("AWS_ENDPOINT")
+    )
+    t.event("admin", "to unlock while this runs (the same embedded AWS):")
+    t.block(
+        f"env {exports} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \\\n"
+        f"  AWS_DEFAULT_REGION={stand_in.region} \\\n"
+        f"  leakguard unlock {name} --reason 'rotated'"
+    )
