@@ -155,3 +155,26 @@ def test_the_documented_example_follows_the_schema():
     example = re.search(r"## Example\n\n```json\n(.*?)```", doc, re.S)
     assert example is not None
     jsonschema.validate(json.loads(example.group(1)), security_event_schema())
+
+
+def test_settings_models_read_exactly_the_contracts_variables():
+    """docs/pipeline-contract.md's table and the settings models name the same variables."""
+    import re
+    from pathlib import Path
+
+    from leakguard.settings import NotifySettings, ResetSettings
+
+    doc = (Path(__file__).parents[2] / "docs" / "pipeline-contract.md").read_text(encoding="utf-8")
+    models = {
+        "inspector": InspectorSettings,
+        "notify": NotifySettings,
+        "lock": LockSettings,
+        "reset": ResetSettings,
+    }
+    runtime = {"AWS_REGION", "LEAKGUARD_CLONE_ROOT"}
+    for name, model in models.items():
+        row = re.search(rf"^\| {name} \|.*$", doc, re.M)
+        assert row is not None, name
+        documented = set(re.findall(r"`([A-Z_]+)`", row.group(0).split("|")[4]))
+        read = {field.alias for field in model.model_fields.values()} - runtime
+        assert read == documented, name

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import subprocess
 
 import jsonschema
@@ -303,9 +304,12 @@ def test_a_broken_cached_clone_is_made_again(pipeline, rng):
 
 
 def test_no_secret_in_any_log_line(pipeline, rng, capsys):
-    logs = io.StringIO()
-    for module in (pipeline.inspector, pipeline.notify, pipeline.lock, pipeline.reset):
-        module.logger.registered_handler.setStream(logs)  # what CloudWatch Logs would receive
+    logs = io.StringIO()  # what CloudWatch Logs would receive: every handler of leakguard's loggers
+    for name in ["leakguard", *logging.Logger.manager.loggerDict]:
+        if name.startswith("leakguard"):
+            for handler in logging.getLogger(name).handlers:
+                if isinstance(handler, logging.StreamHandler):
+                    handler.stream = logs  # not setStream(): it flushes a stream another test may have closed
     dev = _base(pipeline)
     key, token = fake_aws_key(rng), fake_github_token(rng)
     dev.commit("leak", {"k.py": f"k = '{key}'\nt = '{token}'\n"})

@@ -52,7 +52,7 @@ def test_incident_is_notified_locked_and_reset(pipeline, rng):
     ):
         assert expected in body, expected
     assert any(s.startswith("[leakguard] Locked app") for s in mails)
-    assert any(s.startswith("[leakguard] Reset reset") for s in mails)
+    assert "[leakguard] app refs/heads/main: reset to its last clean commit" in mails
 
     arn = event["detail"]["repository"]["arn"]
     assert pipeline.codecommit.tags[arn]["RepoState"] == "locked"
@@ -214,7 +214,7 @@ def test_a_ref_that_keeps_moving_makes_reset_give_up_loudly(pipeline, rng):
     with pytest.raises(ResetError, match="lease rejected"):
         _resetter(pipeline, race).reset(parse_security_event(event))
     (subject, message), *_ = pipeline.mails()
-    assert subject.startswith("[leakguard] Reset failed") and "ACTION" in message
+    assert subject == "[leakguard] app refs/heads/main: RESET FAILED, action required" and "ACTION" in message
     assert f"Attempts:   {MAX_ATTEMPTS}" in message
     assert pipeline.remote_ref("app", "refs/heads/main") == dev.git("rev-parse", "HEAD")
 

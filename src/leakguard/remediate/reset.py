@@ -25,6 +25,15 @@ logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
 
+#: Subject line of the outcome message per status (SNS subjects are short; the body has the detail).
+_OUTCOME = {
+    "reset": "reset to its last clean commit",
+    "deleted": "leaking ref deleted",
+    "already-clean": "no reset needed, the leak is gone",
+    "ref-gone": "no reset needed, the ref is gone",
+    "failed": "RESET FAILED, action required",
+}
+
 
 class ResetError(LeakguardError):
     """Reset could not finish; the handler raises it so EventBridge retries and the DLQ keeps the event."""
@@ -159,7 +168,7 @@ class Resetter:
             raise ResetError(f"git push failed: {scrub(exc.stderr)[:500]}") from None
 
     def _publish(self, result: ResetResult) -> None:
-        subject = f"[leakguard] Reset {result.status}: {result.repository} {result.reference}"
+        subject = f"[leakguard] {result.repository} {result.reference}: {_OUTCOME[result.status]}"
         lines = [
             f"Incident:   {result.incidentId}",
             f"Repository: {result.repository}",
