@@ -1,5 +1,8 @@
 """All git goes through here: argv lists (never a shell), ``-C``, timeouts, stderr → GitError.
 
+Commands run through GitPython's ``Git.execute`` (the git binary, no shell, killed after a timeout),
+with leakguard's own argv so every option is explicit and every value validated.
+
 Ref names and revisions from events or the command line are validated before they reach any argv,
 so a crafted branch name can neither be read as an option nor smuggle anything into a command.
 """
@@ -12,6 +15,9 @@ import subprocess
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+
+from git.cmd import Git as GitCommand
+from git.exc import GitCommandNotFound
 
 from leakguard.errors import GitError, RefNameError
 
@@ -79,24 +85,23 @@ class Git:
         """The full argv for ``git args`` in this repository."""
         return [self.executable, "-C", str(self.repo), "-c", "core.quotePath=true", *args]
 
-    def run(self, args: Sequence[str], *, input: bytes | None = None, check: bool = True) -> bytes:
+    def run(self, args: Sequence[str], *, check: bool = True) -> bytes:
         """Run git and return stdout; raise :class:`GitError` on failure or timeout."""
         try:
-            done = subprocess.run(
+            status, stdout, stderr = GitCommand().execute(
                 self.argv(args),
-                input=input,
-                capture_output=True,
+                with_extended_output=True,
+                with_exceptions=False,
+                stdout_as_string=False,
+                strip_newline_in_stdout=False,
+                kill_after_timeout=self.timeout,
                 env=self.env,
-                timeout=self.timeout,
-                check=False,
             )
-        except subprocess.TimeoutExpired as exc:
-            raise GitError(args[0], None, f"timed out after {self.timeout:.0f}s") from exc
-        except OSError as exc:
-            raise GitError(args[0], None, f"cannot run {self.executable}: {exc.strerror}") from exc
-        if check and done.returncode != 0:
-            raise GitError(args[0], done.returncode, done.stderr.decode("utf-8", "replace"))
-        return done.stdout
+        except GitCommandNotFound as exc:
+            raise GitError(args[0], None, f"cannot run {self.executable}: {exc}") from exc
+        if check and status != 0:
+            raise GitError(args[0], status, stderr)
+        return bytes(stdout)
 
     def text(self, args: Sequence[str]) -> str:
         """Run git and return stdout decoded and stripped."""
@@ -105,10 +110,12 @@ class Git:
     @contextmanager
     def stream(self, args: Sequence[str]) -> Iterator[Iterator[bytes]]:
         """Run git and yield its stdout line by line (bytes, with newlines), for large outputs."""
-        process = subprocess.Popen(
-            self.argv(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=self.env
-        )
-        if process.stdout is None or process.stderr is None:  # pragma: no cover - PIPE always gives both
+        try:
+            handle = GitCommand().execute(self.argv(args), as_process=True, env=self.env)
+        except GitCommandNotFound as exc:
+            raise GitError(args[0], None, f"cannot run {self.executable}: {exc}") from exc
+        process = handle.proc
+        if process is None or process.stdout is None or process.stderr is None:  # pragma: no cover
             raise GitError(args[0], None, "no output pipes")
         try:
             yield iter(process.stdout)

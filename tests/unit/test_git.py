@@ -1,7 +1,7 @@
 import pytest
 
-from leakguard.errors import RefNameError
-from leakguard.git import validate_commit_id, validate_ref_name, validate_revision
+from leakguard.errors import GitError, RefNameError
+from leakguard.git import Git, validate_commit_id, validate_ref_name, validate_revision
 
 
 @pytest.mark.parametrize("name", ["main", "feature/x-1", "release/2026.11", "refs/heads/main", "héllo"])
@@ -53,3 +53,24 @@ def test_revisions_from_people_cannot_be_options():
     for bad in ("--output=/etc/passwd", "-p", "", "a\nb"):
         with pytest.raises(RefNameError):
             validate_revision(bad)
+
+
+def test_a_failing_command_raises_git_error_with_stderr(tmp_path):
+    with pytest.raises(GitError) as error:
+        Git(tmp_path).run(["rev-parse", "HEAD"])
+    assert error.value.returncode == 128
+    assert "not a git repository" in error.value.stderr
+
+
+def test_a_hanging_command_is_killed_after_the_timeout(tmp_path):
+    slow = tmp_path / "slow-git"
+    slow.write_text("#!/bin/sh\nsleep 30\n")
+    slow.chmod(0o755)
+    with pytest.raises(GitError) as error:
+        Git(tmp_path, executable=str(slow), timeout=0.5).run(["status"])
+    assert error.value.returncode != 0
+
+
+def test_a_missing_git_binary_is_a_git_error(tmp_path):
+    with pytest.raises(GitError, match="cannot run"):
+        Git(tmp_path, executable=str(tmp_path / "no-such-git")).run(["status"])
