@@ -161,6 +161,7 @@ def test_local_serve_watches_pushes_until_ctrl_c(tmp_path, rng):
         stderr=subprocess.STDOUT,
         text=True,
         env=env,
+        cwd=tmp_path,  # not the checkout: local mode must find stacks/ and handlers/ by itself
     )
     lines: list[str] = []
     try:

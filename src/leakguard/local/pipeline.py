@@ -26,10 +26,9 @@ from typing import Any, TextIO, cast
 
 import boto3
 
-from leakguard.errors import ConfigError
 from leakguard.local.emulator import LocalAws
 from leakguard.local.hook import install_hook
-from leakguard.local.template import FunctionSpec, Resolver, StackWiring, read_wiring
+from leakguard.local.template import FunctionSpec, Resolver, StackWiring, project_on_path, read_wiring
 
 #: The pusher local events name (CodeCommit's ``callerUserArn``).
 DEVELOPER_ARN = "arn:aws:iam::123456789012:user/developer"
@@ -193,9 +192,7 @@ class LocalPipeline:
     def _cold_start(self, remote_template: str) -> None:
         # An invocation that records no metric is normal here; Powertools warns about it each time.
         warnings.filterwarnings("ignore", message="No application metrics to publish")
-        project = _project_root()
-        if str(project) not in sys.path:
-            sys.path.insert(0, str(project))
+        project_on_path()
         resolver = self.resolver()
         for spec in self.wiring.functions.values():
             environment = {k: str(v) for k, v in resolver.resolve(spec.environment).items() if k != "HOME"}
@@ -324,13 +321,3 @@ class _LogSink(io.TextIOBase):
 
 
 _SINKS: dict[str, _LogSink] = {}
-
-
-def _project_root() -> Path:
-    """The source checkout holding ``stacks/`` and ``handlers/`` (local mode needs both)."""
-    root = Path(__file__).resolve().parents[3]
-    if not (root / "handlers").is_dir() or not (root / "stacks").is_dir():
-        raise ConfigError(
-            "local mode runs from a source checkout of leakguard (handlers/ and stacks/ are needed)"
-        )
-    return root

@@ -8,8 +8,12 @@ and environment. Changing the stack changes what the local bus delivers.
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+from leakguard.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -49,8 +53,25 @@ class StackWiring:
         return {k: r.get("Properties", {}) for k, r in self.resources.items() if r["Type"] == resource_type}
 
 
+def project_on_path() -> Path:
+    """Put the source checkout holding ``stacks/`` and ``handlers/`` on ``sys.path``; return it.
+
+    Local mode imports the CDK app and the Lambda entry points themselves, which live beside
+    ``src/`` in a checkout, not in the installed package.
+    """
+    root = Path(__file__).resolve().parents[3]
+    if not (root / "handlers").is_dir() or not (root / "stacks").is_dir():
+        raise ConfigError(
+            "local mode runs from a source checkout of leakguard (handlers/ and stacks/ are needed)"
+        )
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    return root
+
+
 def synthesize(context: dict[str, Any]) -> dict[str, Any]:
     """Synthesize leakguard's stack for ``context`` (the cdk.json keys) without bundling or Docker."""
+    project_on_path()
     # jsii prints a banner about Node 20's end of life on every start; it still works (DESIGN.md).
     os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
     os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
