@@ -29,7 +29,7 @@ pytestmark = pytest.mark.e2e
 
 SECRET_SHAPES = re.compile(r"AKIA[A-Z2-7]{16}|sk_live_[A-Za-z0-9]{24}")
 EXPECTED_CHECKS = [
-    "only the inspector ran: no security event",
+    "the inspector found it clean: no security event",
     "no email was sent",
     "the security event reached notify",
     "the security event reached lock",
@@ -54,10 +54,11 @@ def _git(*args: str) -> str:
     return subprocess.run(["git", *args], check=True, capture_output=True, text=True).stdout.strip()
 
 
-def test_the_demo_path_end_to_end(tmp_path, capsys):
+def test_the_demo_path_end_to_end(tmp_path, capsys, monkeypatch):
     out = io.StringIO()
     timeline = Timeline(out=out)
-    workdir = tmp_path / "demo"
+    monkeypatch.chdir(tmp_path)
+    workdir = Path("demo-out")  # relative, as `make demo` passes it
 
     assert run_demo(workdir, timeline) == 0
     text = out.getvalue()

@@ -104,7 +104,8 @@ class LocalPipeline:
         cls, aws: LocalAws, template: dict[str, Any], *, workdir: Path, remote_template: str | None = None
     ) -> LocalPipeline:
         """Create the template's resources, wire its rules, cold-start its functions."""
-        pipeline = cls(aws=aws, wiring=read_wiring(template), workdir=workdir)
+        # Absolute: the workdir ends up in file:// remote URLs and in hooks run from other directories.
+        pipeline = cls(aws=aws, wiring=read_wiring(template), workdir=workdir.resolve())
         pipeline.remotes.mkdir(parents=True, exist_ok=True)
         pipeline._create_resources()
         pipeline._wire_rules()

@@ -112,7 +112,10 @@ class Demo:
 
         t.step("EventBridge delivers the same push event a second time (it delivers at least once)")
         duplicate, mails = self._redeliver(clean_old=clean, new=leak)
-        t.check([d.function for d in duplicate] == ["inspector"], "the duplicate started no second incident")
+        t.check(
+            [(d.function, d.error) for d in duplicate] == [("inspector", None)],
+            "the duplicate started no second incident",
+        )
         t.check(mails == [], "no second email")
 
         t.step("Developer creates branch feature/checkout carrying a (generated, fake) Stripe key")
@@ -277,10 +280,16 @@ class Demo:
         return subprocess.run(["git", *args], check=True, capture_output=True, text=True).stdout.strip()
 
 
+def _statuses(deliveries: list[Delivery]) -> list[tuple[str, str]]:
+    """(function, status) of each delivery; a failed invocation has status "failed"."""
+    return [(d.function, "failed" if d.error else str((d.result or {}).get("status"))) for d in deliveries]
+
+
 def run_demo(workdir: Path, timeline: Timeline | None = None) -> int:
     """Run the demo story in ``workdir`` (emptied first); 0 only if every check held."""
     import shutil
 
+    workdir = workdir.resolve()
     if workdir.exists():
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
