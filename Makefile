@@ -1,5 +1,6 @@
 # Every target sets up what it needs itself: a virtual environment in .venv with leakguard and its
-# development dependencies. Nothing has to be installed by hand beyond python3 (3.11+) and git.
+# development dependencies. Nothing has to be installed by hand beyond python3 (3.11+), git and Node.js
+# (the CDK's jsii runtime).
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
