@@ -85,6 +85,17 @@ def _hard_negatives(rng):
         ("values.yaml", "  password: <your-password>"),
         ("values.yaml", '  token: "{{ .Values.token }}"'),
         ("test_app.py", 'client.login(username="u", password="")'),
+        ("examples.json", f'    "jobId": "{_random_b64(rng, 60).replace("+", "_").replace("/", "-")}",'),
+        ("examples.json", f'    "UploadId": "{_random_b64(rng, 60)}"'),
+        ("examples.json", f'    "NextContinuationToken": "{_random_b64(rng, 40)}=",'),
+        ("examples.json", '    "PasswordLastUsed": "2016-09-08T21:47:36Z",'),
+        (
+            "examples.json",
+            f'    "Name": "awseb-e-qu3fyyjyjs-stack-AWSEBAutoScalingGroup-{_random_b64(rng, 9).upper()}"',
+        ),
+        ("app.py", 'secret_name="my-cool-name",'),
+        ("app.py", f'EXPECTED = "{base64.b64encode(hashlib.sha256(rng.randbytes(8)).digest()).decode()}"'),
+        ("app.py", f'    "{_random_b64(rng, 40)}"'),
     ]
 
 

@@ -54,13 +54,14 @@ _SECRET_CONTEXT = re.compile(
 _PUBLIC_CONTEXT = re.compile(
     r"(?i)(sha(1|224|256|384|512)?\b|sha\d*[-_:]|md5|hash|digest|checksum|integrity|commit|revision|\brev\b|"
     r"etag|fingerprint|nonce|uuid|guid|ssh-(rsa|ed25519|dss)|ecdsa-sha2|public|pubkey|certificate|"
-    r"BEGIN CERT|\bid\b|_id\b|\bids\b|sri|\bkid\b|thumbprint|signature|\bsig\b|resolved|tarball|\.lock)"
+    r"BEGIN CERT|\bid\b|_id\b|\bids\b|sri|\bkid\b|thumbprint|signature|\bsig\b|resolved|tarball|\.lock|"
+    r"next_?token|continuation|pagination|page_?token|marker|cursor|upload_?id|name[\"']?\s*[:=])"
+    # camelCase ids (jobId, ArchiveId, requestID) name identifiers, not secrets
+    r"|[a-z](?:Id|ID)[\"']?\s*[:=]"
 )
 #: Base64 of binary formats and public material: PNG, JPEG, GIF, zip, PDF, XML, SVG, DER (certificates,
 #: public keys; DER private keys have a rule of their own), SSH public keys, zero-padded data.
 _BASE64_MAGIC = ("iVBORw0KGgo", "/9j/", "R0lGOD", "UEsDB", "JVBERi0", "PD94bWw", "PHN2Zy", "MII", "AAAA")
-_HASH_LENGTHS = frozenset({32, 40, 56, 64, 96, 128})
-_HEX = re.compile(r"^[0-9a-fA-F]+$")
 _SRI = re.compile(r"^sha(1|256|384|512)-")
 
 _PLUGIN_NAMES = {
@@ -164,31 +165,39 @@ def _is_false_positive(plugin: BasePlugin, secret: str, line: str) -> bool:
     ):
         return True
     if isinstance(plugin, KeywordDetector):
-        return heuristic.is_indirect_reference(line) or _is_weak_keyword_value(secret)
+        key = line[: max(line.find(secret), 0)]
+        return (
+            heuristic.is_indirect_reference(line)
+            or bool(_METADATA_KEY.search(key))
+            or _is_weak_keyword_value(secret)
+        )
     if secret.startswith(_BASE64_MAGIC):
         return True
     before = line[: max(line.find(secret), 0)]
     if _PUBLIC_CONTEXT.search(before) or _PUBLIC_CONTEXT.search(line[line.find(secret) + len(secret) :][:40]):
         return True
-    if _SECRET_CONTEXT.search(before):
-        return False
-    # No name says it is secret: only a long, very random, non-hex value is worth an admin's time.
-    is_hex = bool(_HEX.match(secret))
-    if is_hex and len(secret) in _HASH_LENGTHS:
-        return True
-    return is_hex or len(secret) < 32 or shannon_entropy(secret) < 4.8
+    # Only a name that says "secret" makes a random-looking value worth an admin's time: unnamed random
+    # strings are mostly ids, digests and encoded data, and provider tokens have rules of their own.
+    return not _SECRET_CONTEXT.search(before)
 
 
 _NOT_A_SECRET_VALUE = re.compile(
     r"""^(?:[A-Z][A-Z0-9_]*[A-Z0-9]          # a constant or environment variable name
        | [a-z]+(?:[A-Z][a-z0-9]*)+         # a camelCase identifier
        | [a-z][a-z0-9]*(?:_[a-z0-9]+)+     # a snake_case identifier
+       | [a-z]+(?:-[a-z]+)+                # a kebab-case name (letters only: my-cool-name)
        | [\w.~-]*/[\w./~-]*              # a path or a name like prod/db/credentials
        | [\w./~-]+\.(?:json|ya?ml|toml|ini|env|pem|key|crt|cer|txt|cfg|conf|properties|xml)
        | \w+://\S*                        # a URL (credentials in URLs have their own rules)
        )$""",
     re.VERBOSE,
 )
+#: Keys that describe a password rather than hold one (PasswordLastUsed, secret_name, token_type).
+_METADATA_KEY = re.compile(
+    r"(?i)(?:pass(?:word)?|secret|token|key)[\w.-]*?(?:name|type|file|path|url|uri|field|label|last|used|"
+    r"date|time|expir|length|policy|hint|reset|format|prompt|min|max|_?id\b|count|version|arn)[\w-]*[\"']?\s*(?:[:=]|=>)"
+)
+_DATE_OR_NUMBER = re.compile(r"^\d{4}-\d{2}-\d{2}([T ][\d:.]+Z?)?$|^[\d.,:-]+$")
 _KEY_WORDS_IN_VALUE = ("passw", "secret", "token", "apikey", "api_key", "changeme", "credential")
 
 
@@ -200,7 +209,7 @@ def _is_weak_keyword_value(secret: str) -> bool:
     """
     value = secret.strip("'\"")
     lowered = value.lower()
-    if len(value) < 6 or " " in value or _NOT_A_SECRET_VALUE.match(value):
+    if len(value) < 6 or " " in value or _NOT_A_SECRET_VALUE.match(value) or _DATE_OR_NUMBER.match(value):
         return True
     if lowered in {"true", "false", "none", "null", "nil", "undefined", "string", "bytes", "required"}:
         return True
