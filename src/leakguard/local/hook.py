@@ -71,11 +71,14 @@ def install_hook(bare_repository: Path, *, repository: str, environment: dict[st
 def main() -> int:
     """Hook entry point: read git's ref lines from stdin, put one event per ref."""
     import boto3
+    from botocore.config import Config
 
+    # git waits for this hook, and the pusher waits for git: never hang on the local AWS.
+    config = Config(connect_timeout=2, read_timeout=10, retries={"max_attempts": 2})
     repository = os.environ["LEAKGUARD_LOCAL_REPOSITORY"]
     caller = os.environ["LEAKGUARD_LOCAL_CALLER"]
     region = os.environ["AWS_DEFAULT_REGION"]
-    account = boto3.client("sts").get_caller_identity()["Account"]
+    account = boto3.client("sts", config=config).get_caller_identity()["Account"]
     entries = []
     for line in sys.stdin:
         parts = line.split()
@@ -92,7 +95,7 @@ def main() -> int:
         )
         if entry is not None:
             entries.append(entry)
-    events = boto3.client("events")
+    events = boto3.client("events", config=config)
     for start in range(0, len(entries), 10):  # PutEvents takes at most 10 entries
         events.put_events(Entries=entries[start : start + 10])
     return 0

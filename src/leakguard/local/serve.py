@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import shlex
-import time
+import signal
+import threading
 from pathlib import Path
+from types import FrameType
 
 from leakguard.events.codecommit import validate_repository_name
 from leakguard.local.codecommit import CodeCommitStandIn
@@ -38,8 +40,9 @@ def serve(repo: Path, *, workdir: Path, timeline: Timeline | None = None, rounds
         pipeline.create_repository(name, repo)
         _instructions(t, repo, aws.environment(), aws.codecommit, name)
         mails, round_ = 0, 0
+        stop = _StopRequest()
         try:
-            while rounds is None or round_ < rounds:
+            while not stop.requested and (rounds is None or round_ < rounds):
                 round_ += 1
                 for delivery in pipeline.pump(idle_rounds=1, timeout=5):
                     t.event(delivery.function, delivery.summary())
@@ -50,12 +53,37 @@ def serve(repo: Path, *, workdir: Path, timeline: Timeline | None = None, rounds
                     )
                     t.event("sns", f"email to {mail.to}: {mail.subject} ({path})")
                     t.block(mail.body)
-                time.sleep(0.5)
-        except KeyboardInterrupt:
-            t.step("Stopped (Ctrl-C): the embedded AWS is shut down; the repository and its hook stay")
+                stop.wait(0.5)
+            if stop.requested:
+                t.step("Stopped (Ctrl-C): the embedded AWS is shut down; the repository and its hook stay")
         finally:
+            stop.restore()
             pipeline.close()
     return 0
+
+
+class _StopRequest:
+    """Ctrl-C asks the serve loop to stop after the current round, so no handler (a reset half-way
+    through a push) is interrupted; a second Ctrl-C stops at once."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self._previous = signal.signal(signal.SIGINT, self._handle)
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self._event.is_set():
+            raise KeyboardInterrupt
+        self._event.set()
+
+    @property
+    def requested(self) -> bool:
+        return self._event.is_set()
+
+    def wait(self, seconds: float) -> None:
+        self._event.wait(seconds)
+
+    def restore(self) -> None:
+        signal.signal(signal.SIGINT, self._previous)
 
 
 def _instructions(
