@@ -322,3 +322,17 @@ def test_no_secret_in_any_log_line(pipeline, rng, capsys):
         assert secret not in logs.getvalue() + out.out + out.err  # ...and none carries the secret
     for subject, message in pipeline.mails():
         assert key not in subject + message and token not in subject + message
+
+
+def test_a_tag_pushed_with_the_branch_does_not_hide_the_branchs_new_commits(pipeline, rng):
+    # git push --follow-tags: both refs land before either event is inspected.
+    dev = _base(pipeline)
+    leak = dev.commit("leak", {"k.py": f"k = '{fake_aws_key(rng)}'\n"})
+    dev.git("tag", "v1")
+    tag_event = pipeline.push(dev, "v1", "refs/tags/v1")
+    branch_event = pipeline.push(dev, "main", "refs/heads/main")
+    result = pipeline.inspect(branch_event)
+    assert result["status"] == "incident" and result["commits"] == 1
+    assert _one_event(pipeline)["leakingCommits"] == [leak]
+    tag_result = pipeline.inspect(tag_event)  # main now carries the tag's commits: nothing new
+    assert tag_result["status"] == "clean" and tag_result["commits"] == 0

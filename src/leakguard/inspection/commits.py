@@ -34,10 +34,23 @@ def introduced_revisions(git: Git, *, full_ref: str, new: str, old: str | None) 
     For a fast-forward that is ``old..new``; for a force push it excludes what the branch shared with
     another branch; for a created ref it avoids rescanning the repository. When ``new`` is an ancestor
     of ``old`` (a rewind, such as leakguard's own reset push) the set is empty.
+
+    A ref pushed together with this one (``git push --follow-tags``: a tag on the new commits) exists
+    before either push is inspected. For a fast-forward, refs whose tips lie on the branch's own
+    first-parent line between ``old`` and ``new`` are such companions, never history scanned
+    elsewhere, so they must not hide the new commits; a merged branch's tip (a second parent) still
+    does. Two *created* refs sharing new commits in one push can still hide them from each other:
+    telling them from established refs needs a record of scanned tips.
     """
     negatives = other_ref_tips(git, full_ref)
     if old is not None and has_commit(git, old):
-        negatives.append(validate_commit_id(old))
+        old = validate_commit_id(old)
+        if is_ancestor(git, old, new):
+            own_line = set(
+                git.text(["rev-list", "--first-parent", f"{old}..{validate_commit_id(new)}", "--"]).split()
+            )
+            negatives = [tip for tip in negatives if tip not in own_line]
+        negatives.append(old)
     revisions = [validate_commit_id(new)]
     if negatives:
         revisions += ["--not", *sorted(set(negatives))]
