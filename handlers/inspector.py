@@ -6,14 +6,13 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leakguard.aws.idempotency import persistence_layer
 from leakguard.errors import EventError
 from leakguard.events.codecommit import CodeCommitEvent, parse_codecommit_event
-from leakguard.runtime import METRICS_NAMESPACE, build_inspector, record_inspection
+from leakguard.runtime import METRICS_NAMESPACE, build_inspector, ignore_malformed, record_inspection
 from leakguard.settings import InspectorSettings
 
 logger = Logger()
@@ -50,7 +49,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         push = parse_codecommit_event(event)
     except EventError as exc:
-        metrics.add_metric(name="MalformedEvents", unit=MetricUnit.Count, value=1)
-        logger.error("ignored a malformed event", extra={"error": str(exc)})
-        return {"status": "ignored", "reason": str(exc)}
+        return ignore_malformed(exc, logger=logger, metrics=metrics)
     return inspect(push=push)

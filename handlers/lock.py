@@ -14,7 +14,7 @@ from leakguard.aws.idempotency import incident_config, persistence_layer
 from leakguard.errors import EventError
 from leakguard.events.security import SecurityEvent
 from leakguard.remediate.incident import load_incident
-from leakguard.runtime import METRICS_NAMESPACE, build_locker
+from leakguard.runtime import METRICS_NAMESPACE, build_locker, ignore_malformed
 from leakguard.settings import LockSettings
 
 logger = Logger()
@@ -48,7 +48,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         incident = load_incident(event)  # the lock needs no findings: no report fetch
     except EventError as exc:
-        metrics.add_metric(name="MalformedEvents", unit=MetricUnit.Count, value=1)
-        logger.error("ignored a malformed security event", extra={"error": str(exc)})
-        return {"status": "ignored", "reason": str(exc)}
+        return ignore_malformed(exc, logger=logger, metrics=metrics, what="security event")
     return lock(incident=incident)

@@ -15,7 +15,7 @@ from leakguard.aws.storage import ObjectStore
 from leakguard.errors import EventError
 from leakguard.events.security import SecurityEvent
 from leakguard.remediate.incident import load_incident
-from leakguard.runtime import METRICS_NAMESPACE, build_resetter
+from leakguard.runtime import METRICS_NAMESPACE, build_resetter, ignore_malformed
 from leakguard.settings import ResetSettings
 
 logger = Logger()
@@ -52,7 +52,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         incident = load_incident(event, STORE)
     except EventError as exc:
-        metrics.add_metric(name="MalformedEvents", unit=MetricUnit.Count, value=1)
-        logger.error("ignored a malformed security event", extra={"error": str(exc)})
-        return {"status": "ignored", "reason": str(exc)}
+        return ignore_malformed(exc, logger=logger, metrics=metrics, what="security event")
     return reset(incident=incident)

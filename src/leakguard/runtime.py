@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from aws_lambda_powertools import Metrics
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from leakguard.aws.codecommit import RepositoryTags
@@ -17,6 +17,7 @@ from leakguard.aws.eventbus import SecurityEventBus
 from leakguard.aws.notifications import Publisher
 from leakguard.aws.storage import ObjectStore
 from leakguard.detect.engine import Detector
+from leakguard.errors import EventError
 from leakguard.inspection.clone import CloneCache
 from leakguard.inspection.inspector import InspectionResult, Inspector
 from leakguard.remediate.lock import Locker, LockTag
@@ -75,3 +76,15 @@ def record_inspection(metrics: Metrics, result: InspectionResult) -> None:
     metrics.add_metric(name="BytesScanned", unit=MetricUnit.Bytes, value=result.bytes)
     metrics.add_metric(name="Findings", unit=MetricUnit.Count, value=result.findings)
     metrics.add_metric(name="ScanDuration", unit=MetricUnit.Milliseconds, value=result.duration_ms)
+
+
+def ignore_malformed(
+    error: EventError, *, logger: Logger, metrics: Metrics, what: str = "event"
+) -> dict[str, Any]:
+    """Every function's answer to an event it cannot parse: count it, log why, return "ignored".
+
+    Raising instead would make EventBridge retry an event that can never succeed.
+    """
+    metrics.add_metric(name="MalformedEvents", unit=MetricUnit.Count, value=1)
+    logger.error(f"ignored a malformed {what}", extra={"error": str(error)})
+    return {"status": "ignored", "reason": str(error)}
