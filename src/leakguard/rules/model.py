@@ -11,6 +11,8 @@ from typing import Any
 
 import re2
 
+from leakguard.rules.stopwords import Stopwords
+
 SEVERITIES = ("critical", "high", "medium", "low")
 MODES = ("enforce", "monitor")
 
@@ -25,11 +27,19 @@ def re2_options() -> Any:
 
 @dataclass(frozen=True)
 class Allowlist:
-    """What is never reported: matching paths, secrets matching a regex, secrets containing a stopword."""
+    """What is never reported: matching paths, secrets matching a regex, placeholder stopwords.
+
+    A stopword matches the whole value or a word of it, never any substring (see
+    :mod:`leakguard.rules.stopwords`).
+    """
 
     paths: tuple[Any, ...] = ()
     regexes: tuple[Any, ...] = ()
     stopwords: tuple[str, ...] = ()
+    _stopwords: Stopwords = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_stopwords", Stopwords(self.stopwords))
 
     def allows_path(self, path: str) -> bool:
         """True when ``path`` is allowlisted, so nothing in it is reported."""
@@ -37,10 +47,8 @@ class Allowlist:
 
     def allows_secret(self, secret: str) -> bool:
         """True when ``secret`` is an accepted value (a known example, a stopword, a regex match)."""
-        if self.stopwords:
-            lowered = secret.lower()
-            if any(word in lowered for word in self.stopwords):
-                return True
+        if self._stopwords and self._stopwords.allows(secret):
+            return True
         return any(pattern.search(secret) for pattern in self.regexes)
 
 

@@ -1,0 +1,78 @@
+"""Stopwords: words that mark a placeholder when they are the value, or a word of it, never any substring.
+
+Matching a stopword anywhere inside a secret drops real passwords: ``Admin2024!`` holds ``admin``,
+``R00tPassw0rd!`` holds ``passw0rd``, ``Redis-Pr0d-77`` holds ``redis``, yet none is a placeholder.
+A placeholder is recognisable in three shapes, and only these are allowed:
+
+* the whole value is the word, maybe with a conventional filler suffix: ``changeme``, ``Password123``,
+  ``admin!``, ``secret_1``;
+* the word is one of the value's words, where words are separated by spaces or punctuation other than
+  ``-`` and ``_`` (``insert key here``, ``example.com``, ``token:dummy``);
+* the value is a phrase of words joined by ``-`` or ``_`` and the word is one of them:
+  ``your-example-token``, ``sk_test_dummy_key_1`` (at least three parts, at least two of them plain
+  words, so a password such as ``Redis-Pr0d-77`` is not a phrase).
+
+A stopword written with punctuation (``your_``, ``change-me``, ``not-a-real``) is itself a phrase
+fragment specific enough to match anywhere.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+#: What may follow a placeholder word that is the whole value: 1, 12, 123 ... 123456, 0, 00, 01, !, _1.
+_FILLER = r"[-_.]?(?:1(?:2(?:3(?:4(?:5(?:6)?)?)?)?)?|0{1,3}|01)?[!.#*?]*"
+_WORD_SEPARATORS = re.compile(r"[^a-z0-9_\-]+")
+_PHRASE_SEPARATORS = re.compile(r"[-_]+")
+_QUOTES = "'\"` \t"
+
+
+class Stopwords:
+    """A compiled list of stopwords (lower case) answering :meth:`allows` for candidate secrets."""
+
+    def __init__(self, words: Iterable[str]) -> None:
+        unique = tuple(dict.fromkeys(word.lower() for word in words if word))
+        self.words = unique
+        self._phrases = tuple(word for word in unique if not word.isalnum())
+        plain = [word for word in unique if word.isalnum()]
+        self._plain = frozenset(plain)
+        self._whole = (
+            re.compile(
+                "^(?:"
+                + "|".join(re.escape(w) for w in sorted(plain, key=len, reverse=True))
+                + ")"
+                + _FILLER
+                + "$"
+            )
+            if plain
+            else None
+        )
+
+    def __bool__(self) -> bool:
+        return bool(self.words)
+
+    def allows(self, secret: str) -> bool:
+        """True when ``secret`` is a placeholder by one of this list's words (see the module doc)."""
+        value = secret.strip(_QUOTES).lower()
+        if not value:
+            return False
+        if any(phrase in value for phrase in self._phrases):
+            return True
+        if not self._plain:
+            return False
+        if self._whole is not None and self._whole.match(value):
+            return True
+        words = [w for w in _WORD_SEPARATORS.split(value) if w]
+        if len(words) > 1 and any(self._allows_word(word) for word in words):
+            return True
+        return self._is_placeholder_phrase(value)
+
+    def _allows_word(self, word: str) -> bool:
+        return word in self._plain or bool(self._whole is not None and self._whole.match(word))
+
+    def _is_placeholder_phrase(self, value: str) -> bool:
+        parts = [part for part in _PHRASE_SEPARATORS.split(value) if part]
+        if len(parts) < 3 or sum(part.isalpha() for part in parts) < 2:
+            return False
+        return any(part in self._plain for part in parts)
