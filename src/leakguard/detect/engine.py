@@ -9,6 +9,7 @@ badly written rule nor a crafted line can stall a scan and let a leak through.
 from __future__ import annotations
 
 import logging
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
@@ -134,17 +135,30 @@ class Detector:
     # -- filtering -----------------------------------------------------------------------------------
 
     def _filter(self, candidates: Iterable[Candidate], path: str, texts: Sequence[str]) -> list[Candidate]:
+        """Candidates that survive the allowlists; each verdict is computed once per line or secret."""
         kept = []
+        allowed_lines: dict[int, bool] = {}
+        verdicts: dict[tuple[str, str], bool] = {}
         for candidate in candidates:
-            rule = self._rules_by_id.get(candidate.rule_id)
-            if has_inline_allow(texts[candidate.line_index]):
+            index = candidate.line_index
+            if index not in allowed_lines:
+                allowed_lines[index] = has_inline_allow(texts[index])
+            if allowed_lines[index]:
                 continue
-            if rule is not None and not _rule_accepts(rule, candidate.secret, path):
-                continue
-            if is_placeholder(candidate.secret) or self.ruleset.allowlist.allows_secret(candidate.secret):
-                continue
-            kept.append(candidate)
+            key = (candidate.rule_id, candidate.secret)
+            if key not in verdicts:
+                verdicts[key] = self._accepts(candidate, path)
+            if verdicts[key]:
+                kept.append(candidate)
         return kept
+
+    def _accepts(self, candidate: Candidate, path: str) -> bool:
+        rule = self._rules_by_id.get(candidate.rule_id)
+        if rule is not None and not _rule_accepts(rule, candidate.secret, path):
+            return False
+        return not (
+            is_placeholder(candidate.secret) or self.ruleset.allowlist.allows_secret(candidate.secret)
+        )
 
     @staticmethod
     def _to_finding(candidate: Candidate, fragment: Fragment) -> Finding:
@@ -246,12 +260,54 @@ def _keyword_windows(lowered: str, keywords: Sequence[str]) -> list[tuple[int, i
 
 
 def _deduplicate(candidates: list[Candidate], rule_order: dict[str, int]) -> list[Candidate]:
-    """Keep one candidate per overlapping location: the most specific detector, then the first rule."""
-    ranked = sorted(candidates, key=lambda c: (c.priority, rule_order.get(c.rule_id, len(rule_order))))
-    kept_by_line: dict[int, list[Candidate]] = defaultdict(list)
-    for candidate in ranked:
-        same_line = kept_by_line[candidate.line_index]
-        if not any(k.column < candidate.end and candidate.column < k.end for k in same_line):
-            same_line.append(candidate)
-    kept = [candidate for line in kept_by_line.values() for candidate in line]
+    """Keep one candidate per overlapping location: the most specific detector, then the first rule.
+
+    Then one finding per rule, line and secret: a value repeated along a line is one leak, not
+    thousands. Time is O(n log n) in the candidates of a line (times the few detectors that hit it), so
+    a crafted line full of matches costs what its size does, never the square of it.
+    """
+    by_line: dict[int, list[Candidate]] = defaultdict(list)
+    for candidate in candidates:
+        by_line[candidate.line_index].append(candidate)
+    kept: list[Candidate] = []
+    for line_candidates in by_line.values():
+        seen: set[tuple[str, str]] = set()
+        for candidate in _non_overlapping(line_candidates, rule_order):
+            key = (candidate.rule_id, candidate.secret)
+            if key not in seen:
+                seen.add(key)
+                kept.append(candidate)
     return sorted(kept, key=lambda c: (c.line_index, c.column, c.rule_id))
+
+
+def _non_overlapping(candidates: list[Candidate], rule_order: dict[str, int]) -> list[Candidate]:
+    """The candidates of one line that no better-ranked candidate overlaps.
+
+    Candidates are taken rank by rank; the accepted spans stay a sorted list of disjoint intervals, so
+    each candidate is checked against its two neighbours found by bisection.
+    """
+    ranks: dict[tuple[int, int, str], list[Candidate]] = defaultdict(list)
+    for candidate in candidates:
+        rank = (candidate.priority, rule_order.get(candidate.rule_id, len(rule_order)), candidate.rule_id)
+        ranks[rank].append(candidate)
+    spans: list[tuple[int, int]] = []  # accepted (start, end), sorted, disjoint
+    accepted: list[Candidate] = []
+    for rank in sorted(ranks):
+        starts = [start for start, _ in spans]
+        added: list[tuple[int, int]] = []
+        group_end = -1
+        for candidate in sorted(ranks[rank], key=lambda c: (c.column, c.end)):
+            start, end = candidate.column, candidate.end
+            if start < group_end:
+                continue  # overlaps a candidate of the same rank accepted just before
+            position = bisect_right(starts, start)
+            if position and spans[position - 1][1] > start:
+                continue
+            if position < len(spans) and spans[position][0] < end:
+                continue
+            added.append((start, end))
+            accepted.append(candidate)
+            group_end = end
+        if added:
+            spans = sorted(spans + added)  # two sorted runs: a linear merge
+    return accepted
