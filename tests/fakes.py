@@ -56,6 +56,10 @@ def _discord_bot(rng: random.Random) -> str:
     return f"{head}.{_s(rng, B64URL, 6)}.{_s(rng, B64URL, 38)}"
 
 
+def _uuid(rng: random.Random) -> str:
+    return f"{_s(rng, HEX, 8)}-{_s(rng, HEX, 4)}-4{_s(rng, HEX, 3)}-a{_s(rng, HEX, 3)}-{_s(rng, HEX, 12)}"
+
+
 def _password(rng: random.Random, n: int = 16) -> str:
     return rng.choice(ALNUM) + _s(rng, ALNUM + "!#%^*-_+", n - 3) + rng.choice(DIGITS) + rng.choice("!#%*")
 
@@ -185,6 +189,57 @@ _GENERATORS = {
     ),
     "redis-uri": lambda r: f"rediss://default:{_password(r)}@cache.internal:6380/0",
     "https-basic-auth-uri": lambda r: f"https://deploy:{_password(r)}@artifacts.internal.corp/repo",
+    # Self-identifying formats added for issue 11 (rule id = kind).
+    "1password-service-account-token": lambda r: "ops_eyJ" + _s(r, ALNUM + "+/", 300),
+    "aws-bedrock-api-key": lambda r: "ABSK" + _s(r, ALNUM + "+/", 128),
+    "astra-application-token": lambda r: f"AstraCS:{_s(r, ALNUM, 24)}:{_s(r, HEX, 64)}",
+    "deno-deploy-token": lambda r: "ddp_" + _s(r, ALNUM, 36),
+    "digitalocean-refresh-token": lambda r: "dor_v1_" + _s(r, HEX, 64),
+    "docker-swarm-token": lambda r: f"SWMTKN-1-{_s(r, LOWER + DIGITS, 50)}-{_s(r, LOWER + DIGITS, 25)}",
+    "docker-hub-org-token": lambda r: "dckr_oat_" + _s(r, B64URL, 32),
+    "dynatrace-api-token": lambda r: f"dt0c01.{_s(r, UPPER + DIGITS, 24)}.{_s(r, UPPER + DIGITS, 64)}",
+    "easypost-api-key": lambda r: "EZAK" + _s(r, ALNUM, 54),
+    "elastic-cloud-api-key": lambda r: "essu_" + _s(r, B64URL, 80),
+    "flutterwave-secret-key": lambda r: f"FLWSECK_TEST-{_s(r, 'abcdefgh0123456789', 32)}-X",
+    "flyio-macaroon-token": lambda r: "FlyV1 fm2_" + _s(r, B64URL + "+/", 160),
+    "grafana-api-key": lambda r: "eyJrIjoi" + _s(r, ALNUM, 70) + "==",
+    "huggingface-org-token": lambda r: "api_org_" + _s(r, UPPER + LOWER, 34),
+    "infracost-api-key": lambda r: "ico-" + _s(r, ALNUM, 32),
+    "langsmith-api-key": lambda r: f"lsv2_pt_{_s(r, HEX, 32)}_{_s(r, HEX, 10)}",
+    "maxmind-license-key": lambda r: f"{_s(r, ALNUM, 6)}_{_s(r, ALNUM, 29)}_mmk",
+    "neon-api-key": lambda r: "napi_" + _s(r, LOWER + DIGITS, 64),
+    "nvidia-api-key": lambda r: "nvapi-" + _s(r, B64URL, 64),
+    "openrouter-api-key": lambda r: "sk-or-v1-" + _s(r, HEX, 64),
+    "anthropic-admin-key": lambda r: "sk-ant-admin01-" + _s(r, B64URL, 93) + "AA",
+    "xai-api-key": lambda r: "xai-" + _s(r, ALNUM, 80),
+    "posthog-personal-api-key": lambda r: "phx_" + _s(r, ALNUM, 43),
+    "pinecone-api-key": lambda r: f"pcsk_{_s(r, ALNUM, 6)}_{_s(r, ALNUM, 63)}",
+    "pinterest-access-token": lambda r: "pina_" + _s(r, ALNUM, 64),
+    "readme-api-key": lambda r: "rdme_" + _s(r, LOWER + DIGITS, 70),
+    "together-api-key": lambda r: "tgp_v1_" + _s(r, B64URL, 43),
+    "vercel-token": lambda r: "vcp_" + _s(r, ALNUM, 56),
+    "wandb-api-key": lambda r: "wandb_v1_" + _s(r, ALNUM, 77),
+    "cloudsmith-api-key": lambda r: "csa_" + _s(r, HEX, 30) + _s(r, ALNUM, 6),
+    "cockroachdb-api-key": lambda r: f"CCDB1_{_s(r, ALNUM, 22)}_{_s(r, ALNUM, 40)}",
+    "clojars-api-token": lambda r: "CLOJARS_" + _s(r, LOWER + DIGITS, 60),
+    "octopus-deploy-api-key": lambda r: "API-" + _s(r, UPPER + DIGITS, 26),
+    "supabase-secret-key": lambda r: "sb_secret_" + _s(r, B64URL, 31),
+    "sourcegraph-access-token": lambda r: f"sgp_{_s(r, HEX, 16)}_{_s(r, HEX, 40)}",
+    "slack-session-token": lambda r: (
+        f"xoxc-{_s(r, DIGITS, 12)}-{_s(r, DIGITS, 12)}-{_s(r, DIGITS, 13)}-{_s(r, HEX, 64)}"
+    ),
+    "microsoft-teams-webhook": lambda r: (
+        f"https://corp.webhook.office.com/webhookb2/{_uuid(r)}@{_uuid(r)}"
+        f"/IncomingWebhook/{_s(r, HEX, 32)}/{_uuid(r)}"
+    ),
+    "zapier-webhook-url": lambda r: (
+        f"https://hooks.zapier.com/hooks/catch/{_s(r, DIGITS, 7)}/{_s(r, LOWER + DIGITS, 6)}/"
+    ),
+    "gitlab-incoming-mail-token": lambda r: "GR1348941" + _s(r, B64URL, 20),
+    "discord-bot-token": _discord_bot,
+    "twilio-api-key-sid": lambda r: "SK" + _s(r, HEX, 32),
+    "mailgun-api-key": lambda r: "key-" + _s(r, HEX, 32),
+    "aws-session-token": lambda r: r.choice(("IQoJb3JpZ2luX2Vj", "FwoGZXIvYXdzE")) + _s(r, B64, 300),
 }
 
 #: kind → id of the rule that must report it (also under a neutral variable name).
@@ -293,6 +348,49 @@ KINDS: dict[str, str] = {
     "mongodb-srv-uri": "database-connection-string",
     "redis-uri": "database-connection-string",
     "https-basic-auth-uri": "url-basic-auth-credentials",
+    "1password-service-account-token": "1password-service-account-token",
+    "aws-bedrock-api-key": "aws-bedrock-api-key",
+    "astra-application-token": "astra-application-token",
+    "deno-deploy-token": "deno-deploy-token",
+    "digitalocean-refresh-token": "digitalocean-oauth-token",
+    "docker-swarm-token": "docker-swarm-token",
+    "docker-hub-org-token": "docker-hub-pat",
+    "dynatrace-api-token": "dynatrace-api-token",
+    "easypost-api-key": "easypost-api-key",
+    "elastic-cloud-api-key": "elastic-cloud-api-key",
+    "flutterwave-secret-key": "flutterwave-secret-key",
+    "flyio-macaroon-token": "flyio-token",
+    "grafana-api-key": "grafana-api-key",
+    "huggingface-org-token": "huggingface-token",
+    "infracost-api-key": "infracost-api-key",
+    "langsmith-api-key": "langsmith-api-key",
+    "maxmind-license-key": "maxmind-license-key",
+    "neon-api-key": "neon-api-key",
+    "nvidia-api-key": "nvidia-api-key",
+    "openrouter-api-key": "openrouter-api-key",
+    "anthropic-admin-key": "anthropic-api-key",
+    "xai-api-key": "xai-api-key",
+    "posthog-personal-api-key": "posthog-personal-api-key",
+    "pinecone-api-key": "pinecone-api-key",
+    "pinterest-access-token": "pinterest-access-token",
+    "readme-api-key": "readme-api-key",
+    "together-api-key": "together-api-key",
+    "vercel-token": "vercel-token",
+    "wandb-api-key": "wandb-api-key",
+    "cloudsmith-api-key": "cloudsmith-api-key",
+    "cockroachdb-api-key": "cockroachdb-api-key",
+    "clojars-api-token": "clojars-api-token",
+    "octopus-deploy-api-key": "octopus-deploy-api-key",
+    "supabase-secret-key": "supabase-access-token",
+    "sourcegraph-access-token": "sourcegraph-access-token",
+    "slack-session-token": "slack-session-token",
+    "microsoft-teams-webhook": "microsoft-teams-webhook",
+    "zapier-webhook-url": "zapier-webhook-url",
+    "gitlab-incoming-mail-token": "gitlab-runner-token",
+    "discord-bot-token": "discord-bot-token",
+    "twilio-api-key-sid": "twilio-api-key",
+    "mailgun-api-key": "mailgun-api-key",
+    "aws-session-token": "aws-session-token-prefixed",
 }
 
 

@@ -188,3 +188,23 @@ def test_plugin_hit_elsewhere_on_the_line_is_kept(small_rules, rng):
     line = f'github_token = "{token}"; db_password = "Tr0ub4dor&3x!"'
     findings = Detector(small_rules, plugins=True).scan_text(line, path="a.py")
     assert [f.rule_id for f in findings] == ["github-pat", "secret-keyword"]
+
+
+def test_a_keywordless_rule_runs_on_every_line_and_reports_its_line_and_column():
+    raw = {
+        "version": 1,
+        "rules": [
+            {
+                "id": "shape",
+                "description": "d",
+                "regex": r"\b(?P<secret>Q[0-9]{3}\.[a-z]{4}\.[0-9]{4})\b",
+                "keywords": ["shape"],
+                "keywordless": True,
+                "severity": "low",
+                "examples": {"match": ["Q123.abcd.1234"], "nomatch": ["Q12.abcd.1234"]},
+            }
+        ],
+    }
+    detector = Detector(parse_rules(raw), plugins=False)
+    findings = detector.scan_text("x = 1\nreturn 'Q123.abcd.9876' or 'Q555.wxyz.0000'\nQ12.ab.1")
+    assert [(f.rule_id, f.line, f.column) for f in findings] == [("shape", 2, 9), ("shape", 2, 27)]

@@ -39,11 +39,16 @@ class Detector:
         self.ruleset = ruleset
         self._keyword_rules: dict[str, list[Rule]] = defaultdict(list)
         self._always: list[Rule] = []
+        self._keywordless: list[Rule] = []
         for rule in ruleset.rules:
+            if rule.keywordless:
+                self._keywordless.append(rule)
+                continue
             if not rule.keywords:
                 self._always.append(rule)  # legacy rules carry no keywords
             for keyword in rule.keywords:
                 self._keyword_rules[keyword].append(rule)
+        self._keywordless_set = _rule_set(self._keywordless)
         self._rule_order = {rule.id: position for position, rule in enumerate(ruleset.rules)}
         self._rules_by_id = {rule.id: rule for rule in ruleset.rules}
         alternation = b"|".join(
@@ -101,6 +106,9 @@ class Detector:
         for rule in self._always:
             for index, line in enumerate(texts):
                 yield from _line_matches(rule, index, line, 0, len(line))
+        if self._keywordless_set is not None:
+            for position in self._keywordless_set.Match(blob) or ():
+                yield from _multiline_matches(self._keywordless[position], blob_text)
 
     def _lines_with_keywords(self, blob: bytes) -> list[int]:
         """Indices of the lines holding any keyword: one C-speed pass over the blob.
@@ -186,6 +194,17 @@ def _keyword_set(keywords: Sequence[str]) -> Any:
     return keyword_set
 
 
+def _rule_set(rules: Sequence[Rule]) -> Any:
+    """An RE2 set saying, in one pass over a fragment, which of ``rules`` match anywhere in it."""
+    if not rules:
+        return None
+    rule_set = re2.Set.SearchSet(re2_options())
+    for rule in rules:
+        rule_set.Add(rule.pattern.encode())
+    rule_set.Compile()
+    return rule_set
+
+
 def _rule_accepts(rule: Rule, secret: str, path: str) -> bool:
     if rule.entropy is not None and shannon_entropy(secret) < rule.entropy:
         return False
@@ -223,14 +242,19 @@ def _line_matches(rule: Rule, index: int, line: str, start: int, end: int) -> It
 
 
 def _multiline_matches(rule: Rule, blob_text: str) -> Iterator[Candidate]:
+    """Matches of ``rule`` anywhere in the fragment's joined lines; line numbers counted incrementally."""
+    index, counted_to, line_start = 0, 0, 0
     for match in rule.regex.finditer(blob_text):
         secret = match.group(rule.secret_group)
         if not secret:
             continue
         start = match.start(rule.secret_group)
-        index = blob_text.count("\n", 0, start)
-        column = start - (blob_text.rfind("\n", 0, start) + 1)
-        yield _candidate(rule, index, column, secret)
+        newlines = blob_text.count("\n", counted_to, start)
+        if newlines:
+            index += newlines
+            line_start = blob_text.rfind("\n", counted_to, start) + 1
+        counted_to = start
+        yield _candidate(rule, index, start - line_start, secret)
 
 
 def _keyword_windows(lowered: str, keywords: Sequence[str]) -> list[tuple[int, int]]:

@@ -135,6 +135,7 @@ def _compile_rule(entry: dict[str, Any]) -> Rule:
         mode=entry.get("mode", "enforce"),
         entropy=entry.get("entropy"),
         multiline=entry.get("multiline", False),
+        keywordless=entry.get("keywordless", False),
         allowlist=_compile_allowlist(entry.get("allowlist", {}), rule_id=rule_id, field="allowlist"),
         examples_match=tuple(examples["match"]),
         examples_nomatch=tuple(examples["nomatch"]),

@@ -66,6 +66,7 @@ class Rule:
     mode: str = "enforce"
     entropy: float | None = None
     multiline: bool = False
+    keywordless: bool = False
     allowlist: Allowlist = field(default_factory=Allowlist)
     examples_match: tuple[str, ...] = ()
     examples_nomatch: tuple[str, ...] = ()

@@ -96,7 +96,7 @@ def _lint_rule(entry: Any, position: int, seen: set[str]) -> list[RuleError]:
         problems.append(RuleError(rule.id, "id", "is used by more than one rule"))
     seen.add(rule.id)
     for index, example in enumerate(rule.examples_match):
-        if not any(keyword in example.lower() for keyword in rule.keywords):
+        if not rule.keywordless and not any(keyword in example.lower() for keyword in rule.keywords):
             problems.append(
                 RuleError(
                     rule.id,
