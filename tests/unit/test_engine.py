@@ -207,4 +207,4 @@ def test_a_keywordless_rule_runs_on_every_line_and_reports_its_line_and_column()
     }
     detector = Detector(parse_rules(raw), plugins=False)
     findings = detector.scan_text("x = 1\nreturn 'Q123.abcd.9876' or 'Q555.wxyz.0000'\nQ12.ab.1")
-    assert [(f.rule_id, f.line, f.column) for f in findings] == [("shape", 2, 9), ("shape", 2, 27)]
+    assert [(f.rule_id, f.line, f.column) for f in findings] == [("shape", 2, 9), ("shape", 2, 29)]
