@@ -69,7 +69,7 @@ def test_binary_and_oversized_files_are_reported_skipped(make_repo, small_rules)
         Detector(small_rules), commit_fragments(Git(repo.path), [f"{base}..HEAD"], max_file_bytes=1000)
     )
     assert sorted((s.path, s.reason.split(":")[0]) for s in report.skipped) == [
-        ("big.txt", "added text exceeds the size limit of 1000 bytes"),
+        ("big.txt", "added text past the first 1000 bytes was not read"),
         ("img.bin", "binary file"),
     ]
 

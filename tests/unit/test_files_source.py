@@ -15,12 +15,15 @@ def test_directories_are_walked_and_every_line_is_scanned(tmp_path):
 
 
 def test_binary_huge_and_linked_files_are_reported_skipped(tmp_path):
-    (tmp_path / "img.bin").write_bytes(b"GIF89a\x00\x01")
+    (tmp_path / "img.bin").write_bytes(b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00")
     (tmp_path / "big.txt").write_text("x" * 2048)
     (tmp_path / "link.txt").symlink_to(tmp_path / "big.txt")
-    items = sorted(file_fragments([tmp_path], max_file_bytes=1024), key=lambda item: item.path)
+    items = sorted(
+        file_fragments([tmp_path], max_file_bytes=1024), key=lambda item: (item.path, type(item).__name__)
+    )
     assert [(type(i), i.path.rsplit("/", 1)[1], getattr(i, "reason", "")) for i in items] == [
-        (SkippedFile, "big.txt", "file exceeds the size limit of 1024 bytes"),
+        (Fragment, "big.txt", ""),  # the first 1024 bytes are still scanned
+        (SkippedFile, "big.txt", "only the first 1024 bytes were read"),
         (SkippedFile, "img.bin", "binary file"),
         (SkippedFile, "link.txt", "symbolic link"),
     ]

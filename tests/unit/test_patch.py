@@ -36,12 +36,22 @@ def test_binary_files_are_reported_as_skipped():
     assert _parse(patch, commit="c1") == [SkippedFile(path="logo.png", reason="binary file", commit="c1")]
 
 
-def test_files_over_the_size_limit_are_reported_as_skipped():
+def test_text_past_the_size_limit_is_reported_as_skipped_and_the_rest_still_scanned():
     header = b"diff --git a/big.txt b/big.txt\n--- /dev/null\n+++ b/big.txt\n@@ -0,0 +1,2 @@\n"
     patch = header + b"+" + b"x" * 600 + b"\n" + b"+" + b"y" * 600 + b"\n"
-    [skipped] = _parse(patch, limit=1000)
+    [fragment, skipped] = _parse(patch, limit=1000)
+    assert fragment.lines == [(1, "x" * 600)]
     assert isinstance(skipped, SkippedFile)
-    assert "size limit of 1000 bytes" in skipped.reason
+    assert "past the first 1000 bytes" in skipped.reason
+
+
+def test_large_added_text_comes_in_windows_cut_between_top_level_lines():
+    body = b"".join(b"+key%d:\n+  value: %d\n" % (i, i) for i in range(100))
+    header = b"diff --git a/big.yaml b/big.yaml\n--- /dev/null\n+++ b/big.yaml\n@@ -0,0 +1,200 @@\n"
+    windows = _parse(header + body, limit=10**6, window_bytes=400)
+    assert len(windows) > 3
+    assert [n for w in windows for n, _ in w.lines] == list(range(1, 201))
+    assert all(w.lines[0][1].startswith("key") for w in windows)  # never cut inside a block
 
 
 def test_invalid_utf8_is_replaced_not_fatal():

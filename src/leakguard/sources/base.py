@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-#: Files larger than this (bytes of added text) are skipped and reported as skipped.
-DEFAULT_MAX_FILE_BYTES = 10 * 1024 * 1024
+#: Bytes of one file read at most (in windows); the rest is reported as skipped.
+DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -15,6 +15,11 @@ class Fragment:
 
     ``lines`` holds ``(line number in the new file, text without the newline)``; for a plain file that
     is every line. The engine does not know or care where the lines came from.
+
+    ``context``, when the source can tell, returns every line of the new file (index 0 is line 1): the
+    engine asks for it only when an added line needs its neighbours (a value whose name is on an
+    unchanged line, a private key's new body between unchanged markers). Findings are still reported
+    on added lines only.
     """
 
     path: str
@@ -22,6 +27,7 @@ class Fragment:
     commit: str | None = None
     author: str | None = None
     size: int = field(default=0, compare=False)
+    context: Callable[[], Sequence[str] | None] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -35,8 +41,3 @@ class CommitInfo:
 def decode(data: bytes) -> str:
     """Decode file content as UTF-8, replacing invalid bytes instead of failing."""
     return data.decode("utf-8", errors="replace")
-
-
-def is_binary(data: bytes) -> bool:
-    """git's own test: a NUL byte in the first 8000 bytes means binary."""
-    return b"\x00" in data[:8000]

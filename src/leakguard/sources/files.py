@@ -7,7 +7,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from leakguard.findings import SkippedFile
-from leakguard.sources.base import DEFAULT_MAX_FILE_BYTES, Fragment, decode, is_binary
+from leakguard.sources.base import DEFAULT_MAX_FILE_BYTES, Fragment
+from leakguard.sources.blobs import blob_fragments
 
 _SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", ".venv", "__pycache__"})
 
@@ -22,25 +23,24 @@ def file_fragments(
             for directory, subdirs, names in os.walk(root_path):
                 subdirs[:] = sorted(d for d in subdirs if d not in _SKIP_DIRS)
                 for name in sorted(names):
-                    yield _read(Path(directory, name), max_file_bytes)
+                    yield from _read(Path(directory, name), max_file_bytes)
         else:
-            yield _read(root_path, max_file_bytes)
+            yield from _read(root_path, max_file_bytes)
 
 
-def _read(path: Path, max_file_bytes: int) -> Fragment | SkippedFile:
+def _read(path: Path, max_file_bytes: int) -> Iterator[Fragment | SkippedFile]:
+    """A file's fragments (decoded, archive members, windows of a large file), or why not."""
     shown = path.as_posix()
     try:
         if path.is_symlink():
-            return SkippedFile(path=shown, reason="symbolic link")
-        size = path.stat().st_size
-        if size > max_file_bytes:
-            return SkippedFile(path=shown, reason=f"file exceeds the size limit of {max_file_bytes} bytes")
-        data = path.read_bytes()
+            yield SkippedFile(path=shown, reason="symbolic link")
+            return
+        with path.open("rb") as handle:
+            data = handle.read(max_file_bytes + 1)
     except OSError as exc:
-        return SkippedFile(path=shown, reason=f"unreadable: {exc.strerror or exc}")
-    if is_binary(data):
-        return SkippedFile(path=shown, reason="binary file")
-    lines = decode(data).split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    return Fragment(path=shown, lines=list(enumerate(lines, start=1)), size=len(data))
+        yield SkippedFile(path=shown, reason=f"unreadable: {exc.strerror or exc}")
+        return
+    if len(data) > max_file_bytes:
+        data = data[:max_file_bytes]
+        yield SkippedFile(path=shown, reason=f"only the first {max_file_bytes} bytes were read")
+    yield from blob_fragments(shown, data)

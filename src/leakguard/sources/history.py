@@ -11,10 +11,21 @@ from collections.abc import Iterator, Sequence
 from leakguard.findings import SkippedFile
 from leakguard.git import Git, validate_revision
 from leakguard.sources.base import DEFAULT_MAX_FILE_BYTES, CommitInfo, Fragment
+from leakguard.sources.blobs import GitBlobs
 from leakguard.sources.patch import LOG_FORMAT, parse_patch
 
-#: Options shared by every diff leakguard reads: added lines only, renames detected, no helpers.
-DIFF_OPTIONS = ("-p", "-U0", "--no-color", "--no-ext-diff", "--no-textconv", "-M", "--submodule=short")
+#: Options shared by every diff leakguard reads: added lines only, renames detected, no helpers, full
+#: blob ids (to read what git shows as binary, and the context of added lines, by id).
+DIFF_OPTIONS = (
+    "-p",
+    "-U0",
+    "--no-color",
+    "--no-ext-diff",
+    "--no-textconv",
+    "-M",
+    "--submodule=short",
+    "--full-index",
+)
 
 
 def count_commits(git: Git, revisions: Sequence[str]) -> int:
@@ -39,7 +50,7 @@ def commit_fragments(
         "--",
     ]
     with git.stream(command) as lines:
-        yield from parse_patch(lines, max_file_bytes=max_file_bytes)
+        yield from parse_patch(lines, max_file_bytes=max_file_bytes, blobs=GitBlobs(git))
 
 
 def staged_fragments(
@@ -47,4 +58,4 @@ def staged_fragments(
 ) -> Iterator[Fragment | SkippedFile | CommitInfo]:
     """The lines the index adds against HEAD: what the next commit would add (pre-commit hook)."""
     with git.stream(["diff", "--cached", *DIFF_OPTIONS, "--"]) as lines:
-        yield from parse_patch(lines, max_file_bytes=max_file_bytes)
+        yield from parse_patch(lines, max_file_bytes=max_file_bytes, blobs=GitBlobs(git))

@@ -9,11 +9,14 @@ merely brings over from a branch were scanned in the branch's own commits.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from leakguard.findings import SkippedFile
 from leakguard.sources.base import CommitInfo, Fragment, decode
+from leakguard.sources.blobs import WINDOW_BYTES, blob_fragments, cut_point, split_lines
+from leakguard.sources.content import decode_text
 
 #: Marks the start of each commit in the ``--format`` leakguard passes to ``git log``.
 COMMIT_MARKER = b"\x00\x00commit\x00"
@@ -63,34 +66,64 @@ class _FileState:
     next_line: int = 0
     lines: list[tuple[int, str]] = field(default_factory=list)
     size: int = 0
+    window: int = 0
     binary: bool = False
     too_large: bool = False
+    old_blob: str | None = None
+    new_blob: str | None = None
+
+
+class BlobSource(Protocol):
+    """What the parser needs to read a file git does not diff as text (see :class:`GitBlobs`)."""
+
+    def read(self, oid: str) -> bytes | None: ...
 
 
 def parse_patch(
-    stream: Iterable[bytes], *, max_file_bytes: int, commit: str | None = None, author: str | None = None
+    stream: Iterable[bytes],
+    *,
+    max_file_bytes: int,
+    commit: str | None = None,
+    author: str | None = None,
+    blobs: BlobSource | None = None,
+    window_bytes: int = WINDOW_BYTES,
 ) -> Iterator[Fragment | SkippedFile | CommitInfo]:
-    """Yield a :class:`Fragment` per file with added lines, a :class:`SkippedFile` per skipped file,
+    """Yield :class:`Fragment` s per file with added lines, a :class:`SkippedFile` per skipped file,
     and a :class:`CommitInfo` at the start of every commit.
 
     ``stream`` is the raw output, line by line. When it holds several commits (``git log`` with
-    :data:`LOG_FORMAT`), each commit's id and author come from its marker line.
+    :data:`LOG_FORMAT`), each commit's id and author come from its marker line. With ``blobs`` (run
+    with ``--full-index``), files git calls binary are read whole and decoded (UTF-16 text, archives),
+    and every fragment can fetch its file's other lines as context. A file's added text larger than
+    ``window_bytes`` comes as several fragments; past ``max_file_bytes`` the rest is reported skipped.
     """
     state: _FileState | None = None
+
+    def fragment(lines: list[tuple[int, str]], size: int) -> Fragment:
+        assert state is not None and state.path is not None  # noqa: S101
+        return Fragment(
+            path=state.path,
+            lines=lines,
+            commit=commit,
+            author=author,
+            size=size,
+            context=_context(blobs, state.new_blob),
+        )
 
     def finish() -> Iterator[Fragment | SkippedFile]:
         if state is None or state.path is None:
             return
         if state.binary:
-            yield SkippedFile(path=state.path, reason="binary file", commit=commit)
-        elif state.too_large:
+            yield from _binary(state, blobs, commit, author)
+            return
+        if state.lines:
+            yield fragment(state.lines, state.window)
+        if state.too_large:
             yield SkippedFile(
                 path=state.path,
-                reason=f"added text exceeds the size limit of {max_file_bytes} bytes",
+                reason=f"added text past the first {max_file_bytes} bytes was not read",
                 commit=commit,
             )
-        elif state.lines:
-            yield Fragment(path=state.path, lines=state.lines, commit=commit, author=author, size=state.size)
 
     for raw in stream:
         if raw.startswith(COMMIT_MARKER):
@@ -117,17 +150,71 @@ def parse_patch(
             continue
         if state.next_line and raw[:1] in (b"+", b"-", b" "):
             _take_line(state, raw, max_file_bytes)
+            if state.window >= window_bytes and state.path is not None:
+                cut = cut_point(state.lines, 0, len(state.lines))
+                done, state.lines = state.lines[:cut], state.lines[cut:]
+                kept = sum(len(text) + 1 for _, text in state.lines)
+                yield fragment(done, state.window - kept)
+                state.window = kept
             continue
         if raw.startswith(b"+++ "):
             state.path = _strip_prefix(raw[4:]) or state.path
         elif raw.startswith(b"--- ") and state.path is None:
             state.path = _strip_prefix(raw[4:])
+        elif raw.startswith(b"index "):
+            state.old_blob, state.new_blob = _blob_ids(raw)
         elif raw.startswith(b"Binary files "):
             binary = _BINARY.match(raw.rstrip(b"\n"))
             if binary:
                 state.path = _strip_prefix(binary.group(2)) or _strip_prefix(binary.group(1))
                 state.binary = True
     yield from finish()
+
+
+def _blob_ids(raw: bytes) -> tuple[str | None, str | None]:
+    """``index OLD..NEW [mode]`` (``OLD1,OLD2..NEW`` for merges): the first old and the new blob id."""
+    ids = raw[6:].split(b" ", 1)[0].rstrip(b"\n")
+    old, _, new = ids.partition(b"..")
+    first_old = old.split(b",", 1)[0]
+    return _real(first_old), _real(new)
+
+
+def _real(oid: bytes) -> str | None:
+    text = oid.decode("ascii", "replace")
+    return None if not text or set(text) == {"0"} else text
+
+
+def _binary(
+    state: _FileState, blobs: BlobSource | None, commit: str | None, author: str | None
+) -> Iterator[Fragment | SkippedFile]:
+    """A file git does not diff as text: read whole, decoded, with only its new lines as added."""
+    assert state.path is not None  # noqa: S101
+    if blobs is None or state.new_blob is None:
+        yield SkippedFile(path=state.path, reason="binary file", commit=commit)
+        return
+    data = blobs.read(state.new_blob)
+    if data is None:
+        yield SkippedFile(path=state.path, reason="binary file too large to read", commit=commit)
+        return
+    previous = blobs.read(state.old_blob) if state.old_blob else None
+    yield from blob_fragments(state.path, data, previous=previous, commit=commit, author=author)
+
+
+def _context(blobs: BlobSource | None, oid: str | None) -> Callable[[], Sequence[str] | None] | None:
+    """A reader of the new file's lines, run (once) only if the engine asks."""
+    if blobs is None or oid is None:
+        return None
+    reader = blobs
+    cache: list[Sequence[str] | None] = []
+
+    def lines() -> Sequence[str] | None:
+        if not cache:
+            data = reader.read(oid)
+            text = decode_text(data) if data is not None else None
+            cache.append(split_lines(text) if text is not None else None)
+        return cache[0]
+
+    return lines
 
 
 def _take_line(state: _FileState, raw: bytes, max_file_bytes: int) -> None:
@@ -142,6 +229,7 @@ def _take_line(state: _FileState, raw: bytes, max_file_bytes: int) -> None:
         text = text[:-1]
     state.size += len(text) + 1
     if state.size > max_file_bytes:
-        state.too_large, state.lines = True, []
+        state.too_large = True
         return
+    state.window += len(text) + 1
     state.lines.append((line_number, decode(text)))

@@ -1,0 +1,166 @@
+"""What a push carries beyond plain UTF-8 lines: other encodings, stray NULs, archives, large files.
+
+Each is read through the production path: ``git log -p`` of a real repository, the blob behind a
+"Binary files differ", the decoder and the archive reader.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import random
+import tarfile
+import zipfile
+
+import pytest
+
+from leakguard.git import Git
+from leakguard.scan import run_scan
+from leakguard.sources.archives import ArchiveLimits, Member, iter_members
+from leakguard.sources.files import file_fragments
+from leakguard.sources.history import commit_fragments
+from tests.fakes import fake
+
+
+def _token(seed: str) -> str:
+    return fake("github-pat", random.Random(seed))
+
+
+def _history(repo, detector, revisions=("HEAD",)):
+    return run_scan(detector, commit_fragments(Git(repo.path), list(revisions)))
+
+
+def _zip(members: dict[str, bytes], *, encrypted: tuple[str, ...] = ()) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    raw = bytearray(buffer.getvalue())
+    for name in encrypted:  # set the "encrypted" flag bit, as a password-protected zip has it
+        for signature, flag_at, name_at in ((b"PK\x03\x04", 6, 30), (b"PK\x01\x02", 8, 46)):
+            at = raw.find(signature)
+            while at != -1:
+                if raw[at + name_at : at + name_at + len(name)] == name.encode():
+                    raw[at + flag_at] |= 0x1
+                at = raw.find(signature, at + 1)
+    return bytes(raw)
+
+
+def _tar_gz(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "encode"),
+    [
+        ("profile.ps1", lambda text: text.encode("utf-16")),  # BOM, as PowerShell 5.1 saves
+        ("web.config", lambda text: text.encode("utf-16-le")),  # no BOM: told by its NULs
+        ("settings.ini", lambda text: text.encode("utf-16-be")),
+        ("app.conf", lambda text: text.encode("utf-32")),
+        ("keys.cfg", lambda text: text.encode("utf-8-sig")),
+        (".env", lambda text: b"\x00" + text.encode()),  # one stray leading NUL
+    ],
+)
+def test_text_in_other_encodings_is_read_in_history(make_repo, rules_only, name, encode):
+    repo = make_repo()
+    token = _token(name)
+    repo.commit("config", {name: encode(f"# settings\nGITHUB_TOKEN={token}\n")})
+    report = _history(repo, rules_only)
+    assert [(f.rule_id, f.path, f.line) for f in report.findings] == [("github-pat", name, 2)]
+    assert report.skipped == []
+
+
+def test_an_edit_of_a_utf16_file_reports_only_its_new_secret(make_repo, rules_only):
+    repo = make_repo()
+    old, new = _token("old"), _token("new")
+    repo.commit("v1", {"deploy.ps1": f"$a = '{old}'\n".encode("utf-16")})
+    before = repo.git("rev-parse", "HEAD")
+    repo.commit("v2", {"deploy.ps1": f"$a = '{old}'\n$b = '{new}'\n".encode("utf-16")})
+    report = _history(repo, rules_only, [f"{before}..HEAD"])
+    assert [(f.path, f.line) for f in report.findings] == [("deploy.ps1", 2)]
+
+
+def test_real_binaries_are_still_skipped_with_a_reason(make_repo, rules_only):
+    repo = make_repo()
+    repo.commit("image", {"logo.png": b"\x89PNG\r\n\x1a\n" + random.Random(1).randbytes(4000)})
+    report = _history(repo, rules_only)
+    assert [(s.path, s.reason) for s in report.skipped] == [("logo.png", "binary file")]
+
+
+def test_keys_inside_zip_gzip_and_tar_members_are_found(make_repo, rules_only):
+    repo = make_repo()
+    zipped = _zip({"config/.env": f"TOKEN={_token('zip')}\n".encode(), "README": b"hello\n"})
+    gzipped = gzip.compress(f"token: {_token('gz')}\n".encode())
+    tarred = _tar_gz({"app/secrets.yaml": f"x: 1\ngh: {_token('tar')}\n".encode()})
+    repo.commit("bundles", {"dist/bundle.zip": zipped, "dump.json.gz": gzipped, "backup.tar.gz": tarred})
+    report = _history(repo, rules_only)
+    assert sorted((f.path, f.line) for f in report.findings) == [
+        ("backup.tar.gz!backup.tar!app/secrets.yaml", 2),
+        ("dist/bundle.zip!config/.env", 1),
+        ("dump.json.gz!dump.json", 1),
+    ]
+
+
+def test_a_rebuilt_archive_reports_only_what_changed(make_repo, rules_only):
+    repo = make_repo()
+    old = _token("kept")
+    repo.commit("v1", {"site.zip": _zip({"a.env": f"T={old}\n".encode()})})
+    before = repo.git("rev-parse", "HEAD")
+    new = _token("added")
+    repo.commit("v2", {"site.zip": _zip({"a.env": f"T={old}\n".encode(), "b.env": f"T={new}\n".encode()})})
+    report = _history(repo, rules_only, [f"{before}..HEAD"])
+    assert [f.path for f in report.findings] == ["site.zip!b.env"]
+
+
+def test_unreadable_archive_content_is_reported_with_its_reason():
+    data = _zip({"plain.txt": b"x = 1\n", "vault.env": b"T=1\n"}, encrypted=("vault.env",))
+    items = list(iter_members("pkg.zip", data))
+    assert [m.path for m in items if isinstance(m, Member)] == ["pkg.zip!plain.txt"]
+    assert [(s.path, s.reason) for s in items if not isinstance(s, Member)] == [
+        ("pkg.zip!vault.env", "encrypted archive member")
+    ]
+
+
+def test_a_zip_bomb_is_refused_with_its_ratio():
+    bomb = _zip({"zeros.bin": bytes(20 * 1024 * 1024)})  # ~20 KB on disk
+    [refused] = list(iter_members("bomb.zip", bomb))
+    assert not isinstance(refused, Member)
+    assert refused.path == "bomb.zip" and "zip bomb" in refused.reason and ":1" in refused.reason
+
+
+def test_a_gzip_bomb_is_refused_before_it_is_expanded():
+    bomb = gzip.compress(bytes(8 * 1024 * 1024))
+    [refused] = list(iter_members("huge.log.gz", bomb))
+    assert not isinstance(refused, Member) and "decompression bomb" in refused.reason
+
+
+def test_nesting_past_the_depth_limit_is_reported():
+    inner = _zip({"deep.env": b"T=1\n"})
+    for level in range(3):
+        inner = _zip({f"level{level}.zip": inner})
+    items = list(iter_members("outer.zip", inner, limits=ArchiveLimits(max_depth=3)))
+    assert [getattr(i, "reason", "") for i in items] == ["archive nested deeper than 3 levels"]
+
+
+def test_too_many_members_are_reported_not_silently_dropped():
+    data = _zip({f"f{i}.txt": b"x\n" for i in range(5)})
+    items = list(iter_members("many.zip", data, limits=ArchiveLimits(max_members=3)))
+    assert sum(isinstance(i, Member) for i in items) == 3
+    assert {getattr(i, "reason", "") for i in items if not isinstance(i, Member)} == {
+        "archive has more than 3 members: the rest is not read"
+    }
+
+
+def test_a_text_file_over_10_mib_is_read_in_windows_not_skipped(tmp_path, rules_only):
+    token = _token("large")
+    filler = "".join(f"row_{i} = {i}\n" for i in range(800_000))  # ~11 MB
+    (tmp_path / "data.py").write_text(filler + f"token = '{token}'\n")
+    report = run_scan(rules_only, file_fragments([tmp_path]))
+    assert [(f.rule_id, f.line) for f in report.findings] == [("github-pat", 800_001)]
+    assert report.skipped == [] and report.files > 1
