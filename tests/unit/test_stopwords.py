@@ -36,3 +36,17 @@ def test_a_stopword_as_the_value_or_one_of_its_words_allows_it(value):
 def test_an_empty_list_allows_nothing():
     assert not Stopwords([]).allows("changeme")
     assert not Stopwords([])
+
+
+def test_two_plain_words_joined_are_a_placeholder_phrase():
+    assert WORDS.allows("secure_user")
+    assert WORDS.allows("user-password")
+    assert not WORDS.allows("Us3r-Pa55")
+
+
+def test_file_wide_markers_also_match_camel_case_words():
+    markers = Stopwords(["example", "placeholder"], camel_case=True)
+    assert markers.allows("ExamplePassword123!")
+    assert markers.allows("AKIAIOSFODNN7EXAMPLE")
+    assert not markers.allows("Exampl3Pass!")
+    assert not Stopwords(["admin"]).allows("AdminPass2024!")  # a rule's weak words do not

@@ -12,11 +12,13 @@ import logging
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from typing import Any
 
 import re2
 
 from leakguard.detect.candidate import PRIORITY_GENERIC_RULE, PRIORITY_PROVIDER_RULE, Candidate
+from leakguard.detect.derived import DerivedLine, derived_lines
 from leakguard.detect.entropy import shannon_entropy
 from leakguard.detect.filters import has_inline_allow, is_placeholder
 from leakguard.detect.plugins import SecretPlugins
@@ -49,6 +51,7 @@ class Detector:
             for keyword in rule.keywords:
                 self._keyword_rules[keyword].append(rule)
         self._keywordless_set = _rule_set(self._keywordless)
+        self._multiline = [rule.id for rule in ruleset.rules if rule.multiline]
         self._rule_order = {rule.id: position for position, rule in enumerate(ruleset.rules)}
         self._rules_by_id = {rule.id: rule for rule in ruleset.rules}
         alternation = b"|".join(
@@ -76,6 +79,12 @@ class Detector:
             blob_text = "\n".join(texts)
             blob = blob_text.encode("utf-8")
         candidates = list(self._rule_candidates(fragment.path, texts, blob, blob_text))
+        numbers = [number for number, _ in fragment.lines]
+        derived = derived_lines(texts, blob, numbers, fragment.context)
+        if derived:
+            candidates.extend(self._derived_candidates(fragment.path, derived))
+        if self._multiline and not any(c.rule_id in self._multiline for c in candidates):
+            candidates.extend(self._keys_in_context(fragment, blob, numbers))
         if self._plugins is not None:
             candidates.extend(self._plugins.scan(fragment.path, texts, blob))
         kept = self._filter(candidates, fragment.path, texts)
@@ -140,6 +149,47 @@ class Detector:
             else:
                 yield rule, _keyword_windows(line.lower(), rule_keywords)
 
+    # -- context: derived lines and private keys between unchanged markers -------------------------
+
+    def _derived_candidates(self, path: str, derived: Sequence[DerivedLine]) -> Iterator[Candidate]:
+        """Rule hits in derived lines, moved back to the added line (and column) of their value."""
+        texts = [line.text for line in derived]
+        blob_text = "\n".join(texts)
+        blob = blob_text.encode("utf-8", "replace")
+        for candidate in self._rule_candidates(path, texts, blob, blob_text):
+            if candidate.line_index >= len(derived):
+                continue
+            line = derived[candidate.line_index]
+            if line.exact:
+                if candidate.column < line.value_start:
+                    continue  # a hit in the name part is the real line's own business
+                column = line.column + candidate.column - line.value_start
+            else:
+                column = line.column
+            detector = "rule:context" if line.exact else "rule:decoded"
+            yield replace(candidate, line_index=line.line_index, column=column, detector=detector)
+
+    def _keys_in_context(
+        self, fragment: Fragment, blob: bytes, numbers: Sequence[int]
+    ) -> Iterator[Candidate]:
+        """A private key whose new body was added between unchanged BEGIN/END lines (rotated in place,
+        pasted into a skeleton): the block is read from the file's context and reported on its first
+        added line. Blocks without an added line are old and stay quiet."""
+        if fragment.context is None or not _KEY_MATERIAL.search(blob):
+            return
+        lines = fragment.context()
+        if not lines:
+            return
+        added = {number: index for index, number in enumerate(numbers)}
+        for first, last in _pem_blocks(lines):
+            inside = [added[n] for n in range(first, last + 1) if n in added]
+            if not inside:
+                continue
+            block = "\n".join(lines[first - 1 : last])
+            for rule_id in self._multiline:
+                for candidate in _multiline_matches(self._rules_by_id[rule_id], block):
+                    yield replace(candidate, line_index=inside[0], column=0, detector="rule:context")
+
     # -- filtering -----------------------------------------------------------------------------------
 
     def _filter(self, candidates: Iterable[Candidate], path: str, texts: Sequence[str]) -> list[Candidate]:
@@ -192,6 +242,26 @@ def _keyword_set(keywords: Sequence[str]) -> Any:
         keyword_set.Add(b"(?i)" + re2.escape(keyword.encode()))
     keyword_set.Compile()
     return keyword_set
+
+
+#: An added line that could be part of a PEM block: a marker, or a line of base64 alone.
+_KEY_MATERIAL = re2.compile(
+    rb"(?m)-----(?:BEGIN|END) |^[ \t\"']*[A-Za-z0-9+/]{40,}={0,2}[ \t\"',]*$", re2_options()
+)
+#: Upper bound on a PEM block's length in lines (an 8192-bit RSA key is about 100).
+_MAX_PEM_LINES = 400
+
+
+def _pem_blocks(lines: Sequence[str]) -> Iterator[tuple[int, int]]:
+    """(first, last) line numbers of every BEGIN ... END block in ``lines``, markers included."""
+    begin: int | None = None
+    for number, text in enumerate(lines, start=1):
+        if "-----BEGIN " in text and "-----END " not in text:
+            begin = number
+        elif "-----END " in text and begin is not None:
+            if number - begin <= _MAX_PEM_LINES:
+                yield begin, number
+            begin = None
 
 
 def _rule_set(rules: Sequence[Rule]) -> Any:
@@ -310,9 +380,14 @@ def _non_overlapping(candidates: list[Candidate], rule_order: dict[str, int]) ->
     Candidates are taken rank by rank; the accepted spans stay a sorted list of disjoint intervals, so
     each candidate is checked against its two neighbours found by bisection.
     """
-    ranks: dict[tuple[int, int, str], list[Candidate]] = defaultdict(list)
+    ranks: dict[tuple[int, bool, int, str], list[Candidate]] = defaultdict(list)
     for candidate in candidates:
-        rank = (candidate.priority, rule_order.get(candidate.rule_id, len(rule_order)), candidate.rule_id)
+        rank = (
+            candidate.priority,
+            candidate.detector != "rule",  # what the line itself shows beats what was derived from it
+            rule_order.get(candidate.rule_id, len(rule_order)),
+            candidate.rule_id,
+        )
         ranks[rank].append(candidate)
     spans: list[tuple[int, int]] = []  # accepted (start, end), sorted, disjoint
     accepted: list[Candidate] = []

@@ -92,6 +92,8 @@ class SecretPlugins:
             if not plugins:
                 continue
             for index, segment, offset in _candidate_segments(prefilter, texts, blob):
+                if family == "high-entropy" and not _SECRET_CONTEXT.search(segment):
+                    continue  # an entropy hit only counts under a secret-ish name (see below)
                 for plugin in plugins:
                     yield from self._analyse(plugin, family, path, index, segment, offset)
 
@@ -169,6 +171,7 @@ def _is_false_positive(plugin: BasePlugin, secret: str, line: str) -> bool:
         return (
             heuristic.is_indirect_reference(line)
             or bool(_METADATA_KEY.search(key))
+            or bool(_TYPE_NAME_KEY.search(key))
             or _is_weak_keyword_value(secret)
         )
     if secret.startswith(_BASE64_MAGIC):
@@ -197,6 +200,9 @@ _METADATA_KEY = re.compile(
     r"(?i)(?:pass(?:word)?|secret|token|key)[\w.-]*?(?:name|type|file|path|url|uri|field|label|last|used|"
     r"date|time|expir|length|policy|hint|reset|format|prompt|min|max|_?id\b|count|version|arn)[\w-]*[\"']?\s*(?:[:=]|=>)"
 )
+#: Keys that are type names, not variables: ``"AWS::SecretsManager::Secret": "<digest>"`` (cfn-lint's
+#: schema maps), ``Foo::ApiKey =``. A secret-ish word inside a namespaced type says nothing about the value.
+_TYPE_NAME_KEY = re.compile(r"""[A-Za-z0-9]::[A-Za-z0-9:]*[\"']?\s*(?:[:=]|=>)\s*[\"'`]?$""")
 _DATE_OR_NUMBER = re.compile(r"^\d{4}-\d{2}-\d{2}([T ][\d:.]+Z?)?$|^[\d.,:-]+$")
 _KEY_WORDS_IN_VALUE = ("passw", "secret", "token", "apikey", "api_key", "changeme", "credential")
 

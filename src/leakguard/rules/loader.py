@@ -79,7 +79,9 @@ def parse_rules(raw: Any, *, source: str = "<memory>") -> RuleSet:
     detectors = raw.get("detectors", {})
     return RuleSet(
         rules=rules,
-        allowlist=_compile_allowlist(raw.get("allowlist", {}), rule_id=None, field="allowlist"),
+        allowlist=_compile_allowlist(
+            raw.get("allowlist", {}), rule_id=None, field="allowlist", camel_case=True
+        ),
         high_entropy=DetectorSettings(**detectors.get("high-entropy", {})),
         keyword=DetectorSettings(**detectors.get("keyword", {})),
         source=source,
@@ -143,8 +145,11 @@ def _compile_rule(entry: dict[str, Any]) -> Rule:
     )
 
 
-def _compile_allowlist(raw: dict[str, Any], *, rule_id: str | None, field: str) -> Allowlist:
+def _compile_allowlist(
+    raw: dict[str, Any], *, rule_id: str | None, field: str, camel_case: bool = False
+) -> Allowlist:
     return Allowlist(
+        camel_case_stopwords=camel_case,
         paths=tuple(
             compile_regex(p, rule_id=rule_id, field=f"{field}.paths[{i}]")
             for i, p in enumerate(raw.get("paths", []))

@@ -36,10 +36,13 @@ class Allowlist:
     paths: tuple[Any, ...] = ()
     regexes: tuple[Any, ...] = ()
     stopwords: tuple[str, ...] = ()
+    camel_case_stopwords: bool = False
     _stopwords: Stopwords = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_stopwords", Stopwords(self.stopwords))
+        object.__setattr__(
+            self, "_stopwords", Stopwords(self.stopwords, camel_case=self.camel_case_stopwords)
+        )
 
     def allows_path(self, path: str) -> bool:
         """True when ``path`` is allowlisted, so nothing in it is reported."""

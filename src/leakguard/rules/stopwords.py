@@ -9,8 +9,12 @@ A placeholder is recognisable in three shapes, and only these are allowed:
 * the word is one of the value's words, where words are separated by spaces or punctuation other than
   ``-`` and ``_`` (``insert key here``, ``example.com``, ``token:dummy``);
 * the value is a phrase of words joined by ``-`` or ``_`` and the word is one of them:
-  ``your-example-token``, ``sk_test_dummy_key_1`` (at least three parts, at least two of them plain
-  words, so a password such as ``Redis-Pr0d-77`` is not a phrase).
+  ``user-password``, ``your-example-token``, ``sk_test_dummy_key_1`` (at least two plain words, so a
+  password such as ``Redis-Pr0d-77`` is not a phrase).
+
+The file-wide list (``changeme``, ``example``, ``placeholder``...) holds words nobody puts in a real
+secret, so it also matches camelCase words (``ExamplePassword123!``); a rule's own list holds weak
+values (``admin``, ``root``, ``test``) that are placeholders only as a value or a word of one.
 
 A stopword written with punctuation (``your_``, ``change-me``, ``not-a-real``) is itself a phrase
 fragment specific enough to match anywhere.
@@ -26,14 +30,17 @@ _FILLER = r"[-_.]?(?:1(?:2(?:3(?:4(?:5(?:6)?)?)?)?)?|0{1,3}|01)?[!.#*?]*"
 _WORD_SEPARATORS = re.compile(r"[^a-z0-9_\-]+")
 _PHRASE_SEPARATORS = re.compile(r"[-_]+")
 _QUOTES = "'\"` \t"
+#: Words of camelCase and digit runs: ``ExamplePassword123`` → Example, Password, 123.
+_CAMEL_WORDS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
 
 
 class Stopwords:
     """A compiled list of stopwords (lower case) answering :meth:`allows` for candidate secrets."""
 
-    def __init__(self, words: Iterable[str]) -> None:
+    def __init__(self, words: Iterable[str], *, camel_case: bool = False) -> None:
         unique = tuple(dict.fromkeys(word.lower() for word in words if word))
         self.words = unique
+        self.camel_case = camel_case
         self._phrases = tuple(word for word in unique if not word.isalnum())
         plain = [word for word in unique if word.isalnum()]
         self._plain = frozenset(plain)
@@ -66,6 +73,8 @@ class Stopwords:
         words = [w for w in _WORD_SEPARATORS.split(value) if w]
         if len(words) > 1 and any(self._allows_word(word) for word in words):
             return True
+        if self.camel_case and any(w.lower() in self._plain for w in _CAMEL_WORDS.findall(secret)):
+            return True
         return self._is_placeholder_phrase(value)
 
     def _allows_word(self, word: str) -> bool:
@@ -73,6 +82,7 @@ class Stopwords:
 
     def _is_placeholder_phrase(self, value: str) -> bool:
         parts = [part for part in _PHRASE_SEPARATORS.split(value) if part]
-        if len(parts) < 3 or sum(part.isalpha() for part in parts) < 2:
+        words = sum(part.isalpha() for part in parts)
+        if len(parts) < 2 or words < 2 or (len(parts) == 2 and words < 2):
             return False
         return any(part in self._plain for part in parts)
