@@ -11,6 +11,7 @@ import io
 import os
 import queue
 import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -40,6 +41,7 @@ EXPECTED_CHECKS = [
     "main is back at the clean commit",
     "the repository is tagged RepoState=locked",
     "the removed commit is quarantined as a git bundle in S3",
+    "the functions fetched and pushed through codecommit::us-east-1://payments",
     "the duplicate started no second incident",
     "no second email",
     "exactly one [ACTION REQUIRED] email for the incident on feature/checkout",
@@ -52,8 +54,8 @@ EXPECTED_CHECKS = [
 ]
 
 
-def _git(*args: str) -> str:
-    return subprocess.run(["git", *args], check=True, capture_output=True, text=True).stdout.strip()
+def _git(*args: str, env: dict[str, str] | None = None) -> str:
+    return subprocess.run(["git", *args], check=True, capture_output=True, text=True, env=env).stdout.strip()
 
 
 def test_the_demo_path_end_to_end(tmp_path, capsys, monkeypatch):
@@ -111,9 +113,9 @@ def _commit(clone: Path, message: str) -> None:
 
 
 def _push_new_branch(pipeline: LocalPipeline, workdir: Path) -> None:
-    bare = pipeline.create_repository("payments")
+    pipeline.create_repository("payments")
     clone = workdir / "clone"
-    _git("clone", "-q", str(bare), str(clone))
+    _git("clone", "-q", pipeline.aws.remote("payments"), str(clone))
     _commit(clone, "one")
     _git("-C", str(clone), "push", "-q", "origin", "main")
 
@@ -182,14 +184,18 @@ def test_local_serve_watches_pushes_until_ctrl_c(tmp_path, rng):
     try:
         lines = _reader(process.stdout)
         _wait_for(lines, seen, "push to it and watch", seconds=180)
+        _wait_for(lines, seen, "git clone codecommit::", seconds=10)
+        # Exactly what the instructions say: their exports, then a clone of the codecommit:: remote.
+        exports = next(line for line in seen if "export CODE_COMMIT_ENDPOINT=" in line)
+        person = {**os.environ, **dict(item.split("=", 1) for item in shlex.split(exports.strip())[1:])}
         clone = tmp_path / "clone"
-        _git("clone", "-q", str(repo), str(clone))
+        _git("clone", "-q", "codecommit::us-east-1://team", str(clone), env=person)
         _commit(clone, "clean start")  # a first push carrying only a leak would have to delete main
-        _git("-C", str(clone), "push", "-q", "origin", "main")
+        _git("-C", str(clone), "push", "-q", "origin", "main", env=person)
         (clone / "conf.py").write_text(f"KEY = '{fake_aws_key(rng)}'\n")
         _git("-C", str(clone), "add", "-A")
         _commit(clone, "leak")
-        _git("-C", str(clone), "push", "-q", "origin", "main")
+        _git("-C", str(clone), "push", "-q", "origin", "main", env=person)
         _wait_for(lines, seen, "[ACTION REQUIRED]", seconds=180)
         process.send_signal(signal.SIGINT)
         _wait_for(lines, seen, "Stopped (Ctrl-C)", seconds=120)

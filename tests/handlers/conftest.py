@@ -1,18 +1,25 @@
-"""Handler tests: the four Lambdas against a real local bare repository and an in-process AWS.
+"""Handler tests: the four Lambdas against real bare repositories behind CodeCommit's git endpoint.
 
-A bare repository under ``tmp_path`` stands in for the CodeCommit remote (``GIT_REMOTE_TEMPLATE`` is
-``file://...``); SNS, EventBridge, S3, SQS and DynamoDB are moto's in-process mocks; CodeCommit's tag
-and repository calls go to the botocore-validated stand-in. Sockets are off: nothing leaves the process.
+The handlers fetch and push through their production remotes, ``codecommit::REGION://REPO``:
+git runs git-remote-codecommit, which signs with this test's fake credentials and talks HTTPS to the
+git endpoint stand-in (``leakguard.local.git_endpoint``: one server per session on loopback, TLS
+trusted through ``GIT_SSL_CAINFO``, SigV4 checked, a fresh repository per test). SNS, EventBridge, S3,
+SQS and DynamoDB are moto's in-process mocks; CodeCommit's tag and repository calls go to the
+botocore-validated stand-in. The developer pushes straight into the bare repository (test setup, not
+the code under test). Sockets are off in this process except towards the git endpoint, and git's
+children get a dead proxy for anything but loopback: nothing leaves the machine.
 """
 
 from __future__ import annotations
 
 import importlib
 import json
+import os
 import random
 import socket
 import string
 import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,9 +27,13 @@ from types import ModuleType
 from typing import Any
 
 import boto3
+import botocore.loaders
+import botocore.session
 import pytest
 from moto import mock_aws
 
+from leakguard.local.git_endpoint import GitEndpoint, serve_git_endpoint
+from leakguard.local.sigv4 import Credentials
 from tests.conftest import FIXTURES, Repo, fake_aws_key
 from tests.fakes_codecommit import FakeCodeCommit
 
@@ -32,14 +43,54 @@ BUS = "leakguard-security-events"
 SECURITY_PATTERN = {"source": ["leakguard.inspector"], "detail-type": ["CodeCommit Security Event"]}
 
 
+#: Where this process may still connect: the git endpoint of the session, nothing else.
+_ALLOWED: set[tuple[str, int]] = set()
+
+
 class _NoNetwork(socket.socket):
-    def connect(self, *args: object, **kwargs: object) -> None:
-        raise RuntimeError("handler tests must not open network connections")
+    def connect(self, address: Any, *args: object, **kwargs: object) -> None:
+        if isinstance(address, tuple) and (address[0], address[1]) in _ALLOWED:
+            super().connect(address, *args, **kwargs)
+            return
+        raise RuntimeError(f"handler tests must not open network connections (to {address!r})")
 
 
 @pytest.fixture(autouse=True)
 def _sockets_off(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket, "socket", _NoNetwork)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_botocore_loader() -> Iterator[None]:
+    """Every botocore session of the run shares one data loader (a test-speed measure only).
+
+    moto swaps boto3's default session per test and Powertools makes sessions of its own, and each new
+    session parses the same service and endpoint JSON again: about two seconds per test. The loader
+    only reads botocore's packaged data files, so sharing it changes nothing but the time.
+    """
+    shared: dict[str | None, botocore.loaders.Loader] = {}
+
+    def register(session: botocore.session.Session) -> None:
+        def loader() -> botocore.loaders.Loader:
+            data_path = session.get_config_variable("data_path")
+            if data_path not in shared:
+                shared[data_path] = botocore.loaders.create_loader(data_path)
+            return shared[data_path]
+
+        session._components.lazy_register_component("data_loader", loader)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(botocore.session.Session, "_register_data_loader", register)
+        yield
+
+
+@pytest.fixture(scope="session")
+def git_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GitEndpoint]:
+    """CodeCommit's git endpoint on loopback, shared by the session (its TLS setup is per server)."""
+    with serve_git_endpoint(region=REGION, directory=tmp_path_factory.mktemp("tls")) as endpoint:
+        _ALLOWED.add(endpoint.address)
+        yield endpoint
+        _ALLOWED.discard(endpoint.address)
 
 
 @dataclass
@@ -64,8 +115,16 @@ def git(path: Path, *args: str) -> str:
 class Pipeline:
     """The deployed wiring, in process: resources, env, the four handler modules, a CodeCommit remote."""
 
-    def __init__(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rng: random.Random) -> None:
+    def __init__(
+        self,
+        tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
+        rng: random.Random,
+        endpoint: GitEndpoint,
+    ) -> None:
         self.tmp = tmp_path
+        self.endpoint = endpoint
+        self.endpoint_credentials: Credentials | None = None
         self.rng = rng
         self.remotes = tmp_path / "remotes"
         self.remotes.mkdir()
@@ -114,7 +173,6 @@ class Pipeline:
             "TOPIC_ARN": self.topic,
             "WATCHED_REPOSITORIES": json.dumps(["app", "svc", "quiet"]),
             "REMEDIATIONS": json.dumps({"*": {"lock": True, "reset": True}, "quiet": {}}),
-            "GIT_REMOTE_TEMPLATE": f"file://{self.remotes}/{{repository}}.git",
             "RULES_PATH": str(FIXTURES / "rules.json"),
             "LOCK_TAG_KEY": "RepoState",
             "LOCK_TAG_VALUE": "locked",
@@ -165,6 +223,7 @@ class Pipeline:
         bare = self.remotes / f"{name}.git"
         subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(bare)], check=True)
         self.codecommit.add_repository(name)
+        self.endpoint.add_repository(name, bare)
         dev = Repo(self.tmp / "dev" / name)
         dev.git("remote", "add", "origin", str(bare))
         return dev
@@ -243,13 +302,41 @@ def codecommit_event(
     }
 
 
-@pytest.fixture
-def pipeline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rng: random.Random) -> Iterator[Pipeline]:
-    """Everything the handlers need, with fake credentials made for this test."""
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", fake_aws_key(rng))
-    monkeypatch.setenv(
-        "AWS_SECRET_ACCESS_KEY", "".join(rng.choices(string.ascii_letters + string.digits, k=40))
+def fake_role_credentials(rng: random.Random) -> Credentials:
+    """Generated credentials shaped like a Lambda role's (``ASIA`` key id, secret, session token)."""
+    alphabet = string.ascii_letters + string.digits
+    return Credentials(
+        access_key="ASIA" + fake_aws_key(rng)[4:],
+        secret_key="".join(rng.choices(alphabet, k=40)),
+        token="".join(rng.choices(alphabet + "+/", k=120)) + "==",
     )
+
+
+def git_client_environment(endpoint: GitEndpoint) -> dict[str, str]:
+    """What git and git-remote-codecommit need to reach the endpoint, and only the endpoint.
+
+    The helper is the one installed beside this interpreter; the proxy is a closed port, so any
+    HTTPS request git's children make to a host other than loopback fails at once.
+    """
+    helper_dir = Path(sys.executable).parent
+    return {
+        **endpoint.environment(),
+        "PATH": f"{helper_dir}{os.pathsep}{os.environ.get('PATH', os.defpath)}",
+        "https_proxy": "http://127.0.0.1:9",
+        "HTTPS_PROXY": "http://127.0.0.1:9",
+        "no_proxy": "127.0.0.1",
+        "NO_PROXY": "127.0.0.1",
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+
+
+@pytest.fixture
+def pipeline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rng: random.Random, git_endpoint: GitEndpoint
+) -> Iterator[Pipeline]:
+    """Everything the handlers need, with fake role credentials made for this test."""
+    for key, value in git_client_environment(git_endpoint).items():
+        monkeypatch.setenv(key, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     monkeypatch.setenv("AWS_REGION", REGION)
@@ -257,5 +344,15 @@ def pipeline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rng: random.Random
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "leakguard")
     monkeypatch.setenv("HOME", str(tmp_path))  # git reads no config of the machine's user
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    with mock_aws():
-        yield Pipeline(tmp_path, monkeypatch, rng)
+    try:
+        with mock_aws():  # moto sets its own fake keys on entry: ours go in after it
+            credentials = fake_role_credentials(rng)
+            git_endpoint.allow(credentials)
+            monkeypatch.setenv("AWS_ACCESS_KEY_ID", credentials.access_key)
+            monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", credentials.secret_key)
+            monkeypatch.setenv("AWS_SESSION_TOKEN", credentials.token or "")
+            pipeline = Pipeline(tmp_path, monkeypatch, rng, git_endpoint)
+            pipeline.endpoint_credentials = credentials
+            yield pipeline
+    finally:
+        git_endpoint.forget()

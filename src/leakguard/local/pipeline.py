@@ -100,17 +100,19 @@ class LocalPipeline:
         return self.workdir / "remotes"
 
     @classmethod
-    def deploy(
-        cls, aws: LocalAws, template: dict[str, Any], *, workdir: Path, remote_template: str | None = None
-    ) -> LocalPipeline:
-        """Create the template's resources, wire its rules, cold-start its functions."""
-        # Absolute: the workdir ends up in file:// remote URLs and in hooks run from other directories.
+    def deploy(cls, aws: LocalAws, template: dict[str, Any], *, workdir: Path) -> LocalPipeline:
+        """Create the template's resources, wire its rules, cold-start its functions.
+
+        The functions keep the template's ``GIT_REMOTE_TEMPLATE`` (``codecommit::{region}://...``): their
+        git goes through git-remote-codecommit to the local git endpoint, as in AWS.
+        """
+        # Absolute: the workdir ends up in hooks run from other directories.
         pipeline = cls(aws=aws, wiring=read_wiring(template), workdir=workdir.resolve())
         pipeline.remotes.mkdir(parents=True, exist_ok=True)
         pipeline._create_resources()
         pipeline._wire_rules()
         pipeline._subscribe_mailboxes()
-        pipeline._cold_start(remote_template or f"file://{pipeline.remotes}/{{repository}}.git")
+        pipeline._cold_start()
         return pipeline
 
     # -- resources -------------------------------------------------------------------------------
@@ -190,15 +192,13 @@ class LocalPipeline:
             sns.subscribe(TopicArn=resolver.resolve(props["TopicArn"]), Protocol="sqs", Endpoint=arn)
             self.mailboxes[url] = props["Endpoint"]
 
-    def _cold_start(self, remote_template: str) -> None:
+    def _cold_start(self) -> None:
         # An invocation that records no metric is normal here; Powertools warns about it each time.
         warnings.filterwarnings("ignore", message="No application metrics to publish")
         project_on_path()
         resolver = self.resolver()
         for spec in self.wiring.functions.values():
             environment = {k: str(v) for k, v in resolver.resolve(spec.environment).items() if k != "HOME"}
-            if "GIT_REMOTE_TEMPLATE" in environment:
-                environment["GIT_REMOTE_TEMPLATE"] = remote_template
             environment["LEAKGUARD_CLONE_ROOT"] = str(self.workdir / "lambda-tmp" / spec.name)
             self.environments[spec.name] = environment
             for key in environment:
@@ -215,13 +215,14 @@ class LocalPipeline:
     def create_repository(self, name: str, path: Path | None = None) -> Path:
         """A bare repository standing in for CodeCommit repository ``name``, with the event hook.
 
-        ``path`` adopts an existing bare repository (or creates it there) instead of one under
-        :attr:`remotes`.
+        It is served as ``codecommit::REGION://name`` by the local git endpoint. ``path`` adopts an
+        existing bare repository (or creates it there) instead of one under :attr:`remotes`.
         """
         bare = path or self.remotes / f"{name}.git"
         if not (bare / "HEAD").exists():
             subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(bare)], check=True)
         self.aws.codecommit.add_repository(name)
+        self.aws.git.add_repository(name, bare)
         install_hook(bare, repository=name, environment=self.aws.environment(), caller=DEVELOPER_ARN)
         return bare
 

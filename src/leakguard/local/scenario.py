@@ -60,10 +60,17 @@ class Demo:
                 t.event("stack", f"rule {rule.logical_id} -> {targets}")
                 t.block(json.dumps(self.pipeline.resolver().resolve(rule.pattern)), indent=25)
             self.bare = self.pipeline.create_repository(REPOSITORY)
+            self.remote = aws.remote(REPOSITORY)
             t.event(
                 "codecommit",
                 f"repository {REPOSITORY} (a bare git repository, {self.bare}) whose "
                 "post-receive hook emits CodeCommit's reference events",
+            )
+            t.event(
+                "codecommit",
+                f"git remote {self.remote}: developer, inspector and reset all fetch from and push to it "
+                f"through git-remote-codecommit (SigV4, fake credentials) and HTTPS to the git endpoint "
+                f"https://{aws.git.host} (certificate trusted via GIT_SSL_CAINFO)",
             )
             try:
                 self._story()
@@ -84,7 +91,8 @@ class Demo:
     def _story(self) -> None:
         t = self.timeline
         clone = self.workdir / "developer-clone"
-        self._git("clone", "-q", str(self.bare), str(clone))
+        self.timeline.event("developer", f"git clone {self.remote}")
+        self._git("clone", "-q", self.remote, str(clone))
         self._git("-C", str(clone), "config", "user.name", "Dee Veloper")
         self._git("-C", str(clone), "config", "user.email", "dee@example.com")
 
@@ -109,6 +117,7 @@ class Demo:
         t.check(self._head("refs/heads/main") == clean, f"main is back at the clean commit {clean[:12]}")
         t.check(self._locked(), "the repository is tagged RepoState=locked")
         t.check(self._bundle(first), "the removed commit is quarantined as a git bundle in S3")
+        t.check(self._through_endpoint(), f"the functions fetched and pushed through {self.remote}")
         t.event("git", "locally nothing enforces IAM; in AWS the developer policy now denies pull and push")
 
         t.step("EventBridge delivers the same push event a second time (it delivers at least once)")
@@ -142,7 +151,8 @@ class Demo:
 
         t.step("Admin restores the quarantined commits into a clone")
         admin = self.workdir / "admin-clone"
-        self._git("clone", "-q", str(self.bare), str(admin))
+        self.timeline.event("admin", f"git clone {self.remote}")
+        self._git("clone", "-q", self.remote, str(admin))
         bucket = self.pipeline.environments["reset"]["QUARANTINE_BUCKET"]
         for incident in (first, second):
             if incident:
@@ -166,9 +176,8 @@ class Demo:
     def _push(self, clone: Path, branch: str) -> str:
         head = self._git("-C", str(clone), "rev-parse", "HEAD")
         before = self._head(f"refs/heads/{branch}")
-        self.timeline.event(
-            "developer", f"git push origin {branch}  ({(before or 'new branch')[:12]} -> {head[:12]})"
-        )
+        moved = f"{(before or 'new branch')[:12]} -> {head[:12]}"
+        self.timeline.event("developer", f"git push origin {branch}  (origin: {self.remote}; {moved})")
         self._git("-C", str(clone), "push", "-q", "origin", branch)
         return head
 
@@ -259,6 +268,18 @@ class Demo:
     def _tags(self) -> dict[str, str]:
         arn = self.pipeline.aws.codecommit.names[REPOSITORY]
         return dict(boto3.client("codecommit").list_tags_for_resource(resourceArn=arn)["tags"])
+
+    def _through_endpoint(self) -> bool:
+        """Signed fetches and the reset's push reached the git endpoint, and nothing was refused."""
+        requests = self.pipeline.aws.git.requests
+        served = {r.action for r in requests if r.repository == REPOSITORY and r.status == 200}
+        refused = [r for r in requests if r.status == 403]
+        self.timeline.event(
+            "codecommit",
+            f"git endpoint: {sum(r.status == 200 for r in requests)} signed requests served, "
+            f"{len(refused)} refused",
+        )
+        return served == {"GitPull", "GitPush"} and not refused
 
     def _locked(self) -> bool:
         return self._tags().get("RepoState") == "locked"

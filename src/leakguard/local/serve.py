@@ -25,7 +25,7 @@ def serve(repo: Path, *, workdir: Path, timeline: Timeline | None = None, rounds
     validate_repository_name(name)
     workdir.mkdir(parents=True, exist_ok=True)
     t.step(f"Starting the local leakguard for repository {name} ({repo})")
-    with local_aws() as aws:
+    with local_aws(tls_dir=workdir.resolve() / "tls") as aws:
         template = synthesize(
             {
                 "repositories": [name],
@@ -33,12 +33,14 @@ def serve(repo: Path, *, workdir: Path, timeline: Timeline | None = None, rounds
                 "remediations": {"*": {"lock": True, "reset": True}},
             }
         )
-        suffix = ".git" if repo.name.endswith(".git") else ""
-        pipeline = LocalPipeline.deploy(
-            aws, template, workdir=workdir, remote_template=f"file://{repo.parent}/{{repository}}{suffix}"
-        )
+        pipeline = LocalPipeline.deploy(aws, template, workdir=workdir)
         pipeline.create_repository(name, repo)
-        _instructions(t, repo, aws.environment(), aws.codecommit, name)
+        t.event(
+            "codecommit",
+            f"{repo} is served as {aws.remote(name)} (git endpoint https://{aws.git.host}, "
+            "SigV4-checked); the functions fetch and push through that remote",
+        )
+        _instructions(t, aws.environment(), aws.codecommit, name, aws.remote(name))
         mails, round_ = 0, 0
         stop = _StopRequest()
         try:
@@ -87,11 +89,15 @@ class _StopRequest:
 
 
 def _instructions(
-    t: Timeline, repo: Path, environment: dict[str, str], stand_in: CodeCommitStandIn, name: str
+    t: Timeline, environment: dict[str, str], stand_in: CodeCommitStandIn, name: str, remote: str
 ) -> None:
-    t.event("ready", "push to it and watch; Ctrl-C stops. In another terminal:")
+    git_keys = ("CODE_COMMIT_ENDPOINT", "GIT_SSL_CAINFO", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+                "AWS_SESSION_TOKEN", "PATH")  # fmt: skip
+    git_env = " ".join(f"{k}={shlex.quote(environment[k])}" for k in git_keys)
+    t.event("ready", "push to it and watch; Ctrl-C stops. In another terminal (git-remote-codecommit):")
     t.block(
-        f"git clone {shlex.quote(str(repo))} work && cd work\n"
+        f"export {git_env}\n"
+        f"git clone {remote} work && cd work\n"
         "# commit something (a generated fake key shows the whole flow), then: git push"
     )
     exports = " ".join(
