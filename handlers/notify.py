@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from leakguard.aws.idempotency import incident_config, persistence_layer
 from leakguard.aws.storage import ObjectStore
 from leakguard.errors import EventError
+from leakguard.events.bypass import BypassNotice, is_bypass_notice, parse_bypass_notice
 from leakguard.events.security import SecurityEvent
 from leakguard.remediate.incident import load_incident
 from leakguard.runtime import METRICS_NAMESPACE, build_notifier, ignore_malformed
@@ -26,6 +27,7 @@ SETTINGS = NotifySettings.from_env()
 NOTIFIER = build_notifier(SETTINGS)
 STORE = ObjectStore()
 IDEMPOTENCY = incident_config("incidentId")
+NOTICE_IDEMPOTENCY = incident_config("noticeId")
 
 
 @idempotent_function(
@@ -41,12 +43,32 @@ def notify(*, incident: SecurityEvent) -> dict[str, Any]:
     return result
 
 
+@idempotent_function(
+    data_keyword_argument="notice",
+    config=NOTICE_IDEMPOTENCY,
+    persistence_store=persistence_layer(SETTINGS.idempotency_table),
+)
+def notify_bypass(*, notice: BypassNotice) -> dict[str, Any]:
+    """Email the admins the audit notice of honoured bypasses, once per push."""
+    result = NOTIFIER.notify_bypass(notice)
+    metrics.add_metric(name="BypassNotices", unit=MetricUnit.Count, value=1)
+    logger.info("bypass notice sent", extra=result)
+    return result
+
+
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Entry point (``handlers.notify.handler``)."""
     IDEMPOTENCY.register_lambda_context(context)
+    NOTICE_IDEMPOTENCY.register_lambda_context(context)
+    if is_bypass_notice(event):
+        try:
+            notice = parse_bypass_notice(event)
+        except EventError as exc:
+            return ignore_malformed(exc, logger=logger, metrics=metrics, what="bypass notice")
+        return notify_bypass(notice=notice)
     try:
         incident = load_incident(event, STORE)
     except EventError as exc:

@@ -22,6 +22,7 @@ Architecture = Literal["arm64", "x86_64"]
 _REPO_NAME = re.compile(r"^[\w.-]{1,100}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _TAG_KEY = re.compile(r"^[\w.:/=+@ -]{1,128}$")
+ACCEPTANCE_POLICIES = ("honour", "findings")
 _ROLE_ARN = re.compile(r"^arn:aws[\w-]*:(iam|sts)::\d{12}:[\w+=,.@/*-]+$")
 # CloudWatch Logs accepts only these retention periods.
 LOG_RETENTION_DAYS = (
@@ -81,6 +82,9 @@ class LeakguardConfig:
     log_retention_days: int = 365
     git_remote_template: str = DEFAULT_GIT_REMOTE_TEMPLATE
     git_layer_arn: str | None = None
+    #: Per repository (or ``*``): ``honour`` developers' in-repository acceptances (audited), or
+    #: ``findings`` (treat them as findings).
+    acceptance_policy: Mapping[str, str] = field(default_factory=lambda: {"*": "honour"})
 
     @property
     def watches_all(self) -> bool:
@@ -89,6 +93,10 @@ class LeakguardConfig:
     def watched_repositories_json(self) -> str:
         """``WATCHED_REPOSITORIES`` as the contract spells it: a JSON list, ``["*"]`` for all."""
         return json.dumps(["*"] if self.repositories == "*" else list(self.repositories))
+
+    def acceptance_policy_json(self) -> str:
+        """``ACCEPTANCE_POLICY`` for the inspector, keys sorted for a stable template."""
+        return json.dumps(dict(sorted(self.acceptance_policy.items())), sort_keys=True)
 
     def remediations_json(self) -> str:
         """``REMEDIATIONS`` as the contract spells it, keys sorted for a stable template."""
@@ -110,6 +118,7 @@ class LeakguardConfig:
             "logRetentionDays",
             "gitRemoteTemplate",
             "gitLayerArn",
+            "acceptancePolicy",
         )
         return cls.from_mapping({k: v for k in keys if (v := get(k)) is not None})
 
@@ -156,6 +165,8 @@ class LeakguardConfig:
             if not isinstance(arn, str) or not arn.startswith("arn:") or ":layer:" not in arn:
                 raise ConfigError(f"gitLayerArn: must be a Lambda layer version ARN, got {arn!r}")
             values["git_layer_arn"] = arn
+        if "acceptancePolicy" in raw:
+            values["acceptance_policy"] = _acceptance_policy(_decode(raw["acceptancePolicy"]))
         config = cls(**values)
         config._check_remediation_targets()
         return config
@@ -166,6 +177,9 @@ class LeakguardConfig:
         unknown = sorted(set(self.remediations) - {"*", *self.repositories})
         if unknown:
             raise ConfigError(f"remediations: {', '.join(unknown)} not in repositories")
+        unknown = sorted(set(self.acceptance_policy) - {"*", *self.repositories})
+        if unknown:
+            raise ConfigError(f"acceptancePolicy: {', '.join(unknown)} not in repositories")
 
 
 def _decode(value: Any) -> Any:
@@ -235,3 +249,22 @@ def _days(key: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 3653:
         raise ConfigError(f"{key}: must be a whole number of days between 1 and 3653, got {value!r}")
     return value
+
+
+def _acceptance_policy(value: Any) -> dict[str, str]:
+    """``"findings"`` (every repository) or ``{"<repository or *>": "honour" | "findings"}``."""
+    if isinstance(value, str):
+        value = {"*": value}
+    if not isinstance(value, dict):
+        raise ConfigError('acceptancePolicy: must be "honour", "findings" or {"<repository or *>": ...}')
+    result: dict[str, str] = {}
+    for repo, policy in value.items():
+        if repo != "*":
+            _matching("acceptancePolicy", repo, _REPO_NAME)
+        if policy not in ACCEPTANCE_POLICIES:
+            raise ConfigError(
+                f"acceptancePolicy.{repo}: must be one of {ACCEPTANCE_POLICIES}, got {policy!r}"
+            )
+        result[repo] = policy
+    result.setdefault("*", "honour")
+    return result

@@ -11,6 +11,8 @@ from typing import Final
 SECURITY_BUS_NAME: Final = "leakguard-security-events"
 SECURITY_EVENT_SOURCE: Final = "leakguard.inspector"
 SECURITY_EVENT_DETAIL_TYPE: Final = "CodeCommit Security Event"
+# Findings the repository itself accepted: audited by notify, never seen by lock or reset.
+BYPASS_NOTICE_DETAIL_TYPE: Final = "CodeCommit Bypass Notice"
 
 CODECOMMIT_SOURCE: Final = "aws.codecommit"
 CODECOMMIT_DETAIL_TYPE: Final = "CodeCommit Repository State Change"
@@ -41,6 +43,8 @@ CONTRACT_ENV: Final = {
         "WATCHED_REPOSITORIES",
         "REMEDIATIONS",
         "GIT_REMOTE_TEMPLATE",
+        "FINGERPRINT_KEY_SECRET",
+        "ACCEPTANCE_POLICY",
         "POWERTOOLS_SERVICE_NAME",
     ),
     "notify": ("TOPIC_ARN", "IDEMPOTENCY_TABLE", "REPORT_BUCKET", "POWERTOOLS_SERVICE_NAME"),

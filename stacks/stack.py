@@ -9,8 +9,10 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
+from .bypass_notices import BypassNotices
 from .config import LeakguardConfig
 from .fanout import SecurityEventFanOut
+from .fingerprint_key import FingerprintKey
 from .idempotency import IdempotencyTable
 from .inspection import Inspection
 from .lock_policy import DeveloperLockPolicy
@@ -84,7 +86,7 @@ class LeakguardStack(Stack):
         ]
 
         fanout = SecurityEventFanOut(self, "FanOut")
-        Inspection(
+        inspection = Inspection(
             self,
             "Inspection",
             config=config,
@@ -95,7 +97,10 @@ class LeakguardStack(Stack):
             data_key=data_key,
             table=table,
         )
-        Remediations(
+        fingerprint_key = FingerprintKey(self, "FingerprintKey")
+        fingerprint_key.grant_read(inspection.inspector)
+        inspection.inspector.function.add_environment("ACCEPTANCE_POLICY", config.acceptance_policy_json())
+        remediations = Remediations(
             self,
             "Remediation",
             config=config,
@@ -109,6 +114,7 @@ class LeakguardStack(Stack):
             data_key=data_key,
             table=table,
         )
+        BypassNotices(self, "BypassNotices", bus=fanout.bus, notify=remediations.notify.function)
         lock_policy = DeveloperLockPolicy(
             self,
             "DeveloperLock",
@@ -123,6 +129,13 @@ class LeakguardStack(Stack):
             value=lock_policy.policy.managed_policy_arn,
             description="Attach to developer groups/roles: denies access to locked repositories",
         )
+        CfnOutput(
+            self,
+            "FingerprintKeyReaderPolicyArn",
+            value=fingerprint_key.reader_policy.managed_policy_arn,
+            description="Attach to developer and CI roles: `leakguard key pull` reads the fingerprint key",
+        )
+        CfnOutput(self, "FingerprintKeySecretArn", value=fingerprint_key.secret.secret_arn)
         CfnOutput(self, "AlertTopicArn", value=notifications.topic.topic_arn)
         CfnOutput(self, "QuarantineBucketName", value=quarantine.bucket.bucket_name)
         CfnOutput(self, "SecurityEventBusName", value=fanout.bus.event_bus_name)

@@ -5,14 +5,28 @@ from __future__ import annotations
 import random
 import string
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from leakguard import fingerprints
 from leakguard.rules import RuleSet, load_rules
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(autouse=True)
+def _own_fingerprint_key(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """No test reads or writes the real user's key files, and no test's key leaks into the next."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.getbasetemp() / "xdg-config"))
+    monkeypatch.delenv("LEAKGUARD_FINGERPRINT_KEY", raising=False)
+    monkeypatch.delenv("LEAKGUARD_FINGERPRINT_KEY_FILE", raising=False)
+    saved = fingerprints._active
+    yield
+    fingerprints._active = saved
 
 
 @pytest.fixture(scope="session")

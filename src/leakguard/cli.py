@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import warnings
 from collections.abc import Sequence
@@ -30,40 +31,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log what is skipped and why")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    scan = commands.add_parser("scan", help="scan a commit range, the staged changes, or files")
-    scan.add_argument(
-        "paths", nargs="*", help="files or directories to scan (default: the whole range/staged)"
-    )
-    source = scan.add_mutually_exclusive_group()
-    source.add_argument(
-        "--range",
-        dest="revisions",
-        action="append",
-        metavar="REVS",
-        help="git revision range, e.g. origin/main..HEAD (every commit in it is scanned)",
-    )
-    source.add_argument("--staged", action="store_true", help="scan what the next commit would add")
-    scan.add_argument("--repo", default=".", help="the git repository (default: current directory)")
-    _add_rules_option(scan)
-    scan.add_argument("--format", choices=("text", "jsonl", "sarif"), default="text")
-    scan.add_argument("--output", "-o", help="write the report here instead of stdout")
-    scan.add_argument("--no-plugins", action="store_true", help="rules only, without detect-secrets plugins")
-    scan.add_argument(
-        "--max-file-size",
-        type=int,
-        default=None,
-        metavar="BYTES",
-        help="skip (and report) files larger than this; default 10 MiB",
-    )
-    scan.add_argument("--ignore-file", help="accepted findings (default: .leakguardignore if present)")
-    scan.add_argument("--no-progress", action="store_true", help="no progress bar, even on a terminal")
+    from leakguard.commands import demo, key, local, precommit, restore, scan, unlock
 
+    scan.add_parser(commands)
+    precommit.add_parser(commands)
+    key.add_parser(commands)
     rules = commands.add_parser("rules", help="test and lint the rules file")
     rules_commands = rules.add_subparsers(dest="rules_command", required=True, parser_class=_Parser)
     _add_rules_option(rules_commands.add_parser("test", help="run every rule's examples"))
     _add_rules_option(rules_commands.add_parser("lint", help="report every invalid rule"))
-
-    from leakguard.commands import demo, local, restore, unlock
 
     unlock.add_parser(commands)
     restore.add_parser(commands)
@@ -87,10 +63,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     warnings.simplefilter("default", DeprecationWarning)
     try:
-        if args.command == "scan":
-            from leakguard.commands.scan import run
+        if args.command in ("scan", "pre-commit", "key"):
+            from leakguard.commands import key, precommit, scan
 
-            return run(args)
+            return {"scan": scan, "pre-commit": precommit, "key": key}[args.command].run(args)
         if args.command == "rules":
             from leakguard.commands.rules import run_lint, run_test
 
@@ -103,11 +79,32 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return (demo if args.command == "demo" else local).run(args)
     except LeakguardError as exc:
-        print(f"leakguard: error: {exc}", file=sys.stderr)
+        print(f"leakguard: error: {_one_line(str(exc))}", file=sys.stderr)
+        return EXIT_ERROR
+    except BrokenPipeError:
+        # The reader (``| head``) closed the pipe: it read what it wanted (scan keeps its verdict).
+        silence_stdout()
+        return EXIT_CLEAN
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"leakguard: error: {_one_line(where + str(exc.strerror or exc))}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("leakguard: interrupted", file=sys.stderr)
         return 130
+
+
+def _one_line(message: str) -> str:
+    return " ".join(message.split())
+
+
+def silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot raise again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # pragma: no cover - stdout without a descriptor (tests)
+        pass
 
 
 if __name__ == "__main__":

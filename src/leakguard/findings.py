@@ -1,16 +1,17 @@
 """The one currency of leakguard: a :class:`Finding` never holds the secret it is about.
 
 Redaction and fingerprinting happen in :meth:`Finding.create`, the only way the engine makes a finding,
-so nothing downstream (reports, events, emails, logs) can see the secret in clear.
+so nothing downstream (reports, events, emails, logs) can see the secret in clear. The fingerprint is a
+keyed hash of the secret and its path (:mod:`leakguard.fingerprints`).
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Literal
 
 from leakguard.detect.entropy import shannon_entropy
+from leakguard.fingerprints import fingerprint
 
 #: Secrets with less entropy than this (bits per character), or shorter than this, reveal nothing.
 _REVEAL_MIN_ENTROPY = 3.0
@@ -33,17 +34,6 @@ def redact(secret: str) -> str:
     ):
         return _MASK
     return secret[: min(4, len(secret) // 4)] + _MASK
-
-
-def fingerprint(rule_id: str, path: str, line: int, commit: str | None) -> str:
-    """A stable identifier of a finding's location that reveals nothing about the secret.
-
-    It hashes where the secret is, never what it is: a digest of a low-entropy password could be
-    brute-forced back to the password. The same commit, file, line and rule always give the same
-    fingerprint, which is what allowlist (``.leakguardignore``) entries and de-duplication need.
-    """
-    material = "\x00".join(("leakguard/v1", rule_id, commit or "", path, str(line)))
-    return hashlib.sha256(material.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +80,7 @@ class Finding:
             line=line,
             column=column,
             redacted=redact(secret),
-            fingerprint=fingerprint(rule_id, path, line, commit),
+            fingerprint=fingerprint(path, secret),
             entropy=round(shannon_entropy(secret), 2),
             commit=commit,
             author=author,
@@ -113,3 +103,36 @@ class SkippedFile:
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form."""
         return asdict(self)
+
+
+#: How a developer accepted a finding inside the repository: a ``leakguard:allow`` comment on the line,
+#: or an entry (fingerprint or ``path:`` glob) in ``.leakguardignore``.
+AcceptedVia = Literal["inline", "ignore-file"]
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptedFinding:
+    """A finding a developer accepted in the repository: a bypass, honoured but never silent.
+
+    ``reason`` is the developer's words (after the marker, or the ignore entry's comment), already
+    free of the secret; ``entry`` the ignore-file entry that matched; ``accepted_in``/``accepted_by``
+    the commit that added the acceptance and its author, when known.
+    """
+
+    finding: Finding
+    via: AcceptedVia
+    reason: str = ""
+    entry: str | None = None
+    accepted_in: str | None = None
+    accepted_by: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready form: the finding's fields plus how it was accepted."""
+        return {
+            "finding": self.finding.to_dict(),
+            "via": self.via,
+            "reason": self.reason,
+            "entry": self.entry,
+            "acceptedIn": self.accepted_in,
+            "acceptedBy": self.accepted_by,
+        }

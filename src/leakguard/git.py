@@ -62,6 +62,27 @@ def validate_revision(revision: str) -> str:
     return revision
 
 
+#: ``git log`` options a person may add to a history scan (``--since``, ``--author``...): they select
+#: commits and nothing else. Anything that changes the output format, runs helpers or writes files
+#: (``--format``, ``--output``, ``--ext-diff``...) is refused, so the patch parser cannot be fooled.
+_LOG_FLAGS = frozenset(
+    {"--all", "--not", "--branches", "--tags", "--remotes", "--first-parent", "--no-merges", "--merges"}
+)
+_LOG_VALUED = re.compile(
+    r"^--(since|after|until|before|author|committer|max-count|skip|branches|tags|remotes|glob|exclude|"
+    r"since-as-filter|min-parents|max-parents)=[^\x00\n\r]+$"
+)
+
+
+def validate_log_argument(argument: str) -> str:
+    """A revision, or one of the commit-selecting ``git log`` options; raise for anything else."""
+    if argument in _LOG_FLAGS or _LOG_VALUED.match(argument):
+        return argument
+    if argument.startswith("-"):
+        raise RefNameError(f"git log option {argument!r} is not allowed (only options that select commits)")
+    return validate_revision(argument)
+
+
 class Git:
     """Runs git in one repository. Tests may pass another ``executable`` or environment."""
 

@@ -18,8 +18,10 @@ from leakguard.aws.notifications import Publisher
 from leakguard.aws.storage import ObjectStore
 from leakguard.detect.engine import Detector
 from leakguard.errors import EventError
+from leakguard.fingerprints import use_key
 from leakguard.inspection.clone import CloneCache
 from leakguard.inspection.inspector import InspectionResult, Inspector
+from leakguard.keystore import deployment_key
 from leakguard.remediate.lock import Locker, LockTag
 from leakguard.remediate.notify import Notifier
 from leakguard.remediate.reset import Resetter
@@ -30,9 +32,14 @@ METRICS_NAMESPACE = "leakguard"
 
 
 def build_inspector(
-    settings: InspectorSettings, *, events: Any | None = None, s3: Any | None = None
+    settings: InspectorSettings,
+    *,
+    events: Any | None = None,
+    s3: Any | None = None,
+    secretsmanager: Any | None = None,
 ) -> Inspector:
-    """The inspector with its rules compiled once per cold start."""
+    """The inspector with its rules compiled and its fingerprint key read once per cold start."""
+    use_key(deployment_key(settings.fingerprint_key_secret, client=secretsmanager))
     return Inspector(
         settings,
         Detector(load_rules(settings.rules_path)),
@@ -75,6 +82,7 @@ def record_inspection(metrics: Metrics, result: InspectionResult) -> None:
     metrics.add_metric(name="CommitsScanned", unit=MetricUnit.Count, value=result.commits)
     metrics.add_metric(name="BytesScanned", unit=MetricUnit.Bytes, value=result.bytes)
     metrics.add_metric(name="Findings", unit=MetricUnit.Count, value=result.findings)
+    metrics.add_metric(name="FindingsAcceptedInRepository", unit=MetricUnit.Count, value=result.accepted or 0)
     metrics.add_metric(name="ScanDuration", unit=MetricUnit.Milliseconds, value=result.duration_ms)
 
 

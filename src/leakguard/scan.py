@@ -1,14 +1,19 @@
-"""Runs fragments from any source through the detector and gathers one report."""
+"""Runs fragments from any source through the detector and gathers one report.
+
+The CLI and the inspector both scan through :func:`run_scan`, so what a developer's ignore file and
+``leakguard:allow`` comments accept is decided the same way in both. Accepted findings are kept in
+:attr:`ScanReport.accepted`, never dropped: they are bypasses that the bot reports to admins.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from leakguard.detect.engine import Detector
-from leakguard.findings import Finding, SkippedFile
-from leakguard.ignore import IgnoreList
+from leakguard.findings import AcceptedFinding, Finding, SkippedFile
+from leakguard.ignore import IGNORE_FILE_NAME, IgnoreList
 from leakguard.sources.base import CommitInfo, Fragment
 
 logger = logging.getLogger(__name__)
@@ -16,20 +21,29 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class ScanReport:
-    """Everything one scan found, skipped and read."""
+    """Everything one scan found, accepted, skipped and read."""
 
     findings: list[Finding] = field(default_factory=list)
+    accepted: list[AcceptedFinding] = field(default_factory=list)
+    #: Acceptances the repository's policy refused to honour: their findings are in ``findings``.
+    overruled: list[AcceptedFinding] = field(default_factory=list)
     skipped: list[SkippedFile] = field(default_factory=list)
     commits: list[str] = field(default_factory=list)
     files: int = 0
     lines: int = 0
     bytes: int = 0
-    ignored: int = 0
+    #: Things a person should know about the scan's configuration (ignore-file problems, old entries).
+    notices: list[str] = field(default_factory=list)
 
     @property
     def enforced(self) -> list[Finding]:
         """Findings of rules in ``enforce`` mode (monitor rules only notify)."""
         return [f for f in self.findings if f.mode == "enforce"]
+
+    @property
+    def ignored(self) -> int:
+        """How many findings were accepted in the repository (inline or by the ignore file)."""
+        return len(self.accepted)
 
 
 def run_scan(
@@ -39,8 +53,9 @@ def run_scan(
     ignore: IgnoreList | None = None,
     on_commit: Callable[[str], None] | None = None,
 ) -> ScanReport:
-    """Scan every fragment of ``items``; record skipped files; drop findings ``ignore`` accepts."""
+    """Scan every fragment of ``items``; record skipped files; set aside what the repository accepts."""
     report = ScanReport()
+    added_entries: dict[str, tuple[str | None, str | None]] = {}
     for item in items:
         if isinstance(item, CommitInfo):
             report.commits.append(item.commit)
@@ -54,9 +69,43 @@ def run_scan(
         report.files += 1
         report.lines += len(item.lines)
         report.bytes += item.size or sum(len(text) + 1 for _, text in item.lines)
-        for finding in detector.scan(item):
-            if ignore is not None and ignore.ignores(finding):
-                report.ignored += 1
-            else:
+        if item.path == IGNORE_FILE_NAME and item.commit:
+            _note_added_entries(item, added_entries)
+        findings, inline = detector.scan_with_acceptances(item)
+        report.accepted.extend(
+            replace(a, accepted_in=a.finding.commit, accepted_by=a.finding.author) for a in inline
+        )
+        for finding in findings:
+            match = ignore.match(finding) if ignore is not None else None
+            if match is None:
                 report.findings.append(finding)
+                continue
+            commit, author = added_entries.get(match.entry.value, (None, None))
+            report.accepted.append(
+                AcceptedFinding(
+                    finding,
+                    via="ignore-file",
+                    reason=match.entry.reason,
+                    entry=match.entry.value,
+                    accepted_in=commit,
+                    accepted_by=author,
+                )
+            )
+    if ignore is not None:
+        _fill_late_entries(report, added_entries)
     return report
+
+
+def _note_added_entries(fragment: Fragment, added: dict[str, tuple[str | None, str | None]]) -> None:
+    """Remember which commit (and author) added each ignore-file entry, for the audit notice."""
+    text = "\n".join(line for _, line in fragment.lines)
+    for entry in IgnoreList.parse(text).entries:
+        added.setdefault(entry.value, (fragment.commit, fragment.author))
+
+
+def _fill_late_entries(report: ScanReport, added: dict[str, tuple[str | None, str | None]]) -> None:
+    """An entry may be added by a commit scanned after the finding it accepts: fill those in."""
+    for index, accepted in enumerate(report.accepted):
+        if accepted.via == "ignore-file" and accepted.accepted_in is None and accepted.entry in added:
+            commit, author = added[accepted.entry]
+            report.accepted[index] = replace(accepted, accepted_in=commit, accepted_by=author)

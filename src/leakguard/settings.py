@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from leakguard.acceptance.policy import DEFAULT_POLICY, AcceptancePolicy
 from leakguard.errors import ConfigError
 
 DEFAULT_REMOTE_TEMPLATE = "codecommit::{region}://{repository}"
@@ -74,7 +75,7 @@ class _GitRemote(_Settings):
 class InspectorSettings(_GitRemote):
     """Environment of the inspector function."""
 
-    _json_fields: ClassVar[tuple[str, ...]] = ("WATCHED_REPOSITORIES", "REMEDIATIONS")
+    _json_fields: ClassVar[tuple[str, ...]] = ("WATCHED_REPOSITORIES", "REMEDIATIONS", "ACCEPTANCE_POLICY")
 
     event_bus_name: str = Field(alias="EVENT_BUS_NAME")
     report_bucket: str = Field(alias="REPORT_BUCKET")
@@ -82,6 +83,14 @@ class InspectorSettings(_GitRemote):
     watched_repositories: tuple[str, ...] = Field(alias="WATCHED_REPOSITORIES")
     remediations: dict[str, RemediationSwitches] = Field(alias="REMEDIATIONS")
     rules_path: str | None = Field(alias="RULES_PATH", default=None)
+    #: The deployment's fingerprint key (Secrets Manager id): the same fingerprints as developers'.
+    fingerprint_key_secret: str = Field(alias="FINGERPRINT_KEY_SECRET")
+    #: Per repository (or ``*``): ``honour`` in-repository acceptances (audited) or treat them as findings.
+    acceptance_policy: dict[str, AcceptancePolicy] = Field(alias="ACCEPTANCE_POLICY", default_factory=dict)
+
+    def acceptance_policy_for(self, repository: str) -> AcceptancePolicy:
+        """The repository's own policy, else the ``*`` entry, else ``honour``."""
+        return self.acceptance_policy.get(repository) or self.acceptance_policy.get("*") or DEFAULT_POLICY
 
     def watches(self, repository: str) -> bool:
         """True when the configuration watches ``repository`` (``["*"]`` watches every one)."""

@@ -156,6 +156,10 @@ class Pipeline:
             AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
             BillingMode="PAY_PER_REQUEST",
         )
+        self.fingerprint_key = "handler-tests-fingerprint-key-0123456789abcdef"
+        key_arn = boto3.client("secretsmanager", region_name=REGION).create_secret(
+            Name="leakguard/fingerprint-key", SecretString=self.fingerprint_key
+        )["ARN"]
         self.topic = self.sns.create_topic(Name="admins")["TopicArn"]
         self.mail_queue = self._queue("mail")
         self.sns.subscribe(TopicArn=self.topic, Protocol="sqs", Endpoint=self._arn(self.mail_queue))
@@ -174,6 +178,7 @@ class Pipeline:
             "WATCHED_REPOSITORIES": json.dumps(["app", "svc", "quiet"]),
             "REMEDIATIONS": json.dumps({"*": {"lock": True, "reset": True}, "quiet": {}}),
             "RULES_PATH": str(FIXTURES / "rules.json"),
+            "FINGERPRINT_KEY_SECRET": key_arn,
             "LOCK_TAG_KEY": "RepoState",
             "LOCK_TAG_VALUE": "locked",
             "LEAKGUARD_CLONE_ROOT": str(tmp_path / "lambda-tmp"),

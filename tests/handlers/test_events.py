@@ -135,6 +135,7 @@ def test_remediation_switches_fall_back_to_the_wildcard():
             "IDEMPOTENCY_TABLE": "t",
             "WATCHED_REPOSITORIES": '["*"]',
             "REMEDIATIONS": '{"*": {"lock": true}, "special": {"reset": true}}',
+            "FINGERPRINT_KEY_SECRET": "leakguard/fingerprint-key",
         }
     )
     assert settings.watches("anything")

@@ -31,6 +31,7 @@ LISTED: dict[str, Any] = {
     "adminRoleArns": ["arn:aws:iam::123456789012:role/SecurityAdmin"],
     "architecture": "x86_64",
     "quarantineRetentionDays": 30,
+    "acceptancePolicy": {"payments": "findings"},
 }
 
 

@@ -22,7 +22,7 @@ def _denies_insecure_transport(policy: dict[str, Any]) -> bool:
 def test_queues_are_encrypted_and_tls_only(synthesized: Synthesized, stack: str) -> None:
     template = synthesized.templates[stack]
     queues = resources(template, "AWS::SQS::Queue")
-    assert len(queues) == 4  # one dead-letter queue per EventBridge target
+    assert len(queues) == 5  # one dead-letter queue per EventBridge target
     for queue in queues.values():
         props = queue["Properties"]
         assert props.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in props
@@ -119,5 +119,5 @@ def test_idempotency_table(all_repos: Template) -> None:
 
 def test_every_kms_key_rotates(all_repos: Template) -> None:
     keys = all_repos.find_resources("AWS::KMS::Key")
-    assert len(keys) == 2
+    assert len(keys) == 3  # data, notifications, fingerprint key secret
     assert all(k["Properties"]["EnableKeyRotation"] is True for k in keys.values())

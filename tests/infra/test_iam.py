@@ -16,7 +16,8 @@ IDEMPOTENCY = {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "d
 NOTIFY = {"sns:Publish", "kms:GenerateDataKey", "kms:Decrypt"}
 EXPECTED_ACTIONS = {
     "inspector": TRACING | LOGS | IDEMPOTENCY
-    | {"codecommit:GitPull", "events:PutEvents", "s3:PutObject", "kms:GenerateDataKey", "kms:Decrypt"},
+    | {"codecommit:GitPull", "events:PutEvents", "s3:PutObject", "kms:GenerateDataKey", "kms:Decrypt"}
+    | {"secretsmanager:GetSecretValue"},
     "notify": TRACING | LOGS | IDEMPOTENCY | NOTIFY | {"s3:GetObject"},
     "lock": TRACING | LOGS | IDEMPOTENCY | NOTIFY
     | {"codecommit:TagResource", "codecommit:ListTagsForResource", "codecommit:GetRepository"},
@@ -122,8 +123,17 @@ def test_inspector_emits_only_to_the_security_bus(synthesized: Synthesized) -> N
     assert statement["Resource"]["Fn::GetAtt"][0].startswith("FanOutBus")
 
 
+def _lock_policy_resource(template: dict[str, Any]) -> dict[str, Any]:
+    (policy,) = [
+        p
+        for p in resources(template, "AWS::IAM::ManagedPolicy").values()
+        if any(s.get("Sid") == "DenyWhileLocked" for s in p["Properties"]["PolicyDocument"]["Statement"])
+    ]
+    return policy
+
+
 def _lock_policy(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    (policy,) = resources(template, "AWS::IAM::ManagedPolicy").values()
+    policy = _lock_policy_resource(template)
     return {s["Sid"]: s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
 
 
@@ -161,5 +171,5 @@ def test_admins_are_exempt_only_when_configured(synthesized: Synthesized) -> Non
 
 
 def test_the_lock_policy_is_not_attached_to_any_leakguard_role(synthesized: Synthesized) -> None:
-    (policy,) = resources(synthesized.templates["AllRepos"], "AWS::IAM::ManagedPolicy").values()
+    policy = _lock_policy_resource(synthesized.templates["AllRepos"])
     assert not {"Roles", "Users", "Groups"} & set(policy["Properties"])

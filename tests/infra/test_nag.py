@@ -52,6 +52,8 @@ def test_acknowledged_findings_are_exactly_the_reviewed_ones(synthesized: Synthe
             f"{stack}/FanOut/NotifyDeadLetters": {DLQ},
             f"{stack}/FanOut/LockDeadLetters": {DLQ},
             f"{stack}/FanOut/ResetDeadLetters": {DLQ},
+            f"{stack}/BypassNotices/NotifyBypassDeadLetters": {DLQ},
+            f"{stack}/FingerprintKey/Secret": {"AwsSolutions-SMG4"},
             f"{stack}/Inspection/Inspector/Role": {XRAY, reports} | wildcard_repos,
             f"{stack}/Remediation/Notify/Role": {XRAY, reports},
             f"{stack}/Remediation/Lock/Role": {XRAY} | wildcard_repos,

@@ -1,4 +1,4 @@
-from leakguard.findings import Finding, fingerprint, redact
+from leakguard.findings import Finding, redact
 from tests.conftest import fake_github_token
 
 
@@ -19,28 +19,32 @@ def test_redacted_form_does_not_reveal_length(rng):
     assert len(redact(fake_github_token(rng))) == len(redact(longer))
 
 
-def test_fingerprint_is_stable_and_location_based():
-    first = fingerprint("rule", "a.py", 3, "c" * 40)
-    assert first == fingerprint("rule", "a.py", 3, "c" * 40)
-    assert first != fingerprint("rule", "a.py", 4, "c" * 40)
-    assert first != fingerprint("other", "a.py", 3, "c" * 40)
-    assert len(first) == 32
+def _finding(secret, *, path="a.py", line=1, commit="c" * 40, rule_id="github-pat"):
+    return Finding.create(
+        secret=secret,
+        rule_id=rule_id,
+        description="d",
+        severity="high",
+        mode="enforce",
+        path=path,
+        line=line,
+        column=5,
+        commit=commit,
+        author="A <a@b>",
+    )
 
 
 def test_finding_never_holds_the_secret(rng):
     token = fake_github_token(rng)
-    finding = Finding.create(
-        secret=token,
-        rule_id="github-pat",
-        description="d",
-        severity="high",
-        mode="enforce",
-        path="a.py",
-        line=1,
-        column=5,
-        commit="c" * 40,
-        author="A <a@b>",
-    )
+    finding = _finding(token)
     assert token not in repr(finding)
     assert token not in str(finding.to_dict())
     assert finding.entropy > 4
+
+
+def test_finding_fingerprint_names_the_secret_in_its_file_not_the_line_or_commit(rng):
+    token = fake_github_token(rng)
+    first = _finding(token, line=3, commit="c" * 40)
+    assert _finding(token, line=90, commit=None, rule_id="generic").fingerprint == first.fingerprint
+    assert _finding(token, path="b.py").fingerprint != first.fingerprint
+    assert _finding(fake_github_token(rng)).fingerprint != first.fingerprint

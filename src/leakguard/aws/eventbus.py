@@ -25,11 +25,17 @@ class SecurityEventBus:
         self.bus_name = bus_name
         self.client = client if client is not None else boto3.client("events")
 
-    def put(self, detail: dict[str, Any], *, resources: list[str] | None = None) -> str:
+    def put(
+        self,
+        detail: dict[str, Any],
+        *,
+        resources: list[str] | None = None,
+        detail_type: str = SECURITY_EVENT_DETAIL_TYPE,
+    ) -> str:
         """Put one event; raise :class:`EventBusError` if EventBridge rejected it (the Lambda retries)."""
         entry = {
             "Source": SECURITY_EVENT_SOURCE,
-            "DetailType": SECURITY_EVENT_DETAIL_TYPE,
+            "DetailType": detail_type,
             "Detail": json.dumps(detail, separators=(",", ":")),
             "EventBusName": self.bus_name,
             "Resources": resources or [],

@@ -20,9 +20,9 @@ import re2
 from leakguard.detect.candidate import PRIORITY_GENERIC_RULE, PRIORITY_PROVIDER_RULE, Candidate
 from leakguard.detect.derived import DerivedLine, derived_lines
 from leakguard.detect.entropy import shannon_entropy
-from leakguard.detect.filters import has_inline_allow, is_placeholder
+from leakguard.detect.filters import has_inline_allow, inline_allow_reason, is_placeholder
 from leakguard.detect.plugins import SecretPlugins
-from leakguard.findings import Finding
+from leakguard.findings import AcceptedFinding, Finding
 from leakguard.rules.model import Rule, RuleSet, re2_options
 from leakguard.sources.base import Fragment
 
@@ -68,8 +68,13 @@ class Detector:
 
     def scan(self, fragment: Fragment) -> list[Finding]:
         """Every finding in ``fragment``, de-duplicated by location, in line order."""
+        return self.scan_with_acceptances(fragment)[0]
+
+    def scan_with_acceptances(self, fragment: Fragment) -> tuple[list[Finding], list[AcceptedFinding]]:
+        """The findings of ``fragment``, and apart from them those a ``leakguard:allow`` comment
+        accepts: an inline acceptance is a developer's bypass, which the caller must audit, not lose."""
         if self.ruleset.allowlist.allows_path(fragment.path) or not fragment.lines:
-            return []
+            return [], []
         texts = [text for _, text in fragment.lines]
         blob_text = "\n".join(texts)
         try:
@@ -87,8 +92,17 @@ class Detector:
             candidates.extend(self._keys_in_context(fragment, blob, numbers))
         if self._plugins is not None:
             candidates.extend(self._plugins.scan(fragment.path, texts, blob))
-        kept = self._filter(candidates, fragment.path, texts)
-        return [self._to_finding(c, fragment) for c in _deduplicate(kept, self._rule_order)]
+        kept, allowed = self._filter(candidates, fragment.path, texts)
+        findings = [self._to_finding(c, fragment) for c in _deduplicate(kept, self._rule_order)]
+        accepted = [
+            AcceptedFinding(
+                self._to_finding(c, fragment),
+                via="inline",
+                reason=inline_allow_reason(texts[c.line_index], c.secret),
+            )
+            for c in _deduplicate(allowed, self._rule_order)
+        ]
+        return findings, accepted
 
     def scan_text(self, text: str, *, path: str = "<text>", commit: str | None = None) -> list[Finding]:
         """Scan ``text`` as if every line of it had been added to ``path``."""
@@ -192,23 +206,26 @@ class Detector:
 
     # -- filtering -----------------------------------------------------------------------------------
 
-    def _filter(self, candidates: Iterable[Candidate], path: str, texts: Sequence[str]) -> list[Candidate]:
-        """Candidates that survive the allowlists; each verdict is computed once per line or secret."""
-        kept = []
+    def _filter(
+        self, candidates: Iterable[Candidate], path: str, texts: Sequence[str]
+    ) -> tuple[list[Candidate], list[Candidate]]:
+        """Candidates that are findings, and apart from them those a ``leakguard:allow`` comment
+        accepts; each verdict is computed once per line or secret."""
+        kept: list[Candidate] = []
+        allowed: list[Candidate] = []
         allowed_lines: dict[int, bool] = {}
         verdicts: dict[tuple[str, str], bool] = {}
         for candidate in candidates:
-            index = candidate.line_index
-            if index not in allowed_lines:
-                allowed_lines[index] = has_inline_allow(texts[index])
-            if allowed_lines[index]:
-                continue
             key = (candidate.rule_id, candidate.secret)
             if key not in verdicts:
                 verdicts[key] = self._accepts(candidate, path)
-            if verdicts[key]:
-                kept.append(candidate)
-        return kept
+            if not verdicts[key]:
+                continue
+            index = candidate.line_index
+            if index not in allowed_lines:
+                allowed_lines[index] = has_inline_allow(texts[index])
+            (allowed if allowed_lines[index] else kept).append(candidate)
+        return kept, allowed
 
     def _accepts(self, candidate: Candidate, path: str) -> bool:
         rule = self._rules_by_id.get(candidate.rule_id)

@@ -51,3 +51,28 @@ def is_placeholder(secret: str) -> bool:
 def has_inline_allow(line: str) -> bool:
     """True when the line carries the ``leakguard:allow`` marker."""
     return INLINE_ALLOW_MARKER in line
+
+
+#: A long unbroken word in a reason could be a credential: never pass one on.
+_RANDOM_WORD = re.compile(r"^\S*[A-Za-z0-9+/=_-]{20,}\S*$")
+_REASON_SEPARATORS = " \t:-=,;()[]\"'"
+_COMMENT_CLOSERS = ("*/", "-->", "%>", "#}", "}}")
+
+
+def inline_allow_reason(line: str, secret: str) -> str:
+    """The developer's words after ``leakguard:allow`` (``# leakguard:allow test fixture``).
+
+    They go into the admins' bypass notice, so the secret is cut out should it follow the marker,
+    control characters are dropped and the text is clipped to 120 characters.
+    """
+    position = line.find(INLINE_ALLOW_MARKER)
+    if position < 0:
+        return ""
+    reason = line[position + len(INLINE_ALLOW_MARKER) :]
+    for closer in _COMMENT_CLOSERS:
+        reason = reason.split(closer, 1)[0]
+    reason = "".join(ch if ch.isprintable() else " " for ch in reason).strip(_REASON_SEPARATORS)
+    if secret:
+        reason = reason.replace(secret, "[secret]")
+    reason = " ".join(_RANDOM_WORD.sub("[redacted]", word) for word in reason.split())
+    return reason[:119] + "…" if len(reason) > 120 else reason

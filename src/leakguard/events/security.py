@@ -49,6 +49,10 @@ def validate_detail(detail: dict[str, Any]) -> None:
         )
 
 
+#: Fields added to v1 after its release: omitted when unset so older consumers' validators still pass.
+_OPTIONAL_FIELDS = ("acceptedFindings", "acceptedCount", "acceptancePolicy")
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -126,6 +130,10 @@ class SecurityEvent(_Model):
     remediations: Remediations
     report: ReportLocation | None
     scan: ScanStats
+    # Optional in v1 (absent, not null, when unset): the audit trail of in-repository acceptances.
+    acceptedFindings: list[dict[str, Any]] | None = None
+    acceptedCount: int | None = None
+    acceptancePolicy: Literal["honour", "findings"] | None = None
 
     @property
     def enforced(self) -> bool:
@@ -135,6 +143,9 @@ class SecurityEvent(_Model):
     def to_detail(self) -> dict[str, Any]:
         """The JSON-ready detail, validated against the schema."""
         detail = self.model_dump(mode="json")
+        for name in _OPTIONAL_FIELDS:
+            if detail.get(name) is None:
+                detail.pop(name, None)
         validate_detail(detail)
         return detail
 

@@ -12,9 +12,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from leakguard.acceptance import bot as acceptance
 from leakguard.aws.eventbus import MAX_DETAIL_BYTES, SecurityEventBus
 from leakguard.aws.storage import ObjectStore
 from leakguard.detect.engine import Detector
+from leakguard.events.bypass import BYPASS_NOTICE_DETAIL_TYPE
 from leakguard.events.codecommit import CodeCommitEvent
 from leakguard.events.security import SecurityEvent
 from leakguard.findings import SkippedFile
@@ -32,7 +34,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class InspectionResult:
-    """What happened to one push: ``status`` is ``ignored``, ``clean`` or ``incident``."""
+    """What happened to one push: ``status`` is ``ignored``, ``clean``, ``bypassed`` or ``incident``."""
 
     status: str
     reason: str = ""
@@ -42,6 +44,8 @@ class InspectionResult:
     files: int = 0
     bytes: int = 0
     findings: int = 0
+    #: Findings accepted in the repository (bypasses); None (left out of the summary) when there were none.
+    accepted: int | None = None
     duration_ms: int = 0
     incident_id: str | None = None
     event: dict[str, Any] | None = field(default=None, repr=False)
@@ -104,7 +108,13 @@ class Inspector:
             git, full_ref=detail.referenceFullName, new=detail.commitId, old=detail.oldCommitId
         )
         authors: list[tuple[str, str | None]] = []
-        report = run_scan(self.detector, _recording(commit_fragments(git, revisions), authors))
+        report = run_scan(
+            self.detector,
+            _recording(commit_fragments(git, revisions), authors),
+            ignore=acceptance.pushed_ignore_list(git, detail.commitId),
+        )
+        policy = self.settings.acceptance_policy_for(repo)
+        acceptance.settle(git, report, head=detail.commitId, policy=policy)
         elapsed = int((time.monotonic() - started) * 1000)
         result = InspectionResult(
             status="clean",
@@ -113,10 +123,21 @@ class Inspector:
             files=report.files,
             bytes=report.bytes,
             findings=len(report.findings),
+            accepted=len(report.accepted) or None,
             duration_ms=elapsed,
             repository=repo,
             reference=ref,
         )
+        notice = acceptance.bypass_notice(event, report, forced=forced)
+        if notice is not None:
+            result.status, result.reason = (
+                "bypassed",
+                "every finding accepted in the repository: audit notice",
+            )
+            self.bus.put(
+                notice.to_detail(), resources=_resources(event), detail_type=BYPASS_NOTICE_DETAIL_TYPE
+            )
+            return result
         if not report.findings:
             return result
         security_event = build_event(
@@ -126,6 +147,7 @@ class Inspector:
             last_clean=self._last_clean(git, event, report),
             switches=self._switches(detail.repositoryName, old_known),
         )
+        security_event = acceptance.annotate_incident(security_event, report, policy)
         result.status, result.reason, result.incident_id = "incident", "findings", security_event.incidentId
         result.event = self._emit(security_event, event)
         return result
@@ -173,6 +195,10 @@ class Inspector:
         resources = [event.repository_arn] if event.repository_arn else []
         self.bus.put(detail, resources=resources)
         return detail
+
+
+def _resources(event: CodeCommitEvent) -> list[str]:
+    return [event.repository_arn] if event.repository_arn else []
 
 
 def _recording(

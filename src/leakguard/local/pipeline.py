@@ -14,6 +14,7 @@ import importlib
 import io
 import json
 import os
+import secrets as random_secrets
 import subprocess
 import sys
 import time
@@ -144,6 +145,15 @@ class LocalPipeline:
             name = props.get("Name", logical_id)
             arn = events.create_event_bus(Name=name)["EventBusArn"]
             self._record(logical_id, name, arn, ref=name)
+        secrets = boto3.client("secretsmanager")
+        for logical_id, props in self.wiring.of_type("AWS::SecretsManager::Secret").items():
+            # GenerateSecretString, as CloudFormation would: a random value of the asked length.
+            length = int(props.get("GenerateSecretString", {}).get("PasswordLength", 64))
+            name = props.get("Name", logical_id)
+            arn = secrets.create_secret(Name=name, SecretString=random_secrets.token_hex(length)[:length])[
+                "ARN"
+            ]
+            self._record(logical_id, name, arn, ref=arn)
         for logical_id, spec in self.wiring.functions.items():
             arn = f"arn:aws:lambda:{region}:{account}:function:leakguard-{spec.name}"
             self._record(logical_id, f"leakguard-{spec.name}", arn, ref=f"leakguard-{spec.name}")

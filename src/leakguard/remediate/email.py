@@ -7,15 +7,24 @@ from __future__ import annotations
 
 from typing import Any
 
+from leakguard.acceptance.notice import accepted_lines
 from leakguard.events.security import SecurityEvent
 
 SUBJECT_PREFIX = "[ACTION REQUIRED]"
+#: Monitor incidents come from rules on trial: they inform, they never ask anyone to act.
+MONITOR_SUBJECT_PREFIX = "[leakguard monitor]"
 MAX_LISTED_FINDINGS = 50
 
 
 def email_subject(incident: SecurityEvent) -> str:
     """Short subject: prefix, repository and ref, finding count (SNS caps it at 100 characters)."""
     count = incident.findingCount
+    if not incident.enforced:
+        noun = "finding" if count == 1 else "findings"
+        return (
+            f"{MONITOR_SUBJECT_PREFIX} {count} monitor-mode {noun} in {incident.repository.name} "
+            f"{incident.reference.name} (no action taken)"
+        )
     noun = "credential" if count == 1 else "credentials"
     return f"{SUBJECT_PREFIX} {count} {noun} pushed to {incident.repository.name} {incident.reference.name}"
 
@@ -56,12 +65,32 @@ def _actions(incident: SecurityEvent) -> list[str]:
     return lines
 
 
+def _accepted_section(incident: SecurityEvent) -> list[str]:
+    """The audit trail of in-repository acceptances the incident carries."""
+    accepted = incident.acceptedFindings or []
+    if not accepted:
+        return []
+    if incident.acceptancePolicy == "findings":
+        title = (
+            "Accepted in the repository, but counted as findings above (this repository's acceptance "
+            "policy does not honour bypasses):"
+        )
+    else:
+        title = "Also pushed, accepted in the repository (honoured, not remediated; audit record):"
+    hidden = (incident.acceptedCount or len(accepted)) - len(accepted)
+    return ["", title, *accepted_lines(accepted), *([f"  ... and {hidden} more"] if hidden > 0 else [])]
+
+
 def email_body(incident: SecurityEvent) -> str:
     """Plain-text body an admin can act on without opening anything else."""
     ref = incident.reference
     authors = sorted({c.author for c in incident.commits if c.author})
     lines = [
-        f"leakguard found {incident.findingCount} credential(s) in a push to CodeCommit.",
+        (
+            f"leakguard found {incident.findingCount} credential(s) in a push to CodeCommit."
+            if incident.enforced
+            else f"leakguard's monitor-mode rules matched {incident.findingCount} time(s) in a push."
+        ),
         "",
         f"Repository:  {incident.repository.name}",
         f"Reference:   {ref.fullName} ({ref.event}{', forced' if ref.forced else ''})",
@@ -80,11 +109,22 @@ def email_body(incident: SecurityEvent) -> str:
             f" (full report: s3://{incident.report.bucket}/{incident.report.key})" if incident.report else ""
         )
         lines.append(f"  ... and {hidden} more{where}")
+    lines += _accepted_section(incident)
     lines += [
         "",
         "Actions taken:",
         "  - Notify: this email.",
         *_actions(incident),
+    ]
+    if not incident.enforced:
+        lines += [
+            "",
+            "No action is required: monitor-mode rules are being trialled by the security team, and",
+            "their findings are reported for review only. The rule's owner decides whether it moves to",
+            "enforce mode; a finding that looks wrong can be reported to them as a false positive.",
+        ]
+        return "\n".join(lines) + "\n"
+    lines += [
         "",
         "Next steps:",
         "  1. Rotate (revoke and reissue) every credential above NOW. Removing it from git is not enough:",

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from leakguard.acceptance.notice import notice_body, notice_subject
 from leakguard.aws.notifications import Publisher
+from leakguard.events.bypass import BypassNotice
 from leakguard.events.security import SecurityEvent
 from leakguard.remediate.email import email_body, email_subject
 
@@ -20,3 +22,8 @@ class Notifier:
         subject = email_subject(incident)
         message_id = self.publisher.publish(subject, email_body(incident))
         return {"status": "notified", "incidentId": incident.incidentId, "messageId": message_id}
+
+    def notify_bypass(self, notice: BypassNotice) -> dict[str, Any]:
+        """Publish the audit notice of honoured bypasses (no action was taken on the repository)."""
+        message_id = self.publisher.publish(notice_subject(notice), notice_body(notice))
+        return {"status": "notified", "noticeId": notice.noticeId, "messageId": message_id}

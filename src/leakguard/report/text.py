@@ -1,30 +1,58 @@
-"""Human-readable report for a terminal."""
+"""Human-readable report for a terminal: findings, what the repository accepted, what was skipped.
+
+Colour only when asked (the CLI asks on a TTY unless ``NO_COLOR`` is set), and one hint line after
+findings saying how to accept a false positive and where to report a rule that is wrong.
+"""
 
 from __future__ import annotations
 
 from leakguard.scan import ScanReport
 
 _SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+_COLOURS = {"critical": "1;31", "high": "31", "medium": "33", "low": "36", "monitor": "35"}
+HINT = (
+    "hint: a false positive? add a `leakguard:allow <reason>` comment on its line, or accept it with "
+    "`leakguard scan --write-ignore` (both are reported to the admins); a rule that is wrong goes to your "
+    "security team, see docs/admin.md#false-positive-faq"
+)
 
 
-def render_text(report: ScanReport) -> str:
-    """The findings, the skipped files and a one-line summary."""
+def _paint(text: str, code: str, colour: bool) -> str:
+    return f"\x1b[{code}m{text}\x1b[0m" if colour else text
+
+
+def render_text(report: ScanReport, *, colour: bool = False, hint: bool = True) -> str:
+    """The findings, the accepted findings, skipped files, notices and a one-line summary."""
     out: list[str] = []
     for f in sorted(report.findings, key=lambda f: (_SEVERITY_ORDER.get(f.severity, 9), f.path, f.line)):
         where = f"{f.path}:{f.line}:{f.column}"
         commit = f" commit {f.commit[:12]}" if f.commit else ""
         author = f" by {f.author}" if f.author else ""
-        monitor = " [monitor]" if f.mode == "monitor" else ""
-        out.append(f"{f.severity.upper():8} {f.rule_id}{monitor}  {where}{commit}{author}")
+        label = _paint(f"{f.severity.upper():8}", _COLOURS.get(f.severity, "0"), colour)
+        monitor = " " + _paint("[monitor]", _COLOURS["monitor"], colour) if f.mode == "monitor" else ""
+        out.append(f"{label} {f.rule_id}{monitor}  {where}{commit}{author}")
         out.append(f"         {f.description}; secret {f.redacted}; fingerprint {f.fingerprint}")
+    for a in report.accepted:
+        f = a.finding
+        how = "leakguard:allow" if a.via == "inline" else f"{a.entry}"
+        reason = f": {a.reason}" if a.reason else ""
+        out.append(f"{_paint('ACCEPTED', '2', colour)} {f.rule_id}  {f.path}:{f.line} ({how}{reason})")
     for s in report.skipped:
         commit = f" (commit {s.commit[:12]})" if s.commit else ""
-        out.append(f"SKIPPED  {s.path}{commit}: {s.reason}")
+        out.append(f"{_paint('SKIPPED ', '2', colour)} {s.path}{commit}: {s.reason}")
+    for notice in report.notices:
+        out.append(f"NOTE     {notice}")
     summary = (
         f"{len(report.findings)} finding(s) in {report.files} file(s), {len(report.commits)} commit(s), "
         f"{report.lines} line(s) scanned; {len(report.skipped)} file(s) skipped"
     )
-    if report.ignored:
-        summary += f"; {report.ignored} accepted by the ignore file"
+    if report.accepted:
+        inline = sum(1 for a in report.accepted if a.via == "inline")
+        summary += (
+            f"; {len(report.accepted)} accepted in the repository "
+            f"({inline} by leakguard:allow, {len(report.accepted) - inline} by the ignore file)"
+        )
     out.append(summary)
+    if hint and report.findings:
+        out.append(_paint(HINT, "2", colour))
     return "\n".join(out) + "\n"

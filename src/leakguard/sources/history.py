@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from leakguard.findings import SkippedFile
-from leakguard.git import Git, validate_revision
+from leakguard.git import Git, validate_log_argument
 from leakguard.sources.base import DEFAULT_MAX_FILE_BYTES, CommitInfo, Fragment
 from leakguard.sources.blobs import GitBlobs
 from leakguard.sources.patch import LOG_FORMAT, parse_patch
@@ -30,15 +30,16 @@ DIFF_OPTIONS = (
 
 def count_commits(git: Git, revisions: Sequence[str]) -> int:
     """How many commits ``revisions`` selects (for a progress bar)."""
-    args = [validate_revision(r) for r in revisions]
+    args = [validate_log_argument(r) for r in revisions]
     return int(git.text(["rev-list", "--count", *args, "--"]) or 0)
 
 
 def commit_fragments(
     git: Git, revisions: Sequence[str], *, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
 ) -> Iterator[Fragment | SkippedFile | CommitInfo]:
-    """The added lines of every commit ``revisions`` selects (``git log`` syntax: ``A..B``, ``--not``)."""
-    args = [r if r in ("--not", "--all") else validate_revision(r) for r in revisions]
+    """The added lines of every commit ``revisions`` selects (``git log`` syntax: ``A..B``, ``--not``,
+    and the commit-selecting options :func:`~leakguard.git.validate_log_argument` allows)."""
+    args = [validate_log_argument(r) for r in revisions]
     command = [
         "log",
         "--reverse",
