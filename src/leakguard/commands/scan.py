@@ -32,7 +32,8 @@ from leakguard.report.text import render_text
 from leakguard.rules import load_rules
 from leakguard.rules.model import SEVERITIES, RuleSet
 from leakguard.scan import ScanReport, run_scan
-from leakguard.sources.base import DEFAULT_MAX_FILE_BYTES, CommitInfo, Fragment, decode, is_binary
+from leakguard.sources.base import DEFAULT_MAX_FILE_BYTES, CommitInfo, Fragment
+from leakguard.sources.blobs import blob_fragments
 from leakguard.sources.files import file_fragments
 from leakguard.sources.history import commit_fragments, count_commits, staged_fragments
 
@@ -202,7 +203,7 @@ def _source(
             "nothing to scan: give files or directories, '-' for stdin, --range REVS or --staged"
         )
     if args.paths == [STDIN]:
-        return iter([_stdin_fragment(args.stdin_name, max_bytes)]), None, _explicit_ignore(args), None
+        return _stdin_items(args.stdin_name, max_bytes), None, _explicit_ignore(args), None
     if STDIN in args.paths:
         raise ConfigError("'-' (standard input) cannot be combined with other paths")
     missing = [p for p in args.paths if not os.path.lexists(p)]
@@ -294,16 +295,13 @@ def _only_paths(items: Items, paths: list[str]) -> Items:
             yield item
 
 
-def _stdin_fragment(name: str, max_bytes: int) -> Fragment | SkippedFile:
+def _stdin_items(name: str, max_bytes: int) -> Items:
+    """Standard input as one file (decoded, archives opened, like any file), up to ``max_bytes``."""
     data = sys.stdin.buffer.read(max_bytes + 1)
     if len(data) > max_bytes:
-        return SkippedFile(path=name, reason=f"input exceeds the size limit of {max_bytes} bytes")
-    if is_binary(data):
-        return SkippedFile(path=name, reason="binary input")
-    lines = decode(data).split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    return Fragment(path=name, lines=list(enumerate(lines, start=1)), size=len(data))
+        yield SkippedFile(path=name, reason=f"input exceeds the size limit of {max_bytes} bytes")
+        return
+    yield from blob_fragments(name, data)
 
 
 def _explicit_ignore(args: argparse.Namespace) -> IgnoreList | None:
