@@ -63,7 +63,10 @@ QUIET = {
     "terraform no default": 'variable "db_password" {\n  type = string\n  sensitive = true\n}\n',
     "terraform non secret": f'variable "instance_type" {{\n  default = "{API_KEY}"\n}}\n',
     "k8s configmap": f"kind: ConfigMap\ndata:\n  color: {_b64('blue and green')}\n",
-    "base64 image": 'logo = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="\n',
+    "base64 image": (
+        'logo = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA6'
+        '0e6kgAAAABJRU5ErkJggg=="\n'
+    ),
     "base64 of prose": f'note = "{_b64("this is only a harmless sentence")}"\n',
     "hex digest value": f'  - name: BUILD_SHA\n    value: "{HEX64}"\n',
 }
@@ -87,7 +90,7 @@ def _history(repo, detector, revisions):
 
 def test_a_rotated_value_under_an_unchanged_name_is_found(make_repo, detector):
     repo = make_repo()
-    manifest = "spec:\n  containers:\n    - env:\n        - name: DB_PASSWORD\n          value: \"{}\"\n"
+    manifest = 'spec:\n  containers:\n    - env:\n        - name: DB_PASSWORD\n          value: "{}"\n'
     repo.commit("v1", {"deploy.yaml": manifest.format("{{ .Values.password }}")})
     before = repo.git("rev-parse", "HEAD")
     repo.commit("inline it", {"deploy.yaml": manifest.format(PASSWORD)})
@@ -123,7 +126,7 @@ def test_a_private_key_rotated_in_place_is_found(make_repo, detector):
 def test_a_key_pasted_into_a_skeleton_is_found(make_repo, detector):
     repo = make_repo()
     pem = _pem(3)
-    skeleton = f'tls:\n  key: |\n    {pem[0]}\n    {pem[-1]}\n'
+    skeleton = f"tls:\n  key: |\n    {pem[0]}\n    {pem[-1]}\n"
     repo.commit("skeleton", {"values.yaml": skeleton})
     before = repo.git("rev-parse", "HEAD")
     body = "".join(f"    {line}\n" for line in pem[1:-1])
