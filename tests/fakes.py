@@ -110,7 +110,7 @@ _GENERATORS = {
     "openai-project-key": lambda r: "sk-proj-" + _s(r, B64URL, 74) + "T3BlbkFJ" + _s(r, B64URL, 74),
     "openai-legacy-key": lambda r: "sk-" + _s(r, ALNUM, 20) + "T3BlbkFJ" + _s(r, ALNUM, 20),
     "anthropic-api-key": lambda r: "sk-ant-api03-" + _s(r, B64URL, 93) + "AA",
-    "huggingface-token": lambda r: "hf_" + _s(r, ALNUM, 34),
+    "huggingface-token": lambda r: "hf_" + _s(r, UPPER + LOWER, 34),
     "vault-service-token": lambda r: "hvs.CAESI" + _s(r, B64URL, 86),
     "vault-batch-token": lambda r: "hvb.AAAAAQ" + _s(r, B64URL, 130),
     "azure-storage-connection-string": lambda r: (

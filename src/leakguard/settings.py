@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -91,6 +91,12 @@ class InspectorSettings(_GitRemote):
     def acceptance_policy_for(self, repository: str) -> AcceptancePolicy:
         """The repository's own policy, else the ``*`` entry, else ``honour``."""
         return self.acceptance_policy.get(repository) or self.acceptance_policy.get("*") or DEFAULT_POLICY
+
+    #: A clean push whose content could not all be read gets a low-severity notice: ``unreadable``
+    #: (text not read in full: oversized, encrypted or refused archives), ``all`` (binaries too), ``off``.
+    skipped_content_notice: Literal["off", "unreadable", "all"] = Field(
+        alias="SKIPPED_CONTENT_NOTICE", default="unreadable"
+    )
 
     def watches(self, repository: str) -> bool:
         """True when the configuration watches ``repository`` (``["*"]`` watches every one)."""

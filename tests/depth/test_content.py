@@ -7,10 +7,7 @@ Each is read through the production path: ``git log -p`` of a real repository, t
 from __future__ import annotations
 
 import gzip
-import io
 import random
-import tarfile
-import zipfile
 
 import pytest
 
@@ -19,6 +16,7 @@ from leakguard.scan import run_scan
 from leakguard.sources.archives import ArchiveLimits, Member, iter_members
 from leakguard.sources.files import file_fragments
 from leakguard.sources.history import commit_fragments
+from tests.archive_builders import make_tar_gz, make_zip
 from tests.fakes import fake
 
 
@@ -28,32 +26,6 @@ def _token(seed: str) -> str:
 
 def _history(repo, detector, revisions=("HEAD",)):
     return run_scan(detector, commit_fragments(Git(repo.path), list(revisions)))
-
-
-def _zip(members: dict[str, bytes], *, encrypted: tuple[str, ...] = ()) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    raw = bytearray(buffer.getvalue())
-    for name in encrypted:  # set the "encrypted" flag bit, as a password-protected zip has it
-        for signature, flag_at, name_at in ((b"PK\x03\x04", 6, 30), (b"PK\x01\x02", 8, 46)):
-            at = raw.find(signature)
-            while at != -1:
-                if raw[at + name_at : at + name_at + len(name)] == name.encode():
-                    raw[at + flag_at] |= 0x1
-                at = raw.find(signature, at + 1)
-    return bytes(raw)
-
-
-def _tar_gz(members: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
-        for name, data in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            archive.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
 
 
 @pytest.mark.parametrize(
@@ -95,9 +67,9 @@ def test_real_binaries_are_still_skipped_with_a_reason(make_repo, rules_only):
 
 def test_keys_inside_zip_gzip_and_tar_members_are_found(make_repo, rules_only):
     repo = make_repo()
-    zipped = _zip({"config/.env": f"TOKEN={_token('zip')}\n".encode(), "README": b"hello\n"})
+    zipped = make_zip({"config/.env": f"TOKEN={_token('zip')}\n".encode(), "README": b"hello\n"})
     gzipped = gzip.compress(f"token: {_token('gz')}\n".encode())
-    tarred = _tar_gz({"app/secrets.yaml": f"x: 1\ngh: {_token('tar')}\n".encode()})
+    tarred = make_tar_gz({"app/secrets.yaml": f"x: 1\ngh: {_token('tar')}\n".encode()})
     repo.commit("bundles", {"dist/bundle.zip": zipped, "dump.json.gz": gzipped, "backup.tar.gz": tarred})
     report = _history(repo, rules_only)
     assert sorted((f.path, f.line) for f in report.findings) == [
@@ -110,16 +82,18 @@ def test_keys_inside_zip_gzip_and_tar_members_are_found(make_repo, rules_only):
 def test_a_rebuilt_archive_reports_only_what_changed(make_repo, rules_only):
     repo = make_repo()
     old = _token("kept")
-    repo.commit("v1", {"site.zip": _zip({"a.env": f"T={old}\n".encode()})})
+    repo.commit("v1", {"site.zip": make_zip({"a.env": f"T={old}\n".encode()})})
     before = repo.git("rev-parse", "HEAD")
     new = _token("added")
-    repo.commit("v2", {"site.zip": _zip({"a.env": f"T={old}\n".encode(), "b.env": f"T={new}\n".encode()})})
+    repo.commit(
+        "v2", {"site.zip": make_zip({"a.env": f"T={old}\n".encode(), "b.env": f"T={new}\n".encode()})}
+    )
     report = _history(repo, rules_only, [f"{before}..HEAD"])
     assert [f.path for f in report.findings] == ["site.zip!b.env"]
 
 
 def test_unreadable_archive_content_is_reported_with_its_reason():
-    data = _zip({"plain.txt": b"x = 1\n", "vault.env": b"T=1\n"}, encrypted=("vault.env",))
+    data = make_zip({"plain.txt": b"x = 1\n", "vault.env": b"T=1\n"}, encrypted=("vault.env",))
     items = list(iter_members("pkg.zip", data))
     assert [m.path for m in items if isinstance(m, Member)] == ["pkg.zip!plain.txt"]
     assert [(s.path, s.reason) for s in items if not isinstance(s, Member)] == [
@@ -128,7 +102,7 @@ def test_unreadable_archive_content_is_reported_with_its_reason():
 
 
 def test_a_zip_bomb_is_refused_with_its_ratio():
-    bomb = _zip({"zeros.bin": bytes(20 * 1024 * 1024)})  # ~20 KB on disk
+    bomb = make_zip({"zeros.bin": bytes(20 * 1024 * 1024)})  # ~20 KB on disk
     [refused] = list(iter_members("bomb.zip", bomb))
     assert not isinstance(refused, Member)
     assert refused.path == "bomb.zip" and "zip bomb" in refused.reason and ":1" in refused.reason
@@ -141,15 +115,15 @@ def test_a_gzip_bomb_is_refused_before_it_is_expanded():
 
 
 def test_nesting_past_the_depth_limit_is_reported():
-    inner = _zip({"deep.env": b"T=1\n"})
+    inner = make_zip({"deep.env": b"T=1\n"})
     for level in range(3):
-        inner = _zip({f"level{level}.zip": inner})
+        inner = make_zip({f"level{level}.zip": inner})
     items = list(iter_members("outer.zip", inner, limits=ArchiveLimits(max_depth=3)))
     assert [getattr(i, "reason", "") for i in items] == ["archive nested deeper than 3 levels"]
 
 
 def test_too_many_members_are_reported_not_silently_dropped():
-    data = _zip({f"f{i}.txt": b"x\n" for i in range(5)})
+    data = make_zip({f"f{i}.txt": b"x\n" for i in range(5)})
     items = list(iter_members("many.zip", data, limits=ArchiveLimits(max_members=3)))
     assert sum(isinstance(i, Member) for i in items) == 3
     assert {getattr(i, "reason", "") for i in items if not isinstance(i, Member)} == {

@@ -50,7 +50,7 @@ def validate_detail(detail: dict[str, Any]) -> None:
 
 
 #: Fields added to v1 after its release: omitted when unset so older consumers' validators still pass.
-_OPTIONAL_FIELDS = ("acceptedFindings", "acceptedCount", "acceptancePolicy")
+_OPTIONAL_FIELDS = ("acceptedFindings", "acceptedCount", "acceptancePolicy", "kind", "skipped")
 
 
 class _Model(BaseModel):
@@ -108,6 +108,14 @@ class ScanStats(_Model):
     durationMs: int
 
 
+class SkippedRef(_Model):
+    """Content of the push that could not be read, and why."""
+
+    path: str
+    reason: str
+    commit: str | None = None
+
+
 class SecurityEvent(_Model):
     """The typed detail of a ``CodeCommit Security Event`` (schema v1)."""
 
@@ -134,6 +142,9 @@ class SecurityEvent(_Model):
     acceptedFindings: list[dict[str, Any]] | None = None
     acceptedCount: int | None = None
     acceptancePolicy: Literal["honour", "findings"] | None = None
+    # Optional in v1: a notice (no finding, content not all read) and what the push carried unread.
+    kind: Literal["incident", "notice"] | None = None
+    skipped: list[SkippedRef] | None = None
 
     @property
     def enforced(self) -> bool:

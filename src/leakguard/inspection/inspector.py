@@ -23,7 +23,15 @@ from leakguard.findings import SkippedFile
 from leakguard.git import Git
 from leakguard.inspection import commits as history
 from leakguard.inspection.clone import CloneCache
-from leakguard.inspection.report import PushFacts, build_event, detail_size, leaking_commits, shrink
+from leakguard.inspection.report import (
+    PushFacts,
+    build_event,
+    build_notice,
+    detail_size,
+    leaking_commits,
+    notice_worthy,
+    shrink,
+)
 from leakguard.scan import ScanReport, run_scan
 from leakguard.settings import InspectorSettings, RemediationSwitches
 from leakguard.sources.base import CommitInfo, Fragment
@@ -139,6 +147,16 @@ class Inspector:
             )
             return result
         if not report.findings:
+            if notice_worthy(report, self.settings.skipped_content_notice):
+                notice = build_notice(
+                    event,
+                    report,
+                    PushFacts(forced=forced, commits=authors, duration_ms=elapsed),
+                    switches=self.settings.remediations_for(detail.repositoryName),
+                )
+                result.reason = f"no findings; {len(report.skipped)} item(s) could not be read: notice sent"
+                result.incident_id = notice.incidentId
+                result.event = self._emit(notice, event)
             return result
         security_event = build_event(
             event,

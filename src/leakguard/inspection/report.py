@@ -16,6 +16,7 @@ from leakguard.events.security import (
     Repository,
     ScanStats,
     SecurityEvent,
+    SkippedRef,
     incident_id,
 )
 from leakguard.scan import ScanReport
@@ -86,6 +87,50 @@ def build_event(
             skippedFiles=len(report.skipped),
             durationMs=facts.duration_ms,
         ),
+        skipped=listed_skipped(report) or None,
+    )
+
+
+#: Skipped entries an event lists at most (``scan.skippedFiles`` counts them all).
+MAX_LISTED_SKIPPED = 100
+#: Reasons that mean "not text" rather than "text we could not read": alone they do not warrant a notice.
+PLAIN_BINARY_REASONS = frozenset({"binary file"})
+
+
+def listed_skipped(report: ScanReport) -> list[SkippedRef]:
+    """The first MAX_LISTED_SKIPPED skipped items, for the event and the email."""
+    return [
+        SkippedRef(path=item.path, reason=item.reason, commit=item.commit)
+        for item in report.skipped[:MAX_LISTED_SKIPPED]
+    ]
+
+
+def notice_worthy(report: ScanReport, level: str) -> bool:
+    """Whether a clean push's skipped content calls for a notice at setting ``level``.
+
+    ``off``: never. ``unreadable`` (default): text that could not be read in full (oversized, encrypted
+    or refused archives, too deep). ``all``: also plain binaries (images, executables).
+    """
+    if level == "off" or not report.skipped:
+        return False
+    return level == "all" or any(item.reason not in PLAIN_BINARY_REASONS for item in report.skipped)
+
+
+def build_notice(
+    event: CodeCommitEvent, report: ScanReport, facts: PushFacts, *, switches: RemediationSwitches
+) -> SecurityEvent:
+    """A low-severity notice: no finding, but content that was not read (monitor mode, no remediation)."""
+    detail = event.detail
+    assert detail.commitId is not None  # noqa: S101
+    return build_event(event, report, facts, last_clean=None, switches=switches).model_copy(
+        update={
+            "incidentId": incident_id(
+                detail.repositoryName, detail.referenceFullName + "#notice", detail.commitId
+            ),
+            "kind": "notice",
+            "mode": "monitor",
+            "remediations": Remediations(lock=False, reset=False),
+        }
     )
 
 

@@ -16,8 +16,17 @@ MONITOR_SUBJECT_PREFIX = "[leakguard monitor]"
 MAX_LISTED_FINDINGS = 50
 
 
+NOTICE_PREFIX = "[NOTICE]"
+MAX_LISTED_SKIPPED = 50
+
+
 def email_subject(incident: SecurityEvent) -> str:
     """Short subject: prefix, repository and ref, finding count (SNS caps it at 100 characters)."""
+    if incident.kind == "notice":
+        return (
+            f"{NOTICE_PREFIX} {incident.scan.skippedFiles} item(s) not scanned in a push to "
+            f"{incident.repository.name} {incident.reference.name}"
+        )
     count = incident.findingCount
     if not incident.enforced:
         noun = "finding" if count == 1 else "findings"
@@ -81,8 +90,44 @@ def _accepted_section(incident: SecurityEvent) -> list[str]:
     return ["", title, *accepted_lines(accepted), *([f"  ... and {hidden} more"] if hidden > 0 else [])]
 
 
+def _skipped_lines(incident: SecurityEvent) -> list[str]:
+    """What the push carried that leakguard could not read: it may hold a credential nobody checked."""
+    if not incident.skipped:
+        return []
+    lines = ["", f"Not scanned ({incident.scan.skippedFiles} item(s); check them by hand):"]
+    for item in incident.skipped[:MAX_LISTED_SKIPPED]:
+        commit = f"  commit {item.commit[:12]}" if item.commit else ""
+        lines.append(f"  - {item.path}: {item.reason}{commit}")
+    hidden = incident.scan.skippedFiles - min(len(incident.skipped), MAX_LISTED_SKIPPED)
+    if hidden > 0:
+        lines.append(f"  ... and {hidden} more")
+    return lines
+
+
+def _notice_body(incident: SecurityEvent) -> str:
+    ref = incident.reference
+    lines = [
+        "leakguard found no credential in a push to CodeCommit, but could not read all of it.",
+        "Severity: low. Nothing was locked or reset.",
+        "",
+        f"Repository:  {incident.repository.name}",
+        f"Reference:   {ref.fullName} ({ref.event}{', forced' if ref.forced else ''})",
+        f"Commits:     {(ref.oldCommitId or '(new ref)')[:12]} -> {ref.newCommitId[:12]}, "
+        f"{incident.commitCount} new",
+        f"Pushed by:   {incident.pusher or 'unknown'}",
+        *_skipped_lines(incident),
+        "",
+        "What to do: make sure the items above hold no credential (an encrypted archive, a file too large",
+        "to read in full). The inspector's SKIPPED_CONTENT_NOTICE setting (off, unreadable, all) controls",
+        "these notices.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def email_body(incident: SecurityEvent) -> str:
     """Plain-text body an admin can act on without opening anything else."""
+    if incident.kind == "notice":
+        return _notice_body(incident)
     ref = incident.reference
     authors = sorted({c.author for c in incident.commits if c.author})
     lines = [
@@ -110,6 +155,7 @@ def email_body(incident: SecurityEvent) -> str:
         )
         lines.append(f"  ... and {hidden} more{where}")
     lines += _accepted_section(incident)
+    lines += _skipped_lines(incident)
     lines += [
         "",
         "Actions taken:",
