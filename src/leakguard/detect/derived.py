@@ -62,11 +62,18 @@ class DerivedLine:
 #: digests and identifiers rarely keep that up for 16 characters, text-in-base64 always does.
 _TEXT_BASE64 = rb"(?:[I-Za-f][A-Za-z0-9+/]{3}|[I-Za-f][A-Za-z0-9_-]{3}){4,}"
 _TRIGGER = re2.compile(
-    rb"(?im)(?:\b(?:value|default(?:_?value)?|parametervalue)[\"']?\s*[:=]|^\s*env\s+\w+\s+[^\s=]|"
+    rb"(?m)(?:(?i:\b(?:value|default(?:_?value)?|parametervalue)[\"']?\s*[:=]|^\s*env\s+\w+\s+[^\s=])|"
     rb"(?:^|[^A-Za-z0-9+/_-])" + _TEXT_BASE64 + rb")[^\n]*",
     re2_options(),
 )
 _TEXT_BASE64_IN_LINE = re2.compile(rb"(?:^|[^A-Za-z0-9+/_-])" + _TEXT_BASE64, re2_options())
+#: Cheap C-level test that a line holds a name/value attribute pair before the Python regexes run.
+_PAIR_SHAPE = re2.compile(
+    rb"""(?i)\b(?:name|key|id|parameterkey|parametername|optionname|variable|property)["']?\s*[:=]\s*["']"""
+    rb"""[^"'<>\n]{1,128}["'][^<>\n]{0,200}?\bvalue["']?\s*[:=]|\bvalue\s*=\s*["'][^"'<>\n]*["'][^<>\n]{0,200}?"""
+    rb"""\b(?:name|key|id)\s*=""",
+    re2_options(),
+)
 
 
 # -- shapes (Python re: they run on the few candidate lines only) -------------------------------------
@@ -141,9 +148,10 @@ def _derive(index: int, line: str, lookup: _Neighbours) -> Iterator[DerivedLine]
     if len(line) > 4096:
         return  # minified data: no layout to undo
     lowered = line.lower()
+    encoded = line.encode("utf-8", "replace")
     if "value" in lowered or "default" in lowered:
         found = False
-        for pattern in _ATTRIBUTE_PAIRS if "=" in line or '":' in line else ():
+        for pattern in _ATTRIBUTE_PAIRS if _PAIR_SHAPE.search(encoded) else ():
             for match in pattern.finditer(line):
                 found = True
                 yield _pair(index, match.group("name"), match.group("value"), match.start("value"))
@@ -155,7 +163,7 @@ def _derive(index: int, line: str, lookup: _Neighbours) -> Iterator[DerivedLine]
         if docker:
             yield _pair(index, docker.group("name"), docker.group("value"), docker.start("value"))
             return
-    if _TEXT_BASE64_IN_LINE.search(line.encode("utf-8", "replace")):
+    if _TEXT_BASE64_IN_LINE.search(encoded):
         yield from _encoded(index, line)
 
 

@@ -9,6 +9,7 @@ badly written rule nor a crafted line can stall a scan and let a leak through.
 from __future__ import annotations
 
 import logging
+import re
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -191,6 +192,13 @@ class Detector:
         added line. Blocks without an added line are old and stay quiet."""
         if fragment.context is None or not _KEY_MATERIAL.search(blob):
             return
+        texts = [text for _, text in fragment.lines]
+        whole = {index for first, last in _pem_blocks(texts) for index in range(first - 1, last)}
+        if not any(
+            index not in whole and ("PRIVATE KEY" in text or _PEM_LINE.match(text))
+            for index, text in enumerate(texts)
+        ):
+            return  # every key-like line sits in a block the added lines hold whole: already scanned
         lines = fragment.context()
         if not lines:
             return
@@ -261,10 +269,11 @@ def _keyword_set(keywords: Sequence[str]) -> Any:
     return keyword_set
 
 
-#: An added line that could be part of a PEM block: a marker, or a line of base64 alone.
+#: Added lines that could be part of a private key: its marker, or two lines of PEM-width base64.
 _KEY_MATERIAL = re2.compile(
-    rb"(?m)-----(?:BEGIN|END) |^[ \t\"']*[A-Za-z0-9+/]{40,}={0,2}[ \t\"',]*$", re2_options()
+    rb"(?m)PRIVATE KEY|(?:^[ \t\"']*[A-Za-z0-9+/]{60,76}[ \t\"',\\n]*\n){2}", re2_options()
 )
+_PEM_LINE = re.compile(r"""^[ \t"']*[A-Za-z0-9+/]{60,76}[ \t"',\\n]*$""")
 #: Upper bound on a PEM block's length in lines (an 8192-bit RSA key is about 100).
 _MAX_PEM_LINES = 400
 

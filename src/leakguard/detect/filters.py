@@ -14,6 +14,7 @@ INLINE_ALLOW_MARKER = "leakguard:allow"
 _TEMPLATE = re.compile(
     r"""\$\{[^}]*\}?      # ${VAR}
       | \{\{.*\}\}         # {{ var }}
+      | ^\{[A-Za-z_][\w.\[\]'"]*\}$   # {var} (str.format, f-strings)
       | ^\$[A-Za-z_]\w*$  # $VAR
       | ^%\(?\w+\)?s?%?$  # %(var)s, %VAR%
       | ^<[^<>]+>$        # <your-token>

@@ -64,6 +64,11 @@ def _text_fragments(
         if old_text is not None:
             old_lines = set(split_lines(old_text))
             numbered = [(number, line) for number, line in numbered if line not in old_lines]
+    if len(text) < WINDOW_BYTES:  # the common case: one fragment, no per-line work
+        yield Fragment(
+            path=path, lines=numbered, commit=commit, author=author, size=len(data), context=lambda: lines
+        )
+        return
     yield from windows(path, numbered, commit=commit, author=author, context=lambda: lines)
 
 
@@ -72,6 +77,8 @@ def split_lines(text: str) -> list[str]:
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
+    if "\r" not in text:
+        return lines
     return [line[:-1] if line.endswith("\r") else line for line in lines]
 
 
@@ -135,7 +142,7 @@ def _fragment(
         lines=list(lines),
         commit=commit,
         author=author,
-        size=sum(len(text.encode("utf-8", "surrogatepass")) + 1 for _, text in lines),
+        size=sum(len(text) for _, text in lines) + len(lines),
         context=context,
     )
 

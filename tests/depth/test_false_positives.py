@@ -1,0 +1,43 @@
+"""False-positive classes found on real third-party code (benchmarks/accuracy.py), each with the
+credential of the same shape that must still be found."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from tests.fakes import _password
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        # cfn-lint's provider schemas: type names mapped to digests (86 of 94 findings before)
+        '  "AWS::SecretsManager::Secret": "9fcfa92780965940",',
+        '  "AWS::ApiGateway::ApiKey": "b899a0d240b53d9d",',
+        # documentation placeholders written as constants, camelCase or word phrases
+        '{ \\"form\\": { \\"password\\": \\"THE_PASSWORD\\" } }',
+        '{\\"customerAdAdminDomainPassword\\":\\"ExamplePassword123!\\"}',
+        '{\\"username\\": \\"proxy_user\\", \\"password\\": \\"secure_password\\"}',
+        '{ \\"Username\\": \\"user-name\\", \\"Password\\": \\"user-password\\" }',
+        "DATABASE_URL=postgres://postgres:postgres@localhost:5432/app",
+        "redis_url: redis://:redis@localhost:6379/0",
+    ],
+)
+def test_real_code_lookalikes_are_not_reported(detector, line):
+    assert [(f.rule_id, f.detector) for f in detector.scan_text(line, path="data/service-2.json")] == []
+
+
+@pytest.mark.parametrize(
+    "password", ["Admin2024!", "R00tPassw0rd!", "Redis-Pr0d-77", "Us3rTest#91", "Root74#"]
+)
+def test_real_passwords_holding_a_weak_word_are_reported(detector, password):
+    line = f"DATABASE_URL=postgres://app:{password}@db.internal:5432/app"
+    assert [f.rule_id for f in detector.scan_text(line)] == ["database-connection-string"]
+
+
+def test_a_real_password_under_a_type_name_like_key_is_still_reported_by_the_rules(detector):
+    password = _password(random.Random(3))
+    findings = detector.scan_text(f'  "DbPassword": "{password}",', path="config.json")
+    assert [f.rule_id for f in findings] == ["generic-password"]
