@@ -85,6 +85,8 @@ class LeakguardConfig:
     #: Per repository (or ``*``): ``honour`` developers' in-repository acceptances (audited), or
     #: ``findings`` (treat them as findings).
     acceptance_policy: Mapping[str, str] = field(default_factory=lambda: {"*": "honour"})
+    #: When a clean push with content that could not be read gets a low-severity notice.
+    skipped_content_notice: Literal["off", "unreadable", "all"] = "unreadable"
 
     @property
     def watches_all(self) -> bool:
@@ -119,6 +121,7 @@ class LeakguardConfig:
             "gitRemoteTemplate",
             "gitLayerArn",
             "acceptancePolicy",
+            "skippedContentNotice",
         )
         return cls.from_mapping({k: v for k in keys if (v := get(k)) is not None})
 
@@ -167,6 +170,11 @@ class LeakguardConfig:
             values["git_layer_arn"] = arn
         if "acceptancePolicy" in raw:
             values["acceptance_policy"] = _acceptance_policy(_decode(raw["acceptancePolicy"]))
+        if "skippedContentNotice" in raw:
+            notice = raw["skippedContentNotice"]
+            if notice not in ("off", "unreadable", "all"):
+                raise ConfigError(f"skippedContentNotice: must be off, unreadable or all, got {notice!r}")
+            values["skipped_content_notice"] = notice
         config = cls(**values)
         config._check_remediation_targets()
         return config

@@ -60,6 +60,7 @@ class Inspection(Construct):
                 "WATCHED_REPOSITORIES": config.watched_repositories_json(),
                 "REMEDIATIONS": config.remediations_json(),
                 "GIT_REMOTE_TEMPLATE": config.git_remote_template,
+                "SKIPPED_CONTENT_NOTICE": config.skipped_content_notice,
             },
         )
         fn = self.inspector
