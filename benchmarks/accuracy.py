@@ -81,7 +81,17 @@ def run_kingfisher(root: Path) -> Run:
     binary = shutil.which("kingfisher", path=str(BIN)) or shutil.which("kingfisher")
     if binary is None:
         return Run("kingfisher", 0.0, error="not installed (pip install kingfisher-bin)")
-    command = [binary, "scan", str(root), "--no-validate", "--format", "jsonl", "--no-update-check"]
+    # --no-dedup: every location is reported, as the other two do (kingfisher reports a value once)
+    command = [
+        binary,
+        "scan",
+        str(root),
+        "--no-validate",
+        "--no-dedup",
+        "--format",
+        "jsonl",
+        "--no-update-check",
+    ]
     started = time.perf_counter()
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if "--no-update-check" in result.stderr and result.returncode == 2:

@@ -72,50 +72,55 @@ def _zip(name: str, text: str) -> bytes:
     return buffer.getvalue()
 
 
+def _layouts(rng: random.Random) -> dict[str, tuple[str, bytes, int]]:
+    """One case of every layout class, each with its own fresh values."""
+    pw, key, hex64 = _password(rng), _s(rng, ALNUM, 32), _s(rng, HEX, 64)
+
+    def tok() -> str:
+        return fake("github-pat", rng)
+
+    weak = (
+        rng.choice(["Admin", "Root", "Redis-Pr0d-", "Us3rTest#"])
+        + f"{rng.randint(10, 99)}{rng.choice('!#%')}"
+    )
+    return {
+        "k8s-env": ("deploy.yaml", f'env:\n  - name: DB_PASSWORD\n    value: "{pw}"\n'.encode(), 3),
+        "ecs-json": ("task.json", f'{{"name": "API_TOKEN", "value": "{key}"}}\n'.encode(), 1),
+        "xml-add-key": (
+            "web.config",
+            f'<appSettings>\n  <add key="ApiKey" value="{_s(rng, ALNUM, 32)}"/>\n'.encode(),
+            2,
+        ),
+        "xml-property": ("pom.xml", f'<property name="sentry.auth.token" value="{hex64}"/>\n'.encode(), 1),
+        "dockerfile-env": ("Dockerfile", f"FROM alpine\nENV DB_PASSWORD {_password(rng)}\n".encode(), 2),
+        "terraform-default": (
+            "variables.tf",
+            f'variable "db_password" {{\n  type    = string\n  default = "{_password(rng)}"\n}}\n'.encode(),
+            3,
+        ),
+        "k8s-secret-base64": (
+            "secret.yaml",
+            f"kind: Secret\ndata:\n  password: {_b64(_password(rng))}\n".encode(),
+            3,
+        ),
+        "base64-token": ("blob.txt", f'payload = "{_b64("GITHUB_TOKEN=" + tok())}"\n'.encode(), 1),
+        "utf16-bom": ("profile.ps1", f"# ps\n$token = '{tok()}'\n".encode("utf-16"), 2),
+        "utf16-no-bom": ("app.config", f"<x/>\ntoken={tok()}\n".encode("utf-16-le"), 2),
+        "nul-led-env": (".env", f"\x00GITHUB_TOKEN={tok()}\n".encode(), 1),
+        "zip-member": ("bundle.zip", _zip("conf/.env", f"TOKEN={tok()}\n"), 1),
+        "gzip-member": ("dump.sql.gz", gzip.compress(f"-- dump\nset token '{tok()}';\n".encode()), 2),
+        "weak-word-password": (
+            "db.env",
+            f"DATABASE_URL=postgres://app:{weak}@db.internal:5432/app\n".encode(),
+            1,
+        ),
+    }
+
+
 def layout_cases(per_kind: int) -> Iterator[Case]:
     """The classes of issue 11: names apart, encodings, containers, weak words in real passwords."""
     for seed in range(per_kind):
-        rng = random.Random(f"bench/layout/{seed}")
-        pw, tok = _password(rng), fake("github-pat", rng)
-        key, hex64 = _s(rng, ALNUM, 32), _s(rng, HEX, 64)
-        layouts: dict[str, tuple[str, bytes, int]] = {
-            "k8s-env": ("deploy.yaml", f'env:\n  - name: DB_PASSWORD\n    value: "{pw}"\n'.encode(), 3),
-            "ecs-json": ("task.json", f'{{"name": "API_TOKEN", "value": "{key}"}}\n'.encode(), 1),
-            "xml-add-key": (
-                "web.config",
-                f'<appSettings>\n  <add key="ApiKey" value="{key}"/>\n'.encode(),
-                2,
-            ),
-            "xml-property": (
-                "pom.xml",
-                f'<property name="sentry.auth.token" value="{hex64}"/>\n'.encode(),
-                1,
-            ),
-            "dockerfile-env": ("Dockerfile", f"FROM alpine\nENV DB_PASSWORD {pw}\n".encode(), 2),
-            "terraform-default": (
-                "variables.tf",
-                f'variable "db_password" {{\n  type    = string\n  default = "{pw}"\n}}\n'.encode(),
-                3,
-            ),
-            "k8s-secret-base64": (
-                "secret.yaml",
-                f"kind: Secret\ndata:\n  password: {_b64(pw)}\n".encode(),
-                3,
-            ),
-            "base64-token": ("blob.txt", f'payload = "{_b64("GITHUB_TOKEN=" + tok)}"\n'.encode(), 1),
-            "utf16-bom": ("profile.ps1", f"# ps\n$token = '{tok}'\n".encode("utf-16"), 2),
-            "utf16-no-bom": ("app.config", f"<x/>\ntoken={tok}\n".encode("utf-16-le"), 2),
-            "nul-led-env": (".env", f"\x00GITHUB_TOKEN={tok}\n".encode(), 1),
-            "zip-member": ("bundle.zip", _zip("conf/.env", f"TOKEN={tok}\n"), 1),
-            "gzip-member": ("dump.sql.gz", gzip.compress(f"-- dump\nset token '{tok}';\n".encode()), 2),
-            "weak-word-password": (
-                "db.env",
-                f"DATABASE_URL=postgres://app:{rng.choice(['Admin', 'Root', 'Redis-Pr0d-', 'Us3rTest#'])}"
-                f"{rng.randint(10, 99)}{rng.choice('!#%')}@db.internal:5432/app\n".encode(),
-                1,
-            ),
-        }
-        for kind, (name, data, line) in layouts.items():
+        for kind, (name, data, line) in _layouts(random.Random(f"bench/layout/{seed}")).items():
             yield Case(f"layout:{kind}", f"{kind}-{seed}-{name}", data, line)
 
 
