@@ -148,15 +148,15 @@ class Inspector:
             return result
         if not report.findings:
             if notice_worthy(report, self.settings.skipped_content_notice):
-                notice = build_notice(
+                unread = build_notice(
                     event,
                     report,
                     PushFacts(forced=forced, commits=authors, duration_ms=elapsed),
                     switches=self.settings.remediations_for(detail.repositoryName),
                 )
                 result.reason = f"no findings; {len(report.skipped)} item(s) could not be read: notice sent"
-                result.incident_id = notice.incidentId
-                result.event = self._emit(notice, event)
+                result.incident_id = unread.incidentId
+                result.event = self._emit(unread, event)
             return result
         security_event = build_event(
             event,
