@@ -22,6 +22,7 @@ def test_the_inspector_reads_the_level_it_is_given() -> None:
         "IDEMPOTENCY_TABLE": "t",
         "WATCHED_REPOSITORIES": '["*"]',
         "REMEDIATIONS": "{}",
+        "FINGERPRINT_KEY_SECRET": "leakguard/fingerprint-key",
         "SKIPPED_CONTENT_NOTICE": "all",
     }
     assert InspectorSettings.from_env(env).skipped_content_notice == "all"
