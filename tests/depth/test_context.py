@@ -39,6 +39,8 @@ FOUND = {
     "xml property": (f'<property name="sentry.auth.token" value="{HEX64}"/>\n', 1),
     "xml value first": (f'<add value="{API_KEY}" key="PaymentApiKey" />\n', 1),
     "dockerfile env": (f"FROM python:3.12\nENV DB_PASSWORD {PASSWORD}\n", 2),
+    "dotnet setting value": (f'<setting name="ApiToken">\n  <value>{API_KEY}</value>\n</setting>\n', 2),
+    "java properties xml": (f'<entry key="db.password">{PASSWORD}</entry>\n', 1),
     "terraform default": (
         f'variable "db_password" {{\n  description = "db"\n  type = string\n  default = "{PASSWORD}"\n}}\n',
         4,
@@ -60,6 +62,8 @@ QUIET = {
     "xml placeholder": '<add key="ApiKey" value="${API_KEY}"/>\n',
     "xml non secret": f'<add key="CacheSeconds" value="{API_KEY}"/>\n',
     "dockerfile env path": "ENV APP_HOME /srv/app\n",
+    "dotnet setting plain": '<setting name="Color" serializeAs="String">\n  <value>blue</value>\n',
+    "java entry template": '<entry key="db.password">${DB_PASSWORD}</entry>\n',
     "terraform no default": 'variable "db_password" {\n  type = string\n  sensitive = true\n}\n',
     "terraform non secret": f'variable "instance_type" {{\n  default = "{API_KEY}"\n}}\n',
     "k8s configmap": f"kind: ConfigMap\ndata:\n  color: {_b64('blue and green')}\n",

@@ -62,7 +62,7 @@ class DerivedLine:
 #: digests and identifiers rarely keep that up for 16 characters, text-in-base64 always does.
 _TEXT_BASE64 = rb"(?:[I-Za-f][A-Za-z0-9+/]{3}|[I-Za-f][A-Za-z0-9_-]{3}){4,}"
 _TRIGGER = re2.compile(
-    rb"(?m)(?:(?i:\b(?:value|default(?:_?value)?|parametervalue)[\"']?\s*[:=]|^\s*env\s+\w+\s+[^\s=])|"
+    rb"(?m)(?:(?i:\b(?:value|default(?:_?value)?|parametervalue)[\"']?\s*[:=]|^\s*env\s+\w+\s+[^\s=]|<value>|<entry\s)|"
     rb"(?:^|[^A-Za-z0-9+/_-])" + _TEXT_BASE64 + rb")[^\n]*",
     re2_options(),
 )
@@ -110,6 +110,12 @@ _ATTRIBUTE_PAIRS = (
         r"""["']""" + _VALUE_KEY + r"""["']\s*:\s*(?P<q>["'])(?P<value>[^"']*)(?P=q)"""
     ),
 )
+#: ``<value>X</value>`` under an element naming it (.NET settings), ``<entry key="X">Y</entry>`` (Java)
+_XML_VALUE_ELEMENT = re.compile(r"""^\s*<value>(?P<value>[^<>]{1,256})</value>""", re.I)
+_XML_ENTRY = re.compile(
+    r"""<entry\s+key\s*=\s*["'](?P<name>[^"'<>]{1,128})["']\s*>(?P<value>[^<>]{1,256})</entry>""", re.I
+)
+_XML_NAME_ATTRIBUTE = re.compile(r"""<[\w:.-]+\s[^<>]*?\bname\s*=\s*["'](?P<name>[^"'<>]{1,128})["']""", re.I)
 _DOCKER_ENV = re.compile(
     r"""^\s*ENV\s+(?P<name>[A-Za-z_][\w.-]*)\s+(?P<q>["']?)(?P<value>[^\s"'=][^"']*?)(?P=q)\s*$""", re.I
 )
@@ -149,6 +155,15 @@ def _derive(index: int, line: str, lookup: _Neighbours) -> Iterator[DerivedLine]
         return  # minified data: no layout to undo
     lowered = line.lower()
     encoded = line.encode("utf-8", "replace")
+    if "<value>" in lowered or "<entry" in lowered:
+        element = _XML_VALUE_ELEMENT.match(line)
+        if element:
+            name = lookup.attribute_name_above(index)
+            if name:
+                yield _pair(index, name, element.group("value"), element.start("value"))
+                return
+        for entry in _XML_ENTRY.finditer(line):
+            yield _pair(index, entry.group("name"), entry.group("value"), entry.start("value"))
     if "value" in lowered or "default" in lowered:
         found = False
         for pattern in _ATTRIBUTE_PAIRS if _PAIR_SHAPE.search(encoded) else ():
@@ -285,6 +300,18 @@ class _Neighbours:
                 continue
             match = _NAME_LINE.match(text)
             if match and abs(_indent(text) - indent) <= 2:
+                return match.group("name")
+        return None
+
+    def attribute_name_above(self, index: int) -> str | None:
+        """The ``name="..."`` of the element opened just above (``<setting name="ApiToken">``)."""
+        number = self.numbers[index]
+        for above in range(number - 1, max(0, number - 1 - NEIGHBOURS), -1):
+            text = self.line(above)
+            if text is None:
+                return None
+            match = _XML_NAME_ATTRIBUTE.search(text)
+            if match:
                 return match.group("name")
         return None
 
