@@ -57,10 +57,13 @@ class Run:
 
 
 def _relative(path: str, root: Path) -> str:
-    text = path.replace("\\", "/")
-    prefix = str(root.resolve()) + "/"
-    text = text[len(prefix) :] if text.startswith(prefix) else text
-    return text.split("!", 1)[0]
+    """A reported path as a path inside ``root`` (scanners print absolute or cwd-relative paths)."""
+    text = path.replace("\\", "/").split("!", 1)[0]
+    absolute = Path(text) if Path(text).is_absolute() else Path.cwd() / text
+    try:
+        return absolute.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return text
 
 
 def run_leakguard(root: Path) -> Run:
