@@ -1,8 +1,11 @@
 """The OnPush rule on the default bus and the inspector it invokes.
 
 The inspector is the only function that sees repository content before a verdict. It may read the
-watched repositories (GitPull), write one report object per push under ``reports/``, keep idempotency
-records, and put events on the security bus: nothing else.
+watched repositories (GitPull, and by id through the API: GetCommit, GetDifferences, GetBlob, for
+commits that vanished from the refs before it ran), write one report object per push under
+``reports/``, keep idempotency records, read and write the scan record (only its own repositories'
+partitions when a list is watched), put events on the security bus, and publish one kind of message
+to the admins' topic (a pushed commit vanished unscanned): nothing else.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from .config import LeakguardConfig
@@ -23,6 +27,16 @@ from .idempotency import ITEM_ACTIONS
 from .names import CODECOMMIT_DETAIL_TYPE, CODECOMMIT_SOURCE, PUSH_EVENTS, REPORT_PREFIX
 from .permissions import acknowledge_all_repositories, acknowledge_object_prefix
 from .repositories import repository_arns
+from .scan_record import RECORD_ACTIONS
+
+#: CodeCommit's object API, to read a pushed commit that vanished from the refs by its id, and the
+#: repository's creation date, to tell a new repository from one leakguard never recorded.
+OBJECT_READ_ACTIONS = (
+    "codecommit:GetCommit",
+    "codecommit:GetDifferences",
+    "codecommit:GetBlob",
+    "codecommit:GetRepository",
+)
 
 
 class Inspection(Construct):
@@ -40,6 +54,9 @@ class Inspection(Construct):
         report_bucket: s3.IBucket,
         data_key: kms.IKey,
         table: dynamodb.ITable,
+        scan_record: dynamodb.ITable,
+        topic: sns.ITopic,
+        topic_key: kms.IKey,
     ) -> None:
         super().__init__(scope, construct_id)
         repos = repository_arns(self, config)
@@ -57,6 +74,8 @@ class Inspection(Construct):
                 "EVENT_BUS_NAME": bus.event_bus_name,
                 "REPORT_BUCKET": report_bucket.bucket_name,
                 "IDEMPOTENCY_TABLE": table.table_name,
+                "SCAN_RECORD_TABLE": scan_record.table_name,
+                "TOPIC_ARN": topic.topic_arn,
                 "WATCHED_REPOSITORIES": config.watched_repositories_json(),
                 "REMEDIATIONS": config.remediations_json(),
                 "GIT_REMOTE_TEMPLATE": config.git_remote_template,
@@ -65,6 +84,7 @@ class Inspection(Construct):
         )
         fn = self.inspector
         fn.allow("ReadRepositories", actions=["codecommit:GitPull"], resources=repos)
+        fn.allow("ReadObjectsById", actions=OBJECT_READ_ACTIONS, resources=repos)
         fn.allow("EmitSecurityEvents", actions=["events:PutEvents"], resources=[bus.event_bus_arn])
         fn.allow(
             "WriteReports",
@@ -76,6 +96,21 @@ class Inspection(Construct):
             "EncryptReports", actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[data_key.key_arn]
         )
         fn.allow("Idempotency", actions=ITEM_ACTIONS, resources=[table.table_arn])
+        # One partition per repository: with a list of repositories, only theirs.
+        fn.allow(
+            "ScanRecord",
+            actions=RECORD_ACTIONS,
+            resources=[scan_record.table_arn],
+            conditions=(
+                None
+                if config.watches_all
+                else {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": list(config.repositories)}}
+            ),
+        )
+        fn.allow("WarnAdmins", actions=["sns:Publish"], resources=[topic.topic_arn])
+        fn.allow(
+            "EncryptWarnings", actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[topic_key.key_arn]
+        )
         acknowledge_object_prefix(
             fn.role, bucket=report_bucket, prefix=REPORT_PREFIX, why="one report object per push"
         )

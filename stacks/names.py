@@ -40,6 +40,8 @@ CONTRACT_ENV: Final = {
         "EVENT_BUS_NAME",
         "REPORT_BUCKET",
         "IDEMPOTENCY_TABLE",
+        "SCAN_RECORD_TABLE",
+        "TOPIC_ARN",
         "WATCHED_REPOSITORIES",
         "REMEDIATIONS",
         "GIT_REMOTE_TEMPLATE",

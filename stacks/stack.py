@@ -19,6 +19,7 @@ from .lock_policy import DeveloperLockPolicy
 from .notifications import NotificationTopic
 from .packaging import RUNTIME, code_asset, dependency_layer_code, git_layer_code, lambda_architecture
 from .remediation import Remediations
+from .scan_record import ScanRecordTable
 from .storage import AccessLogsBucket, HardenedBucket
 
 
@@ -59,6 +60,7 @@ class LeakguardStack(Stack):
             log_prefix="reports/",
         )
         table = IdempotencyTable(self, "Idempotency").table
+        scan_record = ScanRecordTable(self, "ScanRecord").table
         notifications = NotificationTopic(self, "Notifications", emails=config.notification_emails)
 
         code = code_asset()
@@ -96,6 +98,9 @@ class LeakguardStack(Stack):
             report_bucket=reports.bucket,
             data_key=data_key,
             table=table,
+            scan_record=scan_record,
+            topic=notifications.topic,
+            topic_key=notifications.key,
         )
         fingerprint_key = FingerprintKey(self, "FingerprintKey")
         fingerprint_key.grant_read(inspection.inspector)
@@ -139,3 +144,9 @@ class LeakguardStack(Stack):
         CfnOutput(self, "AlertTopicArn", value=notifications.topic.topic_arn)
         CfnOutput(self, "QuarantineBucketName", value=quarantine.bucket.bucket_name)
         CfnOutput(self, "SecurityEventBusName", value=fanout.bus.event_bus_name)
+        CfnOutput(
+            self,
+            "ScanRecordTableName",
+            value=scan_record.table_name,
+            description="leakguard baseline --table: the record of scanned commits",
+        )

@@ -53,6 +53,9 @@ class Finding:
     commit: str | None = None
     author: str | None = None
     detector: str = "rule"
+    #: Where the match is: ``file`` content, a ``path``, a ``commit-message`` or a ``tag-message``
+    #: (see :mod:`leakguard.sources.base`); set by the scan from the fragment it came from.
+    source: str = "file"
 
     @classmethod
     def create(

@@ -12,9 +12,11 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from git.cmd import Git as GitCommand
 from git.exc import GitCommandNotFound
@@ -106,35 +108,42 @@ class Git:
         """The full argv for ``git args`` in this repository."""
         return [self.executable, "-C", str(self.repo), "-c", "core.quotePath=true", *args]
 
-    def run(self, args: Sequence[str], *, check: bool = True) -> bytes:
-        """Run git and return stdout; raise :class:`GitError` on failure or timeout."""
-        try:
-            status, stdout, stderr = GitCommand().execute(
-                self.argv(args),
-                with_extended_output=True,
-                with_exceptions=False,
-                stdout_as_string=False,
-                strip_newline_in_stdout=False,
-                kill_after_timeout=self.timeout,
-                env=self.env,
-            )
-        except GitCommandNotFound as exc:
-            raise GitError(args[0], None, f"cannot run {self.executable}: {exc}") from exc
+    def run(self, args: Sequence[str], *, check: bool = True, input: bytes | None = None) -> bytes:
+        """Run git and return stdout; raise :class:`GitError` on failure or timeout.
+
+        ``input`` is fed to git's stdin (``--stdin`` options, ``cat-file --batch``): long lists of
+        revisions go there instead of the command line, which has a length limit.
+        """
+        with _stdin(input) as stdin:
+            try:
+                status, stdout, stderr = GitCommand().execute(
+                    self.argv(args),
+                    istream=stdin,
+                    with_extended_output=True,
+                    with_exceptions=False,
+                    stdout_as_string=False,
+                    strip_newline_in_stdout=False,
+                    kill_after_timeout=self.timeout,
+                    env=self.env,
+                )
+            except GitCommandNotFound as exc:
+                raise GitError(args[0], None, f"cannot run {self.executable}: {exc}") from exc
         if check and status != 0:
             raise GitError(args[0], status, stderr)
         return bytes(stdout)
 
-    def text(self, args: Sequence[str]) -> str:
+    def text(self, args: Sequence[str], *, input: bytes | None = None) -> str:
         """Run git and return stdout decoded and stripped."""
-        return self.run(args).decode("utf-8", "replace").strip()
+        return self.run(args, input=input).decode("utf-8", "replace").strip()
 
     @contextmanager
-    def stream(self, args: Sequence[str]) -> Iterator[Iterator[bytes]]:
+    def stream(self, args: Sequence[str], *, input: bytes | None = None) -> Iterator[Iterator[bytes]]:
         """Run git and yield its stdout line by line (bytes, with newlines), for large outputs."""
-        try:
-            handle = GitCommand().execute(self.argv(args), as_process=True, env=self.env)
-        except GitCommandNotFound as exc:
-            raise GitError(args[0], None, f"cannot run {self.executable}: {exc}") from exc
+        with _stdin(input) as stdin:
+            try:
+                handle = GitCommand().execute(self.argv(args), istream=stdin, as_process=True, env=self.env)
+            except GitCommandNotFound as exc:
+                raise GitError(args[0], None, f"cannot run {self.executable}: {exc}") from exc
         process = handle.proc
         if process is None or process.stdout is None or process.stderr is None:  # pragma: no cover
             raise GitError(args[0], None, "no output pipes")
@@ -166,3 +175,15 @@ class Git:
                 return False
             raise
         return True
+
+
+@contextmanager
+def _stdin(data: bytes | None) -> Iterator[Any]:
+    """A file holding ``data`` for git's stdin (a file, not a pipe: no deadlock on large inputs)."""
+    if data is None:
+        yield None
+        return
+    with tempfile.TemporaryFile() as handle:
+        handle.write(data)
+        handle.seek(0)
+        yield handle

@@ -13,14 +13,18 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from leakguard.aws.codecommit import RepositoryTags
+from leakguard.aws.commits import CodeCommitObjects
 from leakguard.aws.eventbus import SecurityEventBus
 from leakguard.aws.notifications import Publisher
+from leakguard.aws.scan_record import ScanRecordTable
 from leakguard.aws.storage import ObjectStore
 from leakguard.detect.engine import Detector
 from leakguard.errors import EventError
 from leakguard.fingerprints import use_key
 from leakguard.inspection.clone import CloneCache
 from leakguard.inspection.inspector import InspectionResult, Inspector
+from leakguard.inspection.record import ScanHistory
+from leakguard.inspection.vanished import VanishedCommits
 from leakguard.keystore import deployment_key
 from leakguard.remediate.lock import Locker, LockTag
 from leakguard.remediate.notify import Notifier
@@ -37,6 +41,9 @@ def build_inspector(
     events: Any | None = None,
     s3: Any | None = None,
     secretsmanager: Any | None = None,
+    dynamodb: Any | None = None,
+    codecommit: Any | None = None,
+    sns: Any | None = None,
 ) -> Inspector:
     """The inspector with its rules compiled and its fingerprint key read once per cold start."""
     use_key(deployment_key(settings.fingerprint_key_secret, client=secretsmanager))
@@ -46,6 +53,9 @@ def build_inspector(
         clones=CloneCache(Path(settings.clone_root) / "inspector", settings.remote_for),
         bus=SecurityEventBus(settings.event_bus_name, events),
         store=ObjectStore(s3),
+        history=ScanHistory(ScanRecordTable(settings.scan_record_table, dynamodb)),
+        vanished=VanishedCommits(CodeCommitObjects(codecommit)),
+        alerts=Publisher(settings.topic_arn, sns),
     )
 
 
@@ -78,6 +88,11 @@ def record_inspection(metrics: Metrics, result: InspectionResult) -> None:
     if result.status == "ignored":
         metrics.add_metric(name="PushesIgnored", unit=MetricUnit.Count, value=1)
         return
+    if result.status == "warning":
+        metrics.add_metric(name="VanishedUnscanned", unit=MetricUnit.Count, value=1)
+        return
+    if result.first_sight:
+        metrics.add_metric(name="RepositoriesFirstSeen", unit=MetricUnit.Count, value=1)
     metrics.add_metric(name="PushesScanned", unit=MetricUnit.Count, value=1)
     metrics.add_metric(name="CommitsScanned", unit=MetricUnit.Count, value=result.commits)
     metrics.add_metric(name="BytesScanned", unit=MetricUnit.Bytes, value=result.bytes)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from leakguard.detect.engine import Detector
 from leakguard.findings import AcceptedFinding, Finding, SkippedFile
 from leakguard.ignore import IGNORE_FILE_NAME, IgnoreList
-from leakguard.sources.base import CommitInfo, Fragment
+from leakguard.sources.base import SOURCE_FILE, SOURCE_PATH, CommitInfo, Fragment
 
 logger = logging.getLogger(__name__)
 
@@ -53,8 +53,14 @@ def run_scan(
     ignore: IgnoreList | None = None,
     on_commit: Callable[[str], None] | None = None,
 ) -> ScanReport:
-    """Scan every fragment of ``items``; record skipped files; set aside what the repository accepts."""
+    """Scan every fragment of ``items``; record skipped files; set aside what the repository accepts.
+
+    Paths are shown to people (reports, emails, logs), so a path holding a credential is masked in
+    every finding and skipped file that names it: see :class:`PathMasker`. Each finding says which
+    ``source`` (file content, a path, a commit or tag message) it was found in.
+    """
     report = ScanReport()
+    masker = PathMasker(detector)
     added_entries: dict[str, tuple[str | None, str | None]] = {}
     for item in items:
         if isinstance(item, CommitInfo):
@@ -63,20 +69,29 @@ def run_scan(
                 on_commit(item.commit)
             continue
         if isinstance(item, SkippedFile):
-            logger.info("skipped %s: %s", item.path, item.reason)
-            report.skipped.append(item)
+            skipped = replace(item, path=masker.mask(item.path))
+            logger.info("skipped %s: %s", skipped.path, skipped.reason)
+            report.skipped.append(skipped)
             continue
-        report.files += 1
+        if item.source == SOURCE_FILE:
+            report.files += 1
         report.lines += len(item.lines)
         report.bytes += item.size or sum(len(text) + 1 for _, text in item.lines)
-        if item.path == IGNORE_FILE_NAME and item.commit:
+        if item.path == IGNORE_FILE_NAME and item.commit and item.source == SOURCE_FILE:
             _note_added_entries(item, added_entries)
         findings, inline = detector.scan_with_acceptances(item)
         report.accepted.extend(
-            replace(a, accepted_in=a.finding.commit, accepted_by=a.finding.author) for a in inline
+            replace(
+                a,
+                finding=_shown(a.finding, item, masker),
+                accepted_in=a.finding.commit,
+                accepted_by=a.finding.author,
+            )
+            for a in inline
         )
-        for finding in findings:
-            match = ignore.match(finding) if ignore is not None else None
+        for found in findings:
+            match = ignore.match(found) if ignore is not None else None
+            finding = _shown(found, item, masker)
             if match is None:
                 report.findings.append(finding)
                 continue
@@ -109,3 +124,34 @@ def _fill_late_entries(report: ScanReport, added: dict[str, tuple[str | None, st
         if accepted.via == "ignore-file" and accepted.accepted_in is None and accepted.entry in added:
             commit, author = added[accepted.entry]
             report.accepted[index] = replace(accepted, accepted_in=commit, accepted_by=author)
+
+
+def _shown(finding: Finding, fragment: Fragment, masker: PathMasker) -> Finding:
+    """The finding as people may see it: where it was found, its path masked."""
+    return replace(finding, source=fragment.source, path=masker.mask(finding.path))
+
+
+class PathMasker:
+    """Masks a credential inside a file path wherever the path is displayed.
+
+    Each distinct path is run through the same detector once (as a ``path`` fragment); from the first
+    credential on, the path is replaced by the finding's redacted form, so no report, email or log line
+    repeats it. Cutting off the rest of the path is deliberate: a secret's end is not recorded anywhere.
+    """
+
+    def __init__(self, detector: Detector) -> None:
+        self.detector = detector
+        self._masked: dict[str, str] = {}
+
+    def mask(self, path: str) -> str:
+        """``path`` as it may be shown."""
+        if not path:
+            return path
+        if path not in self._masked:
+            findings = self.detector.scan(Fragment(path=path, lines=[(0, path)], source=SOURCE_PATH))
+            if findings:
+                first = min(findings, key=lambda f: f.column)
+                self._masked[path] = path[: first.column - 1] + first.redacted
+            else:
+                self._masked[path] = path
+        return self._masked[path]

@@ -80,6 +80,10 @@ class InspectorSettings(_GitRemote):
     event_bus_name: str = Field(alias="EVENT_BUS_NAME")
     report_bucket: str = Field(alias="REPORT_BUCKET")
     idempotency_table: str = Field(alias="IDEMPOTENCY_TABLE")
+    #: The durable record of scanned commits (see leakguard.aws.scan_record).
+    scan_record_table: str = Field(alias="SCAN_RECORD_TABLE")
+    #: The admins' topic, for the one warning the inspector sends itself (a commit vanished unscanned).
+    topic_arn: str = Field(alias="TOPIC_ARN")
     watched_repositories: tuple[str, ...] = Field(alias="WATCHED_REPOSITORIES")
     remediations: dict[str, RemediationSwitches] = Field(alias="REMEDIATIONS")
     rules_path: str | None = Field(alias="RULES_PATH", default=None)

@@ -20,8 +20,12 @@ import socket
 import string
 import subprocess
 import sys
+import threading
+import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -33,6 +37,7 @@ import pytest
 from moto import mock_aws
 
 from leakguard.local.git_endpoint import GitEndpoint, serve_git_endpoint
+from leakguard.local.hook import reference_event
 from leakguard.local.sigv4 import Credentials
 from tests.conftest import FIXTURES, Repo, fake_aws_key
 from tests.fakes_codecommit import FakeCodeCommit
@@ -150,7 +155,8 @@ class Pipeline:
                 },
             )
         self.kms_key_id = key_id
-        boto3.client("dynamodb", region_name=REGION).create_table(
+        self.dynamodb = boto3.client("dynamodb", region_name=REGION)
+        self.dynamodb.create_table(
             TableName="idempotency",
             KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
             AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
@@ -160,6 +166,18 @@ class Pipeline:
         key_arn = boto3.client("secretsmanager", region_name=REGION).create_secret(
             Name="leakguard/fingerprint-key", SecretString=self.fingerprint_key
         )["ARN"]
+        self.dynamodb.create_table(  # as stacks/scan_record.py makes it
+            TableName="scan-record",
+            KeySchema=[
+                {"AttributeName": "repository", "KeyType": "HASH"},
+                {"AttributeName": "entry", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "repository", "AttributeType": "S"},
+                {"AttributeName": "entry", "AttributeType": "S"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
         self.topic = self.sns.create_topic(Name="admins")["TopicArn"]
         self.mail_queue = self._queue("mail")
         self.sns.subscribe(TopicArn=self.topic, Protocol="sqs", Endpoint=self._arn(self.mail_queue))
@@ -174,6 +192,7 @@ class Pipeline:
             "REPORT_BUCKET": "reports",
             "QUARANTINE_BUCKET": "quarantine",
             "IDEMPOTENCY_TABLE": "idempotency",
+            "SCAN_RECORD_TABLE": "scan-record",
             "TOPIC_ARN": self.topic,
             "WATCHED_REPOSITORIES": json.dumps(["app", "svc", "quiet"]),
             "REMEDIATIONS": json.dumps({"*": {"lock": True, "reset": True}, "quiet": {}}),
@@ -192,6 +211,7 @@ class Pipeline:
         self.lock = _cold_start("handlers.lock")
         self.reset = _cold_start("handlers.reset")
         self.codecommit.install(self.lock.LOCKER.tags.client)
+        self.codecommit.install(self.inspector.INSPECTOR.vanished.api.client)
 
     # --- AWS plumbing -------------------------------------------------------------------------
     def _queue(self, name: str) -> str:
@@ -223,15 +243,42 @@ class Pipeline:
         return [(m["Subject"], m["Message"]) for m in self._drain(self.mail_queue)]
 
     # --- git plumbing -------------------------------------------------------------------------
-    def repository(self, name: str = "app") -> Repo:
-        """A bare 'CodeCommit' repository and a developer clone of it."""
+    def repository(self, name: str = "app", *, created: datetime | None = None) -> Repo:
+        """A bare 'CodeCommit' repository and a developer clone of it.
+
+        ``created`` back-dates the repository (one that existed before leakguard watched it). Its
+        ``post-receive`` hook notes every ref a push changes, as git reports them to CodeCommit.
+        """
         bare = self.remotes / f"{name}.git"
         subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(bare)], check=True)
-        self.codecommit.add_repository(name)
+        hook = bare / "hooks" / "post-receive"
+        hook.write_text(f"#!/bin/sh\ncat >> '{bare / 'pushed-refs'}'\n", encoding="utf-8")
+        hook.chmod(0o755)
+        self.codecommit.add_repository(name, bare, created=created)
         self.endpoint.add_repository(name, bare)
         dev = Repo(self.tmp / "dev" / name)
         dev.git("remote", "add", "origin", str(bare))
         return dev
+
+    def git_push(self, dev: Repo, *args: str, name: str = "app") -> list[dict[str, Any]]:
+        """``git push origin ARGS`` as a developer: CodeCommit's event for every ref the push changed.
+
+        The events come from the refs git's ``post-receive`` reported, made by the local hook's own
+        :func:`~leakguard.local.hook.reference_event` (what ``make demo`` emits), in push order.
+        """
+        log = self.remotes / f"{name}.git" / "pushed-refs"
+        log.unlink(missing_ok=True)
+        dev.git("push", "-q", "origin", *args)
+        events = []
+        for line in log.read_text(encoding="utf-8").splitlines():
+            old, new, ref = line.split(" ", 2)
+            entry = reference_event(
+                repository=name, region=REGION, account=ACCOUNT, old=old, new=new, ref=ref,
+                caller=f"arn:aws:iam::{ACCOUNT}:user/dev",
+            )  # fmt: skip
+            if entry is not None:
+                events.append(delivered(entry))
+        return events
 
     def remote_ref(self, name: str, ref: str) -> str | None:
         out = subprocess.run(
@@ -250,6 +297,69 @@ class Pipeline:
         new = self.remote_ref(name, dst)
         return codecommit_event(name, dst, old=old, new=new)
 
+    # --- the scan record and delivery state ----------------------------------------------------
+    def record_items(self, name: str = "app") -> list[dict[str, Any]]:
+        """Every item of ``name``'s partition of the scan record."""
+        return self.dynamodb.query(
+            TableName="scan-record",
+            KeyConditionExpression="repository = :r",
+            ExpressionAttributeValues={":r": {"S": name}},
+        )["Items"]
+
+    def restore_record(self, items: list[dict[str, Any]], name: str = "app") -> None:
+        """Put ``name``'s partition back as it was, and forget every delivery: replay a push afresh."""
+        for item in self.record_items(name):
+            self.dynamodb.delete_item(
+                TableName="scan-record", Key={"repository": item["repository"], "entry": item["entry"]}
+            )
+        for item in items:
+            self.dynamodb.put_item(TableName="scan-record", Item=item)
+        for item in self.dynamodb.scan(TableName="idempotency")["Items"]:
+            self.dynamodb.delete_item(TableName="idempotency", Key={"id": item["id"]})
+        self.security_events()
+        self.mails()
+
+    def sandboxed_inspectors(self, count: int, *, barrier: bool = True) -> list[Any]:
+        """``count`` inspectors as concurrent Lambda sandboxes have them: each its own /tmp clone.
+
+        With ``barrier``, each waits after reading the scan record until all have read it: the
+        interleaving where concurrent events of one push all see the record from before the push.
+        """
+        from leakguard.runtime import build_inspector
+        from leakguard.settings import InspectorSettings
+
+        gate = threading.Barrier(count, timeout=30)
+        inspectors = []
+        for index in range(count):
+            settings = InspectorSettings.from_env().model_copy(
+                update={"clone_root": str(self.tmp / f"sandbox-{index}")}
+            )
+            dynamodb = boto3.client("dynamodb", region_name=REGION)
+            if barrier:
+                waited: list[bool] = []
+
+                def wait(waited: list[bool] = waited, **_: Any) -> None:
+                    if not waited:
+                        waited.append(True)
+                        gate.wait()
+
+                dynamodb.meta.events.register("after-call.dynamodb.Query", wait)
+            codecommit = self.codecommit.install(boto3.client("codecommit", region_name=REGION))
+            inspectors.append(build_inspector(settings, dynamodb=dynamodb, codecommit=codecommit))
+        return inspectors
+
+    def inspect_concurrently(self, events: list[dict[str, Any]]) -> list[Any]:
+        """Inspect ``events`` at the same time, one sandboxed inspector each; their results."""
+        from leakguard.events.codecommit import parse_codecommit_event
+
+        inspectors = self.sandboxed_inspectors(len(events))
+        with ThreadPoolExecutor(max_workers=len(events)) as pool:
+            futures = [
+                pool.submit(inspector.inspect, parse_codecommit_event(event))
+                for inspector, event in zip(inspectors, events, strict=True)
+            ]
+            return [future.result(timeout=120) for future in futures]
+
     # --- handlers -----------------------------------------------------------------------------
     def inspect(self, event: dict[str, Any]) -> dict[str, Any]:
         return self.inspector.handler(event, LambdaContext(function_name="inspector"))
@@ -261,6 +371,21 @@ class Pipeline:
             "lock": self.lock.handler(event, LambdaContext(function_name="lock")),
             "reset": self.reset.handler(event, LambdaContext(function_name="reset")),
         }
+
+
+def delivered(entry: dict[str, Any]) -> dict[str, Any]:
+    """A PutEvents entry as EventBridge delivers it to a target."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": entry["DetailType"],
+        "source": entry["Source"],
+        "account": ACCOUNT,
+        "time": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "region": REGION,
+        "resources": entry["Resources"],
+        "detail": json.loads(entry["Detail"]),
+    }
 
 
 def _cold_start(module: str) -> ModuleType:
@@ -300,7 +425,7 @@ def codecommit_event(
         "detail-type": "CodeCommit Repository State Change",
         "source": "aws.codecommit",
         "account": ACCOUNT,
-        "time": "2026-11-22T10:00:00Z",
+        "time": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "region": REGION,
         "resources": [f"arn:aws:codecommit:{REGION}:{ACCOUNT}:{repository}"],
         "detail": detail,

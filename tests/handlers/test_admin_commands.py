@@ -31,7 +31,7 @@ class _Session:
 def _locked_incident(pipeline, rng):
     dev = pipeline.repository()
     base = dev.commit("base", {"a.py": "a = 1\n"})
-    pipeline.push(dev, "main", "refs/heads/main")
+    pipeline.inspect(pipeline.push(dev, "main", "refs/heads/main"))
     leak = dev.commit("leak", {"k.py": f"k = '{fake_aws_key(rng)}'\n"})
     pipeline.inspect(pipeline.push(dev, "main", "refs/heads/main"))
     (event,) = pipeline.security_events()

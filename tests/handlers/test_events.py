@@ -60,18 +60,17 @@ def test_malformed_event_is_ignored_by_the_handler_without_touching_git(pipeline
     assert pipeline.security_events() == []
 
 
-def test_incident_id_is_deterministic_per_repository_ref_and_commit():
-    a = incident_id("app", "refs/heads/main", SHA)
-    assert a == incident_id("app", "refs/heads/main", SHA)
-    assert (
-        len({a, incident_id("app", "refs/heads/dev", SHA), incident_id("svc", "refs/heads/main", SHA)}) == 3
-    )
+def test_incident_id_is_deterministic_per_repository_and_leaking_objects():
+    other = "b" * 40
+    a = incident_id("app", [SHA, other])
+    assert a == incident_id("app", [other, SHA, SHA])  # whatever order and repetition the events saw
+    assert len({a, incident_id("app", [SHA]), incident_id("svc", [SHA, other])}) == 3
 
 
 def _security_event(pipeline, rng):
     dev = pipeline.repository()
     dev.commit("base", {"a.py": "a = 1\n"})
-    pipeline.push(dev, "main", "refs/heads/main")
+    pipeline.inspect(pipeline.push(dev, "main", "refs/heads/main"))
     dev.commit("leak", {"k.py": f"k = '{fake_aws_key(rng)}'\n"})
     pipeline.inspect(pipeline.push(dev, "main", "refs/heads/main"))
     (event,) = pipeline.security_events()
@@ -133,6 +132,8 @@ def test_remediation_switches_fall_back_to_the_wildcard():
             "EVENT_BUS_NAME": "b",
             "REPORT_BUCKET": "r",
             "IDEMPOTENCY_TABLE": "t",
+            "SCAN_RECORD_TABLE": "s",
+            "TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:admins",
             "WATCHED_REPOSITORIES": '["*"]',
             "REMEDIATIONS": '{"*": {"lock": true}, "special": {"reset": true}}',
             "FINGERPRINT_KEY_SECRET": "leakguard/fingerprint-key",

@@ -16,9 +16,10 @@ from tests.handlers.conftest import LambdaContext, codecommit_event
 
 
 def _base(pipeline, name="app"):
+    """A repository whose first push (clean) the inspector has seen: its record holds main."""
     dev = pipeline.repository(name)
     dev.commit("base", {"app.py": "x = 1\n"})
-    pipeline.push(dev, "main", "refs/heads/main", name=name)
+    pipeline.inspect(pipeline.push(dev, "main", "refs/heads/main", name=name))
     return dev
 
 
@@ -71,7 +72,7 @@ def test_created_branch_scans_only_commits_no_other_ref_has(pipeline, rng):
     dev = _base(pipeline)
     for i in range(5):
         dev.commit(f"main {i}", {f"m{i}.py": f"v = {i}\n"})
-    pipeline.push(dev, "main", "refs/heads/main")
+    pipeline.inspect(pipeline.push(dev, "main", "refs/heads/main"))
     dev.git("checkout", "-q", "-b", "feature")
     clean = dev.commit("clean work", {"f.py": "f = 1\n"})
     leak = dev.commit("leak", {"f.py": f"f = 1\ntoken = '{fake_github_token(rng)}'\n"})
@@ -135,7 +136,7 @@ def test_forced_update_seen_by_a_cold_clone_scans_more_but_never_resets(pipeline
     subprocess.run(["git", "-C", str(remote), "reflog", "expire", "--expire=now", "--all"], check=True)
     subprocess.run(["git", "-C", str(remote), "gc", "-q", "--prune=now"], check=True)
     result = pipeline.inspect(event)
-    assert result["commits"] == 2  # the old head is gone: all history no other ref has is scanned
+    assert result["commits"] == 1  # the record still bounds the scan: base was scanned
     detail = _one_event(pipeline)
     assert detail["reference"]["forced"] is True
     assert detail["remediations"] == {"notify": True, "lock": True, "reset": False}
@@ -203,7 +204,7 @@ def test_rename_of_an_already_leaked_file_is_not_a_new_leak(pipeline, rng):
     dev.commit(
         "old leak", {"old.py": f"k = '{fake_aws_key(rng)}'\n" + "".join(f"l{i} = {i}\n" for i in range(20))}
     )
-    pipeline.push(dev, "main", "refs/heads/main")
+    assert pipeline.inspect(pipeline.push(dev, "main", "refs/heads/main"))["status"] == "incident"
     pipeline.security_events()
     dev.git("mv", "old.py", "new.py")
     dev.git("commit", "-q", "-m", "rename")

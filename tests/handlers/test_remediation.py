@@ -18,7 +18,7 @@ def _incident(pipeline, rng, *, branch="main", name="app"):
     """A repository with a clean base and a leaking push to ``branch``; returns (dev, base, leak, event)."""
     dev = pipeline.repository(name)
     base = dev.commit("base", {"app.py": "x = 1\n"})
-    pipeline.push(dev, "main", "refs/heads/main", name=name)
+    pipeline.inspect(pipeline.push(dev, "main", "refs/heads/main", name=name))
     if branch != "main":
         dev.git("checkout", "-q", "-b", branch)
     leak = dev.commit("leak", {"conf.py": f"key = '{fake_aws_key(rng)}'\n"})
@@ -81,7 +81,7 @@ def test_duplicate_delivery_sends_no_second_email_lock_or_reset(pipeline, rng):
 def test_monitor_incident_is_only_notified(pipeline, rng):
     dev = pipeline.repository()
     dev.commit("base", {"app.py": "x = 1\n"})
-    pipeline.push(dev, "main", "refs/heads/main")
+    pipeline.inspect(pipeline.push(dev, "main", "refs/heads/main"))
     head = dev.commit("monitor", {"s.py": "api_token = 'k8Hq2Lm9Zx4Rt7Wp'\n"})
     pipeline.inspect(pipeline.push(dev, "main", "refs/heads/main"))
     (event,) = pipeline.security_events()
@@ -117,7 +117,7 @@ def test_created_branch_carrying_only_the_leak_is_deleted_after_quarantine(pipel
 def test_reset_of_a_created_tag_deletes_it(pipeline, rng):
     dev = pipeline.repository()
     dev.commit("base", {"app.py": "x = 1\n"})
-    pipeline.push(dev, "main", "refs/heads/main")
+    pipeline.inspect(pipeline.push(dev, "main", "refs/heads/main"))
     dev.commit("leak", {"k.py": f"k = '{fake_github_token(rng)}'\n"})
     dev.git("tag", "-a", "-m", "release", "v1")
     pipeline.inspect(pipeline.push(dev, "v1", "refs/tags/v1"))

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from stacks.inspection import OBJECT_READ_ACTIONS
 from stacks.lock_policy import LOCKED_ACTIONS
+from stacks.scan_record import RECORD_ACTIONS
 
 from .conftest import Synthesized
 from .helpers import actions, all_statements, as_list, joined, resources, role_statements, statement_with
@@ -15,9 +17,9 @@ LOGS = {"logs:CreateLogStream", "logs:PutLogEvents"}
 IDEMPOTENCY = {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
 NOTIFY = {"sns:Publish", "kms:GenerateDataKey", "kms:Decrypt"}
 EXPECTED_ACTIONS = {
-    "inspector": TRACING | LOGS | IDEMPOTENCY
-    | {"codecommit:GitPull", "events:PutEvents", "s3:PutObject", "kms:GenerateDataKey", "kms:Decrypt"}
-    | {"secretsmanager:GetSecretValue"},
+    "inspector": TRACING | LOGS | IDEMPOTENCY | set(RECORD_ACTIONS) | set(OBJECT_READ_ACTIONS)
+    | {"codecommit:GitPull", "events:PutEvents", "s3:PutObject", "kms:GenerateDataKey", "kms:Decrypt",
+       "sns:Publish", "secretsmanager:GetSecretValue"},
     "notify": TRACING | LOGS | IDEMPOTENCY | NOTIFY | {"s3:GetObject"},
     "lock": TRACING | LOGS | IDEMPOTENCY | NOTIFY
     | {"codecommit:TagResource", "codecommit:ListTagsForResource", "codecommit:GetRepository"},
@@ -61,6 +63,7 @@ def test_codecommit_permissions_are_scoped_to_the_watched_repositories(
     template = synthesized.templates[stack]
     for name, action in (
         ("inspector", "codecommit:GitPull"),
+        ("inspector", "codecommit:GetBlob"),
         ("reset", "codecommit:GitPush"),
         ("lock", "codecommit:TagResource"),
         ("lock", "codecommit:ListTagsForResource"),

@@ -12,6 +12,7 @@ from leakguard.events.bypass import MAX_LISTED, BypassNotice, notice_id
 from leakguard.events.codecommit import CodeCommitEvent
 from leakguard.events.security import Reference, Repository
 from leakguard.findings import AcceptedFinding
+from leakguard.report.display import printable
 
 SUBJECT_PREFIX = "[leakguard audit]"
 
@@ -64,15 +65,15 @@ def accepted_lines(accepted: list[dict[str, Any]]) -> list[str]:
         how = (
             "leakguard:allow comment"
             if item["via"] == "inline"
-            else f".leakguardignore entry {item['entry']}"
+            else f".leakguardignore entry {printable(str(item['entry']))}"
         )
         commit = (item.get("acceptedIn") or "")[:12] or "before this push"
         lines += [
-            f"  - {finding['path']}:{finding['line']}  rule {finding['rule_id']} ({finding['severity']})  "
-            f"match {finding['redacted']}  commit {(finding.get('commit') or '')[:12]}",
+            f"  - {printable(finding['path'])}:{finding['line']}  rule {finding['rule_id']} "
+            f"({finding['severity']})  match {finding['redacted']}  commit {(finding.get('commit') or '')[:12]}",
             f"      accepted by {how}",
-            f"      accepted in {commit} by {item.get('acceptedBy') or 'unknown'}; "
-            f"reason: {item.get('reason') or '(none given)'}",
+            f"      accepted in {commit} by {printable(item.get('acceptedBy') or 'unknown')}; "
+            f"reason: {printable(item.get('reason') or '(none given)')}",
         ]
     return lines
 
@@ -87,9 +88,9 @@ def notice_body(notice: BypassNotice) -> str:
         "nor reset. This notice is the audit record of the bypass.",
         "",
         f"Repository:  {notice.repository.name}",
-        f"Reference:   {ref.fullName} ({ref.event}{', forced' if ref.forced else ''})",
+        f"Reference:   {printable(ref.fullName)} ({ref.event}{', forced' if ref.forced else ''})",
         f"Commits:     {(ref.oldCommitId or '(new ref)')[:12]} -> {ref.newCommitId[:12]}",
-        f"Pushed by:   {notice.pusher or 'unknown'}",
+        f"Pushed by:   {printable(notice.pusher or 'unknown')}",
         f"Notice:      {notice.noticeId}",
         "",
         "Accepted findings (matches are redacted):",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -32,9 +33,14 @@ def security_event_schema() -> dict[str, Any]:
     return schema
 
 
-def incident_id(repository: str, full_ref: str, new_commit: str) -> str:
-    """Deterministic incident id: duplicate deliveries of one push give the same id (idempotency key)."""
-    material = "\x00".join(("leakguard-incident/v1", repository, full_ref, new_commit))
+def incident_id(repository: str, leaking: Iterable[str]) -> str:
+    """Deterministic incident id from the repository and its leaking objects (commits, tag objects).
+
+    Every event of one push that reaches the same leak computes the same set, whichever ref it is
+    about and in whichever order the events run, so duplicate deliveries and sibling refs of one push
+    share one incident, and the consumers (idempotent on it) email, lock and reset once.
+    """
+    material = "\x00".join(("leakguard-incident/v2", repository, *sorted(set(leaking))))
     return hashlib.sha256(material.encode("utf-8")).hexdigest()[:32]
 
 
@@ -74,6 +80,14 @@ class Reference(_Model):
     oldCommitId: str | None
     newCommitId: str
     forced: bool
+
+
+class AffectedRef(_Model):
+    """A branch or tag that carries a leak after the push: at or past a leaking commit, or a leaking tag."""
+
+    fullName: str
+    commitId: str
+    objectId: str
 
 
 class CommitRef(_Model):
@@ -145,6 +159,9 @@ class SecurityEvent(_Model):
     # Optional in v1: a notice (no finding, content not all read) and what the push carried unread.
     kind: Literal["incident", "notice"] | None = None
     skipped: list[SkippedRef] | None = None
+    references: list[AffectedRef] = []
+    vanishedCommits: list[str] = []
+    firstSight: bool = False
 
     @property
     def enforced(self) -> bool:

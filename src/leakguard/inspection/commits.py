@@ -57,6 +57,11 @@ def introduced_revisions(git: Git, *, full_ref: str, new: str, old: str | None) 
     return revisions
 
 
+def unreachable(git: Git, commit: str) -> list[str]:
+    """Commits of ``commit``'s history that no branch or tag reaches (it was fetched by id)."""
+    return git.text(["rev-list", validate_commit_id(commit), "--not", "--branches", "--tags", "--"]).split()
+
+
 def list_commits(git: Git, revisions: Iterable[str]) -> list[str]:
     """The commits ``revisions`` select, oldest first."""
     return git.text(["rev-list", "--reverse", "--topo-order", *revisions, "--"]).split()

@@ -1,28 +1,45 @@
-"""The inspector: one CodeCommit push in, at most one security event out.
+"""The inspector: one CodeCommit ref event in, at most one security event out.
 
 Every early exit (deleted ref, unwatched repository, nothing new) returns a result saying why, and the
 handler logs it: "ignored" must always be explainable from the logs alone.
+
+The steps, each in a module of its own:
+
+1. sync the cached clone (:mod:`~leakguard.inspection.clone`);
+2. what the scan record says was scanned: the exclusion set, or a baseline at first sight
+   (:mod:`~leakguard.inspection.record`);
+3. the pushed commit itself, also when it vanished from the refs before the inspector ran: fetched by
+   id over git, else read over the CodeCommit API (:mod:`~leakguard.inspection.vanished`);
+4. the scan, extended to every ref that carries what it finds (:mod:`~leakguard.inspection.push`);
+5. one security event (:mod:`~leakguard.inspection.report`), then the record learns what was scanned.
+   Recording comes last: a scan that failed (or whose event could not be emitted) is scanned again.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, timedelta
 from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
 
 from leakguard.acceptance import bot as acceptance
 from leakguard.aws.eventbus import MAX_DETAIL_BYTES, SecurityEventBus
+from leakguard.aws.notifications import Publisher
 from leakguard.aws.storage import ObjectStore
 from leakguard.detect.engine import Detector
 from leakguard.events.bypass import BYPASS_NOTICE_DETAIL_TYPE
 from leakguard.events.codecommit import CodeCommitEvent
 from leakguard.events.security import SecurityEvent
-from leakguard.findings import SkippedFile
 from leakguard.git import Git
 from leakguard.inspection import commits as history
+from leakguard.inspection import refs as git_refs
+from leakguard.inspection.alerts import vanished_unscanned
 from leakguard.inspection.clone import CloneCache
+from leakguard.inspection.push import PushScan, PushScanner
+from leakguard.inspection.record import Exclusions, ScanHistory
 from leakguard.inspection.report import (
     PushFacts,
     build_event,
@@ -32,17 +49,21 @@ from leakguard.inspection.report import (
     notice_worthy,
     shrink,
 )
-from leakguard.scan import ScanReport, run_scan
+from leakguard.inspection.vanished import VanishedCommits, VanishedRead, VanishedUnreadable
 from leakguard.settings import InspectorSettings, RemediationSwitches
-from leakguard.sources.base import CommitInfo, Fragment
-from leakguard.sources.history import commit_fragments
+from leakguard.sources.base import DEFAULT_MAX_FILE_BYTES
 
 logger = logging.getLogger(__name__)
+
+#: A repository created this shortly before the push that first shows it to leakguard is new: nothing
+#: in it predates the push, so it is scanned whole (a new repository's first pushes, a migration).
+YOUNG_REPOSITORY = timedelta(hours=1)
 
 
 @dataclass
 class InspectionResult:
-    """What happened to one push: ``status`` is ``ignored``, ``clean``, ``bypassed`` or ``incident``."""
+    """What happened to one push: ``status`` is ``ignored``, ``clean``, ``bypassed``, ``incident`` or
+    ``warning`` (a pushed commit vanished unscanned)."""
 
     status: str
     reason: str = ""
@@ -56,11 +77,28 @@ class InspectionResult:
     accepted: int | None = None
     duration_ms: int = 0
     incident_id: str | None = None
+    first_sight: bool = False
+    vanished: int = 0
     event: dict[str, Any] | None = field(default=None, repr=False)
 
     def summary(self) -> dict[str, Any]:
         """Log- and return-friendly form (no event body, no secret: findings are counts)."""
-        return {k: v for k, v in self.__dict__.items() if k != "event" and v not in (None, "")}
+        optional = ("first_sight", "vanished")  # only said when true
+        return {
+            k: v
+            for k, v in self.__dict__.items()
+            if k != "event" and v not in (None, "") and not (k in optional and not v)
+        }
+
+
+@dataclass
+class _Target:
+    """The pushed commit as the inspector could get it."""
+
+    commit: str
+    tags: list[str]
+    vanished: VanishedRead | None = None
+    fetched_by_id: bool = False
 
 
 class Inspector:
@@ -74,14 +112,22 @@ class Inspector:
         clones: CloneCache,
         bus: SecurityEventBus,
         store: ObjectStore,
+        history: ScanHistory,
+        vanished: VanishedCommits,
+        alerts: Publisher,
         max_detail_bytes: int = MAX_DETAIL_BYTES,
+        max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     ) -> None:
         self.settings = settings
-        self.detector = detector
+        self.scanner = PushScanner(detector, max_file_bytes=max_file_bytes)
         self.clones = clones
         self.bus = bus
         self.store = store
+        self.history = history
+        self.vanished = vanished
+        self.alerts = alerts
         self.max_detail_bytes = max_detail_bytes
+        self.max_file_bytes = max_file_bytes
 
     def inspect(self, event: CodeCommitEvent) -> InspectionResult:
         """Scan the commits the push introduced; emit one security event if anything was found."""
@@ -94,49 +140,48 @@ class Inspector:
                 repository=repo,
                 reference=ref,
             )
-        if not self.settings.watches(detail.repositoryName):
+        if not self.settings.watches(repo):
             return InspectionResult(
                 "ignored", "repository not in WATCHED_REPOSITORIES", repository=repo, reference=ref
             )
         assert detail.commitId is not None  # noqa: S101 - the event model guarantees it
         started = time.monotonic()
-        git = self.clones.sync(detail.repositoryName)
-        if not history.has_commit(git, detail.commitId):
-            return InspectionResult(
-                "ignored",
-                "new commit no longer in the repository (ref moved on)",
-                repository=repo,
-                reference=ref,
-            )
-        old_known = self._old_known(git, detail.repositoryName, detail.oldCommitId)
+        git = self.clones.sync(repo)
+        try:
+            target = self._target(git, event)
+        except VanishedUnreadable as exc:
+            return self._unreadable(event, str(exc))
+        old_known = self._old_known(git, repo, detail.oldCommitId)
         forced = bool(detail.oldCommitId) and not (
-            old_known and history.is_ancestor(git, detail.oldCommitId or "", detail.commitId)
+            old_known and history.is_ancestor(git, detail.oldCommitId or "", target.commit)
         )
-        revisions = history.introduced_revisions(
-            git, full_ref=detail.referenceFullName, new=detail.commitId, old=detail.oldCommitId
+        exclusions = self.history.exclusions(
+            git,
+            repository=repo,
+            ref=ref,
+            new=target.commit,
+            old=detail.oldCommitId if old_known else None,
+            young=lambda: self._young(event),
         )
-        authors: list[tuple[str, str | None]] = []
-        report = run_scan(
-            self.detector,
-            _recording(commit_fragments(git, revisions), authors),
-            ignore=acceptance.pushed_ignore_list(git, detail.commitId),
-        )
+        push = self._scan(git, target, exclusions, ref)
         policy = self.settings.acceptance_policy_for(repo)
-        acceptance.settle(git, report, head=detail.commitId, policy=policy)
-        elapsed = int((time.monotonic() - started) * 1000)
+        acceptance.settle(git, push.report, head=target.commit, policy=policy)
+        vanished = self._vanished_commits(git, target)
         result = InspectionResult(
             status="clean",
-            reason="no findings" if authors else "no new commits (fast-forward to known history or a rewind)",
-            commits=len(report.commits),
-            files=report.files,
-            bytes=report.bytes,
-            findings=len(report.findings),
-            accepted=len(report.accepted) or None,
-            duration_ms=elapsed,
+            reason="no findings" if push.authors or push.report.files else "no new commits (already scanned)",
+            commits=len(push.report.commits),
+            files=push.report.files,
+            bytes=push.report.bytes,
+            findings=len(push.report.findings),
+            accepted=len(push.report.accepted) or None,
             repository=repo,
             reference=ref,
+            first_sight=exclusions.first_sight,
+            vanished=len(vanished),
         )
-        notice = acceptance.bypass_notice(event, report, forced=forced)
+        logger.info("push scanned", extra={**exclusions.summary(), "extendedTo": len(push.extended_to)})
+        notice = acceptance.bypass_notice(event, push.report, forced=forced)
         if notice is not None:
             result.status, result.reason = (
                 "bypassed",
@@ -145,30 +190,116 @@ class Inspector:
             self.bus.put(
                 notice.to_detail(), resources=_resources(event), detail_type=BYPASS_NOTICE_DETAIL_TYPE
             )
-            return result
-        if not report.findings:
-            if notice_worthy(report, self.settings.skipped_content_notice):
-                unread = build_notice(
-                    event,
-                    report,
-                    PushFacts(forced=forced, commits=authors, duration_ms=elapsed),
-                    switches=self.settings.remediations_for(detail.repositoryName),
-                )
-                result.reason = f"no findings; {len(report.skipped)} item(s) could not be read: notice sent"
-                result.incident_id = unread.incidentId
-                result.event = self._emit(unread, event)
-            return result
-        security_event = build_event(
-            event,
-            report,
-            PushFacts(forced=forced, commits=authors, duration_ms=elapsed),
-            last_clean=self._last_clean(git, event, report),
-            switches=self._switches(detail.repositoryName, old_known),
-        )
-        security_event = acceptance.annotate_incident(security_event, report, policy)
-        result.status, result.reason, result.incident_id = "incident", "findings", security_event.incidentId
-        result.event = self._emit(security_event, event)
+        elif push.report.findings:
+            security_event = build_event(
+                event,
+                push,
+                self._facts(started, forced, exclusions, vanished),
+                last_clean=self._last_clean(git, event, target, push),
+                switches=self._switches(repo, old_known, push, vanished=target.vanished is not None),
+            )
+            security_event = acceptance.annotate_incident(security_event, push.report, policy)
+            result.status, result.reason = "incident", "findings"
+            result.incident_id = security_event.incidentId
+            result.event = self._emit(security_event, event)
+        elif notice_worthy(push.report, self.settings.skipped_content_notice):
+            unread = build_notice(
+                event,
+                push,
+                self._facts(started, forced, exclusions, vanished),
+                switches=self.settings.remediations_for(repo),
+            )
+            result.reason = f"no findings; {len(push.report.skipped)} item(s) could not be read: notice sent"
+            result.incident_id = unread.incidentId
+            result.event = self._emit(unread, event)
+        self.history.record(git, exclusions, [t for t in push.tips if t.commit not in set(vanished)])
+        result.duration_ms = int((time.monotonic() - started) * 1000)
         return result
+
+    @staticmethod
+    def _facts(started: float, forced: bool, exclusions: Exclusions, vanished: list[str]) -> PushFacts:
+        return PushFacts(
+            forced=forced,
+            duration_ms=int((time.monotonic() - started) * 1000),
+            first_sight=exclusions.first_sight,
+            vanished=tuple(vanished),
+        )
+
+    def _young(self, event: CodeCommitEvent) -> bool:
+        """Whether the repository was created just before the push (GetRepository); False if unknown."""
+        try:
+            created = self.vanished.api.created_at(event.detail.repositoryName)
+        except (ClientError, BotoCoreError) as exc:
+            logger.warning(
+                "repository creation date unavailable (%s): treated as an existing repository", exc
+            )
+            return False
+        pushed = event.time if event.time.tzinfo else event.time.replace(tzinfo=UTC)
+        return created is not None and pushed - created <= YOUNG_REPOSITORY
+
+    # -- the pushed commit -----------------------------------------------------------------------
+
+    def _target(self, git: Git, event: CodeCommitEvent) -> _Target:
+        """The pushed commit (peeled) and annotated tags to read; vanished commits read by id."""
+        detail = event.detail
+        new = detail.commitId or ""
+        fetched = False
+        if not history.has_commit(git, new):
+            fetched = self.clones.fetch_commit(git, detail.repositoryName, new) and history.has_commit(
+                git, new
+            )
+            if not fetched:
+                logger.warning(
+                    "pushed commit no longer in any ref and not served over git: reading it over the API"
+                )
+                read = self.vanished.read(git, detail.repositoryName, new, max_file_bytes=self.max_file_bytes)
+                return _Target(commit=new, tags=[], vanished=read)
+        commit = git_refs.peel(git, new) or new
+        tags = []
+        if detail.referenceType == "tag":
+            if git_refs.present(git, [new]).get(new) == "tag":
+                tags.append(new)
+            current = git_refs.resolve(git, detail.referenceFullName)
+            if current is not None and current.annotated and current.commit_id == commit:
+                tags.append(current.object_id)
+        return _Target(commit=commit, tags=tags, fetched_by_id=fetched)
+
+    def _scan(self, git: Git, target: _Target, exclusions: Exclusions, ref: str) -> PushScan:
+        read = target.vanished
+        return self.scanner.scan(
+            git,
+            heads=read.boundary if read is not None else [target.commit],
+            exclude=exclusions.tips,
+            tags=target.tags,
+            scanned_tags=lambda objects: self.history.scanned_tags(exclusions.repository, objects),
+            prelude=read.items if read is not None else (),
+            ref=ref,
+            ignore=acceptance.pushed_ignore_list(git, target.commit),
+        )
+
+    @staticmethod
+    def _vanished_commits(git: Git, target: _Target) -> list[str]:
+        """Scanned commits of this push that no branch or tag carries any more."""
+        if target.vanished is not None:
+            return list(target.vanished.commits)
+        if target.fetched_by_id:
+            return history.unreachable(git, target.commit)
+        return []
+
+    def _unreadable(self, event: CodeCommitEvent, why: str) -> InspectionResult:
+        """The commit vanished and cannot be read at all: tell the admins, never stay silent."""
+        detail = event.detail
+        logger.error("pushed commit vanished unscanned", extra={"cause": why, "commit": detail.commitId})
+        subject, body = vanished_unscanned(event, why)
+        self.alerts.publish(subject, body)
+        return InspectionResult(
+            "warning",
+            "pushed commit vanished before it could be read: admins warned, credential rotation advised",
+            repository=detail.repositoryName,
+            reference=detail.referenceFullName,
+        )
+
+    # -- the security event ----------------------------------------------------------------------
 
     def _old_known(self, git: Git, repository: str, old: str | None) -> bool:
         """Whether the clone has the old commit (a cold clone misses a head force-pushed away)."""
@@ -176,27 +307,38 @@ class Inspector:
             return True
         return self.clones.fetch_commit(git, repository, old) and history.has_commit(git, old)
 
-    def _switches(self, repository: str, old_known: bool) -> RemediationSwitches:
-        """The repository's remediations; no reset when the old head is unknown.
+    def _switches(
+        self, repository: str, old_known: bool, push: PushScan, *, vanished: bool
+    ) -> RemediationSwitches:
+        """The repository's remediations; no reset when the old head is unknown or no ref carries the leak.
 
-        Without the old head the scan over-approximates (it may include history the push did not
-        bring), which is safe for detection but could make reset rewind far too much.
+        Without the old head the scan may include history the push did not bring, which is safe for
+        detection but could make reset rewind far too much. A leak that no ref carries any more
+        (force-pushed away before the inspector ran) has nothing to reset: rotation is what is left.
         """
         switches = self.settings.remediations_for(repository)
+        if vanished:
+            logger.warning("the pushed commit vanished from the refs: nothing to reset")
+            return switches.model_copy(update={"reset": False})
         if not old_known:
             logger.warning("old commit of a forced update unavailable: scanned more history, reset disabled")
             return switches.model_copy(update={"reset": False})
+        if not push.references:
+            logger.warning("no ref carries the leak any more: nothing to reset")
+            return switches.model_copy(update={"reset": False})
         return switches
 
-    def _last_clean(self, git: Git, event: CodeCommitEvent, report: ScanReport) -> str | None:
+    def _last_clean(self, git: Git, event: CodeCommitEvent, target: _Target, push: PushScan) -> str | None:
         """Where reset would move the ref; None: delete it (a created ref that only carries the leak)."""
         detail = event.detail
-        assert detail.commitId is not None  # noqa: S101
-        mode = "enforce" if report.enforced else "monitor"
-        leaks = leaking_commits(report, mode)
-        clean = history.last_clean_commit(git, detail.commitId, leaks)
+        if target.vanished is not None:  # reset is off; name where the ref is now, if anywhere
+            current = git_refs.resolve(git, detail.referenceFullName)
+            return current.commit_id if current is not None else None
+        mode = "enforce" if push.report.enforced else "monitor"
+        leaks = leaking_commits(push.report, mode)
+        clean = history.last_clean_commit(git, target.commit, leaks)
         if detail.event == "referenceCreated" and clean is not None:
-            introduced = set(report.commits)
+            introduced = set(push.report.commits)
             if detail.referenceType == "tag" or clean not in introduced:
                 return None
         return clean
@@ -210,20 +352,9 @@ class Inspector:
             self.store.put_json(small.report.bucket, small.report.key, detail)
             logger.info("event too large (%d bytes): full report stored in S3", detail_size(detail))
             detail = small.to_detail()
-        resources = [event.repository_arn] if event.repository_arn else []
-        self.bus.put(detail, resources=resources)
+        self.bus.put(detail, resources=_resources(event))
         return detail
 
 
 def _resources(event: CodeCommitEvent) -> list[str]:
     return [event.repository_arn] if event.repository_arn else []
-
-
-def _recording(
-    items: Iterable[Fragment | SkippedFile | CommitInfo], authors: list[tuple[str, str | None]]
-) -> Iterator[Fragment | SkippedFile | CommitInfo]:
-    """Pass items through, noting each commit and its author for the event."""
-    for item in items:
-        if isinstance(item, CommitInfo):
-            authors.append((item.commit, item.author))
-        yield item

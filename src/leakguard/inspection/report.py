@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from leakguard.events.codecommit import CodeCommitEvent
 from leakguard.events.security import (
+    AffectedRef,
     CommitRef,
     Reference,
     Remediations,
@@ -19,32 +20,39 @@ from leakguard.events.security import (
     SkippedRef,
     incident_id,
 )
+from leakguard.inspection.push import PushScan
 from leakguard.scan import ScanReport
 from leakguard.settings import RemediationSwitches
+from leakguard.sources.base import SOURCE_TAG_MESSAGE
 
 
 @dataclass(frozen=True)
 class PushFacts:
-    """What the inspector learnt about a push before the scan."""
+    """What the inspector learnt about a push besides the scan itself."""
 
     forced: bool
-    commits: list[tuple[str, str | None]]
     duration_ms: int
+    first_sight: bool = False
+    vanished: tuple[str, ...] = ()
 
 
 def leaking_commits(report: ScanReport, mode: str) -> list[str]:
-    """Commits an enforce incident removes (enforce findings only); any commit with a finding otherwise."""
+    """Commits an enforce incident removes (enforce findings only); any commit with a finding otherwise.
+
+    A finding in an annotated tag's message names the tag object, not a commit: removing it means
+    deleting the tag (it is in ``references``), never rewinding a branch.
+    """
     findings = report.enforced if mode == "enforce" else report.findings
     seen: dict[str, None] = {}
     for finding in findings:
-        if finding.commit:
+        if finding.commit and finding.source != SOURCE_TAG_MESSAGE:
             seen.setdefault(finding.commit, None)
     return list(seen)
 
 
 def build_event(
     event: CodeCommitEvent,
-    report: ScanReport,
+    push: PushScan,
     facts: PushFacts,
     *,
     last_clean: str | None,
@@ -52,10 +60,11 @@ def build_event(
 ) -> SecurityEvent:
     """The full security event of a push with findings (before any size reduction)."""
     detail = event.detail
+    report = push.report
     assert detail.commitId is not None  # noqa: S101 - referenceDeleted never gets here
     mode: Literal["enforce", "monitor"] = "enforce" if report.enforced else "monitor"
     return SecurityEvent(
-        incidentId=incident_id(detail.repositoryName, detail.referenceFullName, detail.commitId),
+        incidentId=incident_id(detail.repositoryName, [*push.leaking_commits, *push.leaking_tags]),
         detectedAt=datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         mode=mode,
         account=event.account,
@@ -71,8 +80,8 @@ def build_event(
             forced=facts.forced,
         ),
         pusher=detail.callerUserArn,
-        commits=[CommitRef(id=c, author=a) for c, a in facts.commits],
-        commitCount=len(facts.commits),
+        commits=[CommitRef(id=c, author=a) for c, a in push.authors],
+        commitCount=len(push.authors),
         leakingCommits=leaking_commits(report, mode),
         findings=[f.to_dict() for f in report.findings],
         findingCount=len(report.findings),
@@ -87,6 +96,12 @@ def build_event(
             skippedFiles=len(report.skipped),
             durationMs=facts.duration_ms,
         ),
+        references=[
+            AffectedRef(fullName=r.full_name, commitId=r.commit_id, objectId=r.object_id)
+            for r in push.references
+        ],
+        vanishedCommits=list(facts.vanished),
+        firstSight=facts.first_sight,
         skipped=listed_skipped(report) or None,
     )
 
@@ -117,16 +132,14 @@ def notice_worthy(report: ScanReport, level: str) -> bool:
 
 
 def build_notice(
-    event: CodeCommitEvent, report: ScanReport, facts: PushFacts, *, switches: RemediationSwitches
+    event: CodeCommitEvent, push: PushScan, facts: PushFacts, *, switches: RemediationSwitches
 ) -> SecurityEvent:
     """A low-severity notice: no finding, but content that was not read (monitor mode, no remediation)."""
     detail = event.detail
     assert detail.commitId is not None  # noqa: S101
-    return build_event(event, report, facts, last_clean=None, switches=switches).model_copy(
+    return build_event(event, push, facts, last_clean=None, switches=switches).model_copy(
         update={
-            "incidentId": incident_id(
-                detail.repositoryName, detail.referenceFullName + "#notice", detail.commitId
-            ),
+            "incidentId": incident_id(detail.repositoryName, [f"notice:{detail.referenceFullName}", detail.commitId]),
             "kind": "notice",
             "mode": "monitor",
             "remediations": Remediations(lock=False, reset=False),
@@ -145,20 +158,20 @@ def report_key(event: SecurityEvent) -> str:
 
 
 def shrink(event: SecurityEvent, *, bucket: str, limit: int) -> SecurityEvent:
-    """A copy that fits ``limit`` bytes: findings and commits halved until it fits, pointing at the report.
+    """A copy that fits ``limit`` bytes: findings, commits and references halved until it fits.
 
     ``leakingCommits`` is kept whole because reset needs it; the caller has stored the full event at
-    ``report`` before emitting this one.
+    ``report`` (which the consumers read when ``findingsTruncated``) before emitting this one.
     """
-    findings, commits = list(event.findings), list(event.commits)
+    lists: dict[str, list[Any]] = {
+        "findings": list(event.findings),
+        "commits": list(event.commits),
+        "references": list(event.references),
+    }
     location = ReportLocation(bucket=bucket, key=report_key(event))
     while True:
-        smaller = event.model_copy(
-            update={"findings": findings, "commits": commits, "findingsTruncated": True, "report": location}
-        )
-        if detail_size(smaller.model_dump(mode="json")) <= limit or (not findings and not commits):
+        smaller = event.model_copy(update={**lists, "findingsTruncated": True, "report": location})
+        if detail_size(smaller.model_dump(mode="json")) <= limit or not any(lists.values()):
             return smaller
-        if len(findings) >= len(commits):
-            findings = findings[: len(findings) // 2]
-        else:
-            commits = commits[: len(commits) // 2]
+        longest = max(lists, key=lambda name: len(lists[name]))
+        lists[longest] = lists[longest][: len(lists[longest]) // 2]

@@ -1,7 +1,9 @@
 """A stand-in for the CodeCommit calls moto lacks, checked against botocore's service model.
 
 moto implements only CreateRepository/GetRepository/DeleteRepository for CodeCommit, and no tags. This
-stand-in serves GetRepository, TagResource, UntagResource and ListTagsForResource from memory, in two
+stand-in serves GetRepository, ListRepositories, TagResource, UntagResource and ListTagsForResource
+from memory, and the object API (GetCommit, GetDifferences, GetBlob) from the real bare repository
+behind each repository (:mod:`leakguard.local.objects`), in two
 ways: plugged into a boto3 client through botocore's ``before-call`` event (as botocore's own Stubber
 does), or over HTTP on loopback for other processes (``AWS_ENDPOINT_URL_CODECOMMIT``). Every request
 is validated against the operation's input shape and every response against its output shape, unknown
@@ -10,11 +12,14 @@ output keys refused: if the stand-in and the real API drift apart, it fails loud
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import threading
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import botocore.session
@@ -23,8 +28,11 @@ from botocore.exceptions import ParamValidationError
 from botocore.model import OperationModel, Shape
 from botocore.validate import validate_parameters
 
+from leakguard.local.objects import ObjectMissing, RepositoryObjects
+
 _TAG_TEXT = re.compile(r"^[\w\s.:/=+\-@]*$")
 _TARGET_PREFIX = "CodeCommit_20150413."
+_OBJECT_ID = re.compile(r"^[0-9a-f]{40}$")
 
 
 class StandInDriftError(AssertionError):
@@ -34,7 +42,16 @@ class StandInDriftError(AssertionError):
 class CodeCommitStandIn:
     """Repositories and their tags, in memory; thread-safe (the HTTP front serves several clients)."""
 
-    OPERATIONS = ("GetRepository", "TagResource", "UntagResource", "ListTagsForResource")
+    OPERATIONS = (
+        "GetRepository",
+        "ListRepositories",
+        "TagResource",
+        "UntagResource",
+        "ListTagsForResource",
+        "GetCommit",
+        "GetDifferences",
+        "GetBlob",
+    )
 
     def __init__(
         self, *, region: str = "us-east-1", account: str = "123456789012", page_size: int = 50
@@ -44,20 +61,28 @@ class CodeCommitStandIn:
         self.page_size = page_size
         self.tags: dict[str, dict[str, str]] = {}
         self.names: dict[str, str] = {}
+        self.paths: dict[str, Path] = {}
+        self.created: dict[str, datetime] = {}
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self._lock = threading.Lock()
         self._model = botocore.session.get_session().get_service_model("codecommit")
 
-    def add_repository(self, name: str) -> str:
-        """Create a repository; return its ARN."""
+    def add_repository(self, name: str, path: Path | None = None, *, created: datetime | None = None) -> str:
+        """Create a repository (``path``: the bare repository holding its objects); return its ARN.
+
+        ``created`` back-dates it (an existing repository leakguard starts watching).
+        """
         arn = f"arn:aws:codecommit:{self.region}:{self.account}:{name}"
         with self._lock:
             self.names[name] = arn
+            self.created[name] = created or datetime.now(UTC)
             self.tags.setdefault(arn, {})
+            if path is not None:
+                self.paths[name] = Path(path)
         return arn
 
     def install(self, client: Any) -> Any:
-        """Serve ``client``'s calls of the four operations from this stand-in; return the client."""
+        """Serve ``client``'s calls of the stand-in's operations from this stand-in; return the client."""
         for operation in self.OPERATIONS:
             client.meta.events.register(f"before-call.codecommit.{operation}", self._before_call)
         return client
@@ -105,8 +130,62 @@ class CodeCommitStandIn:
                 "repositoryId": f"id-{name}",
                 "repositoryName": name,
                 "Arn": self.names[name],
+                "creationDate": self.created[name],
             }
         }
+
+    def _ListRepositories(self, request: dict[str, Any]) -> dict[str, Any]:
+        names = sorted(self.names)
+        start = _page_start(request.get("nextToken"), len(names))
+        page = [
+            {"repositoryName": n, "repositoryId": f"id-{n}"} for n in names[start : start + self.page_size]
+        ]
+        more = start + self.page_size < len(names)
+        return {"repositories": page, **({"nextToken": str(start + self.page_size)} if more else {})}
+
+    def _objects(self, request: dict[str, Any]) -> RepositoryObjects:
+        name = request["repositoryName"]
+        if name not in self.names:
+            raise _ApiError("RepositoryDoesNotExistException", f"{name} does not exist")
+        if name not in self.paths:
+            raise _ApiError("RepositoryDoesNotExistException", f"{name} has no objects in this stand-in")
+        return RepositoryObjects(self.paths[name])
+
+    def _GetCommit(self, request: dict[str, Any]) -> dict[str, Any]:
+        objects = self._objects(request)
+        commit_id = request["commitId"]
+        if not _OBJECT_ID.match(commit_id):
+            raise _ApiError("InvalidCommitIdException", f"{commit_id!r} is not a full commit id")
+        try:
+            return {"commit": objects.commit(commit_id)}
+        except ObjectMissing:
+            raise _ApiError("CommitIdDoesNotExistException", f"{commit_id} does not exist") from None
+
+    def _GetDifferences(self, request: dict[str, Any]) -> dict[str, Any]:
+        objects = self._objects(request)
+        try:
+            differences = objects.differences(
+                request.get("beforeCommitSpecifier"), request["afterCommitSpecifier"]
+            )
+        except ObjectMissing as missing:
+            raise _ApiError("CommitDoesNotExistException", f"{missing} does not exist") from None
+        size = min(int(request.get("MaxResults") or self.page_size), self.page_size)
+        start = _page_start(request.get("NextToken"), len(differences))
+        more = start + size < len(differences)
+        return {
+            "differences": differences[start : start + size],
+            **({"NextToken": str(start + size)} if more else {}),
+        }
+
+    def _GetBlob(self, request: dict[str, Any]) -> dict[str, Any]:
+        objects = self._objects(request)
+        blob_id = request["blobId"]
+        if not _OBJECT_ID.match(blob_id):
+            raise _ApiError("InvalidBlobIdException", f"{blob_id!r} is not a blob id")
+        try:
+            return {"content": objects.blob(blob_id)}
+        except ObjectMissing:
+            raise _ApiError("BlobIdDoesNotExistException", f"{blob_id} does not exist") from None
 
     def _TagResource(self, request: dict[str, Any]) -> dict[str, Any]:
         tags = self._arn(request["resourceArn"])
@@ -130,6 +209,15 @@ class CodeCommitStandIn:
         page = dict(items[start : start + self.page_size])
         more = start + self.page_size < len(items)
         return {"tags": page, **({"nextToken": str(start + self.page_size)} if more else {})}
+
+
+def _page_start(token: str | None, total: int) -> int:
+    """The offset a continuation token stands for; a token the stand-in never gave is refused."""
+    if token is None:
+        return 0
+    if not token.isdigit() or int(token) > total:
+        raise _ApiError("InvalidContinuationTokenException", "invalid continuation token")
+    return int(token)
 
 
 class _ApiError(Exception):
@@ -163,6 +251,15 @@ def _no_unknown_keys(value: Any, shape: Shape) -> None:
     elif shape.type_name == "map":
         for item in value.values():
             _no_unknown_keys(item, shape.value)
+
+
+def _wire(value: object) -> str | float:
+    """JSON 1.1 carries blob members as base64 text and timestamps as epoch seconds."""
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, datetime):
+        return value.timestamp()
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
 
 
 @dataclass
@@ -204,7 +301,7 @@ def serve_codecommit(
                 )
             else:
                 status, body = state.call(operation, json.loads(self.rfile.read(length) or b"{}"))
-            payload = json.dumps(body).encode()
+            payload = json.dumps(body, default=_wire).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/x-amz-json-1.1")
             self.send_header("Content-Length", str(len(payload)))

@@ -231,7 +231,7 @@ class LocalPipeline:
         bare = path or self.remotes / f"{name}.git"
         if not (bare / "HEAD").exists():
             subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(bare)], check=True)
-        self.aws.codecommit.add_repository(name)
+        self.aws.codecommit.add_repository(name, bare)
         self.aws.git.add_repository(name, bare)
         install_hook(bare, repository=name, environment=self.aws.environment(), caller=DEVELOPER_ARN)
         return bare

@@ -9,11 +9,13 @@ from typing import Any
 
 from leakguard.acceptance.notice import accepted_lines
 from leakguard.events.security import SecurityEvent
+from leakguard.report.display import printable
 
 SUBJECT_PREFIX = "[ACTION REQUIRED]"
 #: Monitor incidents come from rules on trial: they inform, they never ask anyone to act.
 MONITOR_SUBJECT_PREFIX = "[leakguard monitor]"
 MAX_LISTED_FINDINGS = 50
+MAX_LISTED_REFS = 50
 
 
 NOTICE_PREFIX = "[NOTICE]"
@@ -21,29 +23,76 @@ MAX_LISTED_SKIPPED = 50
 
 
 def email_subject(incident: SecurityEvent) -> str:
-    """Short subject: prefix, repository and ref, finding count (SNS caps it at 100 characters)."""
+    """Short subject: prefix, repository and ref(s), finding count (SNS caps it at 100 characters)."""
+    name = printable(incident.reference.name)
     if incident.kind == "notice":
         return (
             f"{NOTICE_PREFIX} {incident.scan.skippedFiles} item(s) not scanned in a push to "
-            f"{incident.repository.name} {incident.reference.name}"
+            f"{incident.repository.name} {name}"
         )
     count = incident.findingCount
+    others = len({r.fullName for r in incident.references} - {incident.reference.fullName})
+    where = name + (f" (+{others} more refs)" if others else "")
     if not incident.enforced:
         noun = "finding" if count == 1 else "findings"
         return (
             f"{MONITOR_SUBJECT_PREFIX} {count} monitor-mode {noun} in {incident.repository.name} "
-            f"{incident.reference.name} (no action taken)"
+            f"{where} (no action taken)"
         )
     noun = "credential" if count == 1 else "credentials"
-    return f"{SUBJECT_PREFIX} {count} {noun} pushed to {incident.repository.name} {incident.reference.name}"
+    return f"{SUBJECT_PREFIX} {count} {noun} pushed to {incident.repository.name} {where}"
+
+
+def finding_location(finding: dict[str, Any]) -> str:
+    """Where a finding is, as a person reads it: ``file:line``, or which path or message holds it."""
+    source = finding.get("source", "file")
+    path = printable(finding["path"])
+    if source == "path":
+        return f"file name {path}"
+    if source == "commit-message":
+        return f"commit message, line {finding['line']}"
+    if source == "tag-message":
+        return f"message of tag {path}, line {finding['line']}"
+    return f"{path}:{finding['line']}"
 
 
 def _finding_line(finding: dict[str, Any]) -> str:
     commit = (finding.get("commit") or "")[:12]
+    what = "tag" if finding.get("source") == "tag-message" else "commit"
     return (
-        f"  - {finding['path']}:{finding['line']}  rule {finding['rule_id']} ({finding['severity']}, "
-        f"{finding['mode']})  match {finding['redacted']}  commit {commit}  author {finding.get('author')}"
+        f"  - {finding_location(finding)}  rule {finding['rule_id']} ({finding['severity']}, "
+        f"{finding['mode']})  match {finding['redacted']}  {what} {commit}  "
+        f"author {printable(str(finding.get('author')))}"
     )
+
+
+def _references(incident: SecurityEvent) -> list[str]:
+    """Every ref carrying the leak, and the commits already gone from every ref."""
+    lines = []
+    if incident.references:
+        lines += ["", f"Refs carrying the leak ({len(incident.references)}):"]
+        lines += [
+            f"  - {printable(r.fullName)} at {r.commitId[:12]}" for r in incident.references[:MAX_LISTED_REFS]
+        ]
+        if len(incident.references) > MAX_LISTED_REFS:
+            lines.append(f"  ... and {len(incident.references) - MAX_LISTED_REFS} more")
+    vanished = [c for c in incident.leakingCommits if c in set(incident.vanishedCommits)]
+    if vanished:
+        lines += [
+            "",
+            f"Already removed from the refs: {len(vanished)} leaking commit(s) were force-pushed away or",
+            "their branch deleted before leakguard ran; leakguard read them by id. They were public while",
+            "a ref pointed at them: the credential must be rotated. There is nothing to reset.",
+            *(f"  - {c}" for c in vanished[:MAX_LISTED_REFS]),
+        ]
+    if incident.firstSight:
+        lines += [
+            "",
+            "First sight: leakguard had no record of this repository. History older than this push was",
+            "recorded as a baseline without being scanned; `leakguard baseline --audit "
+            f"{incident.repository.name}` scans it.",
+        ]
+    return lines
 
 
 def _actions(incident: SecurityEvent) -> list[str]:
@@ -58,16 +107,18 @@ def _actions(incident: SecurityEvent) -> list[str]:
         )
     else:
         lines.append("  - Lock: not enabled for this repository.")
-    if not incident.remediations.reset:
-        lines.append("  - Reset: not enabled for this repository; the leaking commits are still on the ref.")
+    if not incident.remediations.reset and not incident.references:
+        lines.append("  - Reset: nothing to reset, no ref carries the leak any more.")
+    elif not incident.remediations.reset:
+        lines.append("  - Reset: not enabled for this repository; the leaking commits are still on the refs.")
     elif incident.lastCleanCommitId is None:
         lines.append(
-            f"  - Reset: {incident.reference.fullName} is being deleted (it only carries the leak), "
-            "after its commits are quarantined."
+            f"  - Reset: {printable(incident.reference.fullName)} is being deleted (it only carries the "
+            "leak), after its commits are quarantined."
         )
     else:
         lines.append(
-            f"  - Reset: {incident.reference.fullName} is being moved back to "
+            f"  - Reset: {printable(incident.reference.fullName)} is being moved back to "
             f"{incident.lastCleanCommitId[:12]} with --force-with-lease, after the removed commits are "
             "quarantined. A separate message reports the outcome."
         )
@@ -97,7 +148,7 @@ def _skipped_lines(incident: SecurityEvent) -> list[str]:
     lines = ["", f"Not scanned ({incident.scan.skippedFiles} item(s); check them by hand):"]
     for item in incident.skipped[:MAX_LISTED_SKIPPED]:
         commit = f"  commit {item.commit[:12]}" if item.commit else ""
-        lines.append(f"  - {item.path}: {item.reason}{commit}")
+        lines.append(f"  - {printable(item.path) or "(message)"}: {printable(item.reason)}{commit}")
     hidden = incident.scan.skippedFiles - min(len(incident.skipped), MAX_LISTED_SKIPPED)
     if hidden > 0:
         lines.append(f"  ... and {hidden} more")
@@ -138,11 +189,11 @@ def email_body(incident: SecurityEvent) -> str:
         ),
         "",
         f"Repository:  {incident.repository.name}",
-        f"Reference:   {ref.fullName} ({ref.event}{', forced' if ref.forced else ''})",
+        f"Reference:   {printable(ref.fullName)} ({ref.event}{', forced' if ref.forced else ''})",
         f"Commits:     {(ref.oldCommitId or '(new ref)')[:12]} -> {ref.newCommitId[:12]}, "
         f"{incident.commitCount} new",
-        f"Pushed by:   {incident.pusher or 'unknown'}",
-        f"Author(s):   {', '.join(authors) or 'unknown'}",
+        f"Pushed by:   {printable(incident.pusher or 'unknown')}",
+        f"Author(s):   {printable(', '.join(authors)) or 'unknown'}",
         f"Incident:    {incident.incidentId}  (mode: {incident.mode})",
         "",
         "Findings (matches are redacted):",
@@ -154,6 +205,7 @@ def email_body(incident: SecurityEvent) -> str:
             f" (full report: s3://{incident.report.bucket}/{incident.report.key})" if incident.report else ""
         )
         lines.append(f"  ... and {hidden} more{where}")
+    lines += _references(incident)
     lines += _accepted_section(incident)
     lines += _skipped_lines(incident)
     lines += [

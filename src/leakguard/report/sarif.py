@@ -72,19 +72,44 @@ def _result(finding: Any, rule_index: int) -> dict[str, Any]:
         properties["commit"] = finding.commit
     if finding.author:
         properties["author"] = finding.author
+    properties["source"] = finding.source
     return {
         "ruleId": finding.rule_id,
         "ruleIndex": rule_index,
         "level": _LEVELS.get(finding.severity, "warning"),
-        "message": {"text": f"{finding.description}: {finding.redacted}"},
-        "locations": [
-            {
-                "physicalLocation": {
-                    "artifactLocation": {"uri": finding.path},
-                    "region": {"startLine": finding.line, "startColumn": finding.column},
-                }
-            }
-        ],
+        "message": {"text": f"{finding.description}{_in(finding)}: {finding.redacted}"},
+        "locations": [_location(finding)],
         "partialFingerprints": {"leakguard/v1": finding.fingerprint},
         "properties": properties,
+    }
+
+
+def _in(finding: Any) -> str:
+    return {
+        "path": " in a file name",
+        "commit-message": " in a commit message",
+        "tag-message": " in a tag message",
+    }.get(finding.source, "")
+
+
+def _location(finding: Any) -> dict[str, Any]:
+    """A file's line for content; the file itself for a path; a logical location for a message.
+
+    SARIF regions are 1-based lines of an artifact: a match in a file *name* points at the file with
+    no region, and a commit or tag message is no file at all, so it gets a logical location
+    (``kind`` says which) named by the commit or tag object, with the line of the message.
+    """
+    if finding.source == "path":
+        return {"physicalLocation": {"artifactLocation": {"uri": finding.path}}}
+    if finding.source in ("commit-message", "tag-message"):
+        name = finding.commit or finding.path
+        return {
+            "logicalLocations": [{"name": name, "kind": finding.source}],
+            "message": {"text": f"{finding.source} line {finding.line}, column {finding.column}"},
+        }
+    return {
+        "physicalLocation": {
+            "artifactLocation": {"uri": finding.path},
+            "region": {"startLine": finding.line, "startColumn": finding.column},
+        }
     }

@@ -6,6 +6,8 @@ findings saying how to accept a false positive and where to report a rule that i
 
 from __future__ import annotations
 
+from leakguard.findings import Finding
+from leakguard.report.display import printable
 from leakguard.scan import ScanReport
 
 _SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
@@ -25,9 +27,9 @@ def render_text(report: ScanReport, *, colour: bool = False, hint: bool = True) 
     """The findings, the accepted findings, skipped files, notices and a one-line summary."""
     out: list[str] = []
     for f in sorted(report.findings, key=lambda f: (_SEVERITY_ORDER.get(f.severity, 9), f.path, f.line)):
-        where = f"{f.path}:{f.line}:{f.column}"
-        commit = f" commit {f.commit[:12]}" if f.commit else ""
-        author = f" by {f.author}" if f.author else ""
+        where = _where(f)
+        commit = f" {'tag' if f.source == 'tag-message' else 'commit'} {f.commit[:12]}" if f.commit else ""
+        author = f" by {printable(f.author)}" if f.author else ""
         label = _paint(f"{f.severity.upper():8}", _COLOURS.get(f.severity, "0"), colour)
         monitor = " " + _paint("[monitor]", _COLOURS["monitor"], colour) if f.mode == "monitor" else ""
         out.append(f"{label} {f.rule_id}{monitor}  {where}{commit}{author}")
@@ -36,12 +38,14 @@ def render_text(report: ScanReport, *, colour: bool = False, hint: bool = True) 
         f = a.finding
         how = "leakguard:allow" if a.via == "inline" else f"{a.entry}"
         reason = f": {a.reason}" if a.reason else ""
-        out.append(f"{_paint('ACCEPTED', '2', colour)} {f.rule_id}  {f.path}:{f.line} ({how}{reason})")
+        out.append(f"{_paint('ACCEPTED', '2', colour)} {f.rule_id}  {_where(f)} ({printable(how + reason)})")
     for s in report.skipped:
         commit = f" (commit {s.commit[:12]})" if s.commit else ""
-        out.append(f"{_paint('SKIPPED ', '2', colour)} {s.path}{commit}: {s.reason}")
+        out.append(
+            f"{_paint('SKIPPED ', '2', colour)} {printable(s.path) or '(message)'}{commit}: {s.reason}"
+        )
     for notice in report.notices:
-        out.append(f"NOTE     {notice}")
+        out.append(f"NOTE     {printable(notice)}")
     summary = (
         f"{len(report.findings)} finding(s) in {report.files} file(s), {len(report.commits)} commit(s), "
         f"{report.lines} line(s) scanned; {len(report.skipped)} file(s) skipped"
@@ -56,3 +60,15 @@ def render_text(report: ScanReport, *, colour: bool = False, hint: bool = True) 
     if hint and report.findings:
         out.append(_paint(HINT, "2", colour))
     return "\n".join(out) + "\n"
+
+
+def _where(finding: Finding) -> str:
+    """``path:line:column``, or the path or message a finding is in; names escaped for the terminal."""
+    path = printable(finding.path)
+    if finding.source == "path":
+        return f"file name {path}"
+    if finding.source == "commit-message":
+        return f"commit message:{finding.line}:{finding.column}"
+    if finding.source == "tag-message":
+        return f"tag {path} message:{finding.line}:{finding.column}"
+    return f"{path}:{finding.line}:{finding.column}"

@@ -1,0 +1,40 @@
+"""The warning admins get when a pushed commit vanished before leakguard could read it.
+
+Sent straight to the admins' topic by the inspector: there is no incident to emit (nothing was
+scanned), yet the push may have made a credential public for the seconds it was on a ref.
+"""
+
+from __future__ import annotations
+
+from leakguard.events.codecommit import CodeCommitEvent
+from leakguard.report.display import printable
+
+SUBJECT_PREFIX = "[WARNING]"
+
+
+def vanished_unscanned(event: CodeCommitEvent, why: str) -> tuple[str, str]:
+    """Subject and body of the warning."""
+    detail = event.detail
+    ref = printable(detail.referenceFullName)
+    where = f"{detail.repositoryName} {printable(detail.referenceName)}"
+    subject = f"{SUBJECT_PREFIX} pushed commit vanished unscanned in {where}"
+    body = "\n".join(
+        [
+            "leakguard could not scan a pushed commit: it was removed from the repository's refs (force push",
+            "or branch deletion) before the inspector ran, the git server would not serve it by id, and the",
+            "CodeCommit API could not read it either.",
+            "",
+            f"Repository:  {detail.repositoryName}",
+            f"Reference:   {ref} ({detail.event})",
+            f"Commit:      {detail.commitId}",
+            f"Pushed by:   {printable(detail.callerUserArn or 'unknown')}",
+            f"Cause:       {printable(why)}",
+            "",
+            "What to do:",
+            "  1. Ask the pusher what the commit contained. If it may have held a credential, rotate it:",
+            "     it was readable by everyone with pull access while the ref pointed at it.",
+            "  2. Try reading it yourself: aws codecommit get-commit "
+            f"--repository-name {detail.repositoryName} --commit-id {detail.commitId}",
+        ]
+    )
+    return subject, body + "\n"

@@ -1,0 +1,161 @@
+"""The scan record, applied to a push: what to leave out of the scan, and what the scan adds.
+
+A push's exclusion set is the record's scanned tips (see :mod:`leakguard.aws.scan_record`): every
+commit they reach was scanned before, whichever ref carried it. Nothing is trusted because another
+ref points at it: refs pushed together all exist before any of their events is inspected.
+
+An update's ``old`` is not added on top. When the record already reaches it, adding it changes nothing;
+when it does not, the push that brought ``old`` is still being inspected (or its event was lost), and
+recording this push's tip would then claim that push's commits were scanned. Scanning them here too
+keeps "each commit scanned at least once" true whatever order the events run in.
+
+A repository without a record is met for the first time: see :meth:`ScanHistory.first_sight`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from leakguard.aws.scan_record import RecordedTip, RepositoryRecord, ScanRecordTable
+from leakguard.git import Git
+from leakguard.inspection import refs as git_refs
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Exclusions:
+    """What one inspection leaves out of its scan, and why."""
+
+    repository: str
+    tips: list[str]
+    first_sight: bool = False
+    baseline: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict[str, object]:
+        """Log-friendly form."""
+        return {
+            "recordedTips": len(self.tips),
+            "firstSight": self.first_sight,
+            "baselineTips": len(self.baseline),
+        }
+
+
+class ScanHistory:
+    """Turns the record into git exclusions and the results of a scan back into the record."""
+
+    def __init__(self, table: ScanRecordTable) -> None:
+        self.table = table
+
+    def exclusions(
+        self,
+        git: Git,
+        *,
+        repository: str,
+        ref: str,
+        new: str,
+        old: str | None,
+        young: Callable[[], bool] = lambda: False,
+    ) -> Exclusions:
+        """The recorded tips the clone holds; at first sight, a baseline recorded first.
+
+        ``young``: asked at first sight only, whether the repository was created just before this
+        push (see :meth:`first_sight`).
+        """
+        record = self.table.load(repository)
+        first = False
+        if not record.recorded:
+            record, first = self.first_sight(
+                git, repository=repository, ref=ref, new=new, old=old, young=young()
+            )
+        held = _held_commits(git, record)
+        return Exclusions(repository, held, first_sight=first, baseline=held if first else [])
+
+    def first_sight(
+        self, git: Git, *, repository: str, ref: str, new: str, old: str | None, young: bool
+    ) -> tuple[RepositoryRecord, bool]:
+        """Record the history that predates this push as a baseline, without scanning it.
+
+        History older than the push is neither rescanned on every push nor locked or reset for. What
+        predates the push:
+
+        - a *young* repository (created moments before this push: a new repository's first pushes,
+          a migration): nothing. Every ref in it came with these pushes, so all of it is scanned.
+        - an update's ``old``, and every other branch and tag, except refs that carry this push's own
+          commits: those at or past ``new`` (a tag on it, a branch ahead) and those inside
+          ``old..new``. Their own events scan them against the record.
+        - for a created ref, every other branch and tag: without an ``old`` nothing bounds the scan,
+          and refs behind it are far more often old history than companions of the push.
+
+        Returns the record and whether this inspection made the baseline. Only one event wins the
+        baseline marker; one that loses re-reads the winner's record. The admin's
+        ``leakguard baseline`` at deploy time avoids first sight of existing repositories
+        altogether: a created ref cannot tell pre-existing refs from refs pushed with it.
+        """
+        pre_existing: list[str] = []
+        if not young:
+            companions: set[str] = {ref}
+            old_held = old is not None and old in git_refs.present(git, [old])
+            if old_held and old is not None:
+                companions |= {tip.full_name for tip in git_refs.list_refs(git, contains=[new])}
+                behind_old = {tip.full_name for tip in git_refs.list_refs(git, merged=old)}
+                companions |= {t.full_name for t in git_refs.list_refs(git, merged=new)} - behind_old
+                pre_existing.append(old)
+            pre_existing += [
+                tip.commit_id for tip in git_refs.list_refs(git) if tip.full_name not in companions
+            ]
+        baseline = git_refs.independent(git, pre_existing)
+        self.table.put_tips(repository, [RecordedTip(commit, source="first-sight") for commit in baseline])
+        source = "first-sight-young" if young else "first-sight"
+        won = self.table.mark_baseline(repository, source=source, tips=len(baseline), by=ref)
+        if not won:
+            logger.info("another inspection recorded the baseline first", extra={"repository": repository})
+            return self.table.load(repository), False
+        logger.warning(
+            "repository seen for the first time: "
+            + (
+                "created just before this push, all of it is scanned"
+                if young
+                else "history older than this push recorded as a baseline, not scanned "
+                "(leakguard baseline --audit scans it)"
+            ),
+            extra={"repository": repository, "baselineTips": len(baseline)},
+        )
+        tips = tuple(RecordedTip(commit, source="first-sight") for commit in baseline)
+        return RepositoryRecord(repository, tips=tips, baseline={"source": source}), True
+
+    def record(self, git: Git, exclusions: Exclusions, scanned: Sequence[RecordedTip]) -> list[str]:
+        """After a completed scan: record its tips, forget recorded tips they now reach; the kept tips.
+
+        Tips are written before anything is deleted, so what the record reaches only ever grows, and
+        a concurrent inspection reading in between sees either the old or the new coverage.
+        """
+        commits = [tip for tip in scanned if tip.source != "tag"]
+        tags = [tip for tip in scanned if tip.source == "tag"]
+        known = set(exclusions.tips)
+        antichain = set(git_refs.independent(git, [*known, *(tip.commit for tip in commits)]))
+        fresh = [tip for tip in _unique(commits) if tip.commit in antichain and tip.commit not in known]
+        self.table.put_tips(exclusions.repository, [*fresh, *_unique(tags)])
+        redundant = sorted(known - antichain)
+        if redundant:
+            self.table.delete_tips(exclusions.repository, redundant)
+        return sorted(antichain)
+
+    def scanned_tags(self, repository: str, tag_objects: Iterable[str]) -> set[str]:
+        """Annotated tags whose message an earlier inspection scanned."""
+        return self.table.scanned_tags(repository, tag_objects)
+
+
+def _held_commits(git: Git, record: RepositoryRecord) -> list[str]:
+    """The recorded tips this clone has (a tip force-pushed away and garbage collected is of no use)."""
+    held = git_refs.present(git, record.tip_commits)
+    return sorted(commit for commit, kind in held.items() if kind == "commit")
+
+
+def _unique(tips: Iterable[RecordedTip]) -> list[RecordedTip]:
+    seen: dict[str, RecordedTip] = {}
+    for tip in tips:
+        seen.setdefault(tip.commit, tip)
+    return list(seen.values())
