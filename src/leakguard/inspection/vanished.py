@@ -7,8 +7,8 @@ them: ``GetCommit`` for the message and the parents, ``GetDifferences`` (every p
 ``GetBlob`` for their content. The walk goes back through vanished parents until it meets commits the
 clone has (those are scanned with git, against the record, as usual).
 
-Added lines are computed by git itself (the two blobs written into the clone, ``git diff`` between
-them), so a commit read this way yields exactly what the git path would.
+Each file goes through :func:`~leakguard.sources.blobs.blob_fragments`, as the git path reads files
+it takes whole: decoded, archives opened, and only the lines the previous version lacked count.
 """
 
 from __future__ import annotations
@@ -24,16 +24,8 @@ from leakguard.aws.commits import CodeCommitObjects
 from leakguard.findings import SkippedFile
 from leakguard.git import Git, validate_commit_id
 from leakguard.inspection import refs as git_refs
-from leakguard.sources.base import (
-    SOURCE_COMMIT_MESSAGE,
-    SOURCE_PATH,
-    CommitInfo,
-    Fragment,
-    decode,
-    is_binary,
-)
-from leakguard.sources.history import DIFF_OPTIONS
-from leakguard.sources.patch import parse_patch
+from leakguard.sources.base import SOURCE_COMMIT_MESSAGE, SOURCE_PATH, CommitInfo, Fragment
+from leakguard.sources.blobs import blob_fragments
 
 logger = logging.getLogger(__name__)
 
@@ -89,21 +81,18 @@ class VanishedCommits:
             queue.extend(validate_commit_id(p) for p in metadata[current].get("parents", []))
         for current in reversed(list(metadata)):  # parents were discovered after children
             result.commits.append(current)
-            result.items.extend(
-                self._commit_items(git, repository, current, metadata[current], max_file_bytes)
-            )
+            result.items.extend(self._commit_items(repository, current, metadata[current], max_file_bytes))
         return result
 
     def _commit_items(
-        self, git: Git, repository: str, commit: str, data: dict[str, Any], max_file_bytes: int
+        self, repository: str, commit: str, data: dict[str, Any], max_file_bytes: int
     ) -> Iterator[Fragment | SkippedFile | CommitInfo]:
         author_data = data.get("author") or {}
         author = f"{author_data.get('name', '')} <{author_data.get('email', '')}>" if author_data else None
         yield CommitInfo(commit=commit, author=author)
         parents: list[str | None] = [validate_commit_id(p) for p in data.get("parents", [])]
         per_parent = [
-            self._added(git, repository, parent, commit, author, max_file_bytes)
-            for parent in parents or [None]
+            self._added(repository, parent, commit, author, max_file_bytes) for parent in parents or [None]
         ]
         yield from _common(per_parent)
         message = str(data.get("message") or "")
@@ -121,13 +110,7 @@ class VanishedCommits:
             )
 
     def _added(
-        self,
-        git: Git,
-        repository: str,
-        parent: str | None,
-        commit: str,
-        author: str | None,
-        max_file_bytes: int,
+        self, repository: str, parent: str | None, commit: str, author: str | None, max_file_bytes: int
     ) -> list[Fragment | SkippedFile]:
         """What ``commit`` adds against one parent: content fragments, skipped files, new paths."""
         out: list[Fragment | SkippedFile] = []
@@ -144,30 +127,12 @@ class VanishedCommits:
                 continue
             content = self.api.blob(repository, after["blobId"])
             if len(content) > max_file_bytes:
-                reason = f"added text exceeds the size limit of {max_file_bytes} bytes"
+                reason = f"file exceeds the size limit of {max_file_bytes} bytes"
                 out.append(SkippedFile(path=path, reason=reason, commit=commit))
                 continue
-            if is_binary(content):
-                out.append(SkippedFile(path=path, reason="binary file", commit=commit))
-                continue
-            previous = self.api.blob(repository, before["blobId"]) if before else b""
-            lines = _added_lines(git, previous, content)
-            if lines:
-                out.append(Fragment(path=path, lines=lines, commit=commit, author=author, size=len(content)))
+            previous = self.api.blob(repository, before["blobId"]) if before else None
+            out.extend(blob_fragments(path, content, previous=previous, commit=commit, author=author))
         return out
-
-
-def _added_lines(git: Git, before: bytes, after: bytes) -> list[tuple[int, str]]:
-    """The lines git's own diff says ``after`` adds to ``before`` (both written into the clone)."""
-    if not before:
-        text = decode(after).split("\n")
-        if text and text[-1] == "":
-            text.pop()
-        return list(enumerate(text, start=1))
-    ids = [git.text(["hash-object", "-w", "--stdin"], input=blob) for blob in (before, after)]
-    with git.stream(["diff", *DIFF_OPTIONS, *(validate_commit_id(i) for i in ids)]) as lines:
-        fragments = [f for f in parse_patch(lines, max_file_bytes=len(after) + 1) if isinstance(f, Fragment)]
-    return [line for fragment in fragments for line in fragment.lines]
 
 
 def _common(per_parent: list[list[Fragment | SkippedFile]]) -> Iterator[Fragment | SkippedFile]:
