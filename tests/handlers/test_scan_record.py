@@ -22,7 +22,7 @@ def test_a_fast_forward_reads_and_writes_a_constant_amount_however_long_the_hist
     dev = pipeline.repository()
     calls = _calls(pipeline.inspector.INSPECTOR.history.table.client)
     per_push, items = [], []
-    for n in range(12):
+    for n in range(6):
         dev.commit(f"c{n}", {"a.py": f"a = {n}\n"})
         (event,) = pipeline.git_push(dev, "main")
         calls.clear()
