@@ -70,7 +70,8 @@ def accepted_lines(accepted: list[dict[str, Any]]) -> list[str]:
         commit = (item.get("acceptedIn") or "")[:12] or "before this push"
         lines += [
             f"  - {printable(finding['path'])}:{finding['line']}  rule {finding['rule_id']} "
-            f"({finding['severity']})  match {finding['redacted']}  commit {(finding.get('commit') or '')[:12]}",
+            f"({finding['severity']})  match {finding['redacted']}  "
+            f"commit {(finding.get('commit') or '')[:12]}",
             f"      accepted by {how}",
             f"      accepted in {commit} by {printable(item.get('acceptedBy') or 'unknown')}; "
             f"reason: {printable(item.get('reason') or '(none given)')}",
