@@ -38,7 +38,7 @@ def render_text(report: ScanReport, *, colour: bool = False, hint: bool = True) 
         f = a.finding
         how = "leakguard:allow" if a.via == "inline" else f"{a.entry}"
         reason = f": {a.reason}" if a.reason else ""
-        out.append(f"{_paint('ACCEPTED', '2', colour)} {f.rule_id}  {_where(f)} ({printable(how + reason)})")
+        out.append(f"{_paint('ACCEPTED', '2', colour)} {f.rule_id}  {_where(f, column=False)} ({printable(how + reason)})")
     for s in report.skipped:
         commit = f" (commit {s.commit[:12]})" if s.commit else ""
         out.append(
@@ -62,13 +62,14 @@ def render_text(report: ScanReport, *, colour: bool = False, hint: bool = True) 
     return "\n".join(out) + "\n"
 
 
-def _where(finding: Finding) -> str:
+def _where(finding: Finding, *, column: bool = True) -> str:
     """``path:line:column``, or the path or message a finding is in; names escaped for the terminal."""
     path = printable(finding.path)
+    at = f"{finding.line}:{finding.column}" if column else f"{finding.line}"
     if finding.source == "path":
         return f"file name {path}"
     if finding.source == "commit-message":
-        return f"commit message:{finding.line}:{finding.column}"
+        return f"commit message:{at}"
     if finding.source == "tag-message":
-        return f"tag {path} message:{finding.line}:{finding.column}"
-    return f"{path}:{finding.line}:{finding.column}"
+        return f"tag {path} message:{at}"
+    return f"{path}:{at}"
