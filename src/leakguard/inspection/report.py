@@ -139,7 +139,9 @@ def build_notice(
     assert detail.commitId is not None  # noqa: S101
     return build_event(event, push, facts, last_clean=None, switches=switches).model_copy(
         update={
-            "incidentId": incident_id(detail.repositoryName, [f"notice:{detail.referenceFullName}", detail.commitId]),
+            "incidentId": incident_id(
+                detail.repositoryName, [f"notice:{detail.referenceFullName}", detail.commitId]
+            ),
             "kind": "notice",
             "mode": "monitor",
             "remediations": Remediations(lock=False, reset=False),

@@ -148,7 +148,7 @@ def _skipped_lines(incident: SecurityEvent) -> list[str]:
     lines = ["", f"Not scanned ({incident.scan.skippedFiles} item(s); check them by hand):"]
     for item in incident.skipped[:MAX_LISTED_SKIPPED]:
         commit = f"  commit {item.commit[:12]}" if item.commit else ""
-        lines.append(f"  - {printable(item.path) or "(message)"}: {printable(item.reason)}{commit}")
+        lines.append(f"  - {printable(item.path) or '(message)'}: {printable(item.reason)}{commit}")
     hidden = incident.scan.skippedFiles - min(len(incident.skipped), MAX_LISTED_SKIPPED)
     if hidden > 0:
         lines.append(f"  ... and {hidden} more")

@@ -38,7 +38,8 @@ def render_text(report: ScanReport, *, colour: bool = False, hint: bool = True) 
         f = a.finding
         how = "leakguard:allow" if a.via == "inline" else f"{a.entry}"
         reason = f": {a.reason}" if a.reason else ""
-        out.append(f"{_paint('ACCEPTED', '2', colour)} {f.rule_id}  {_where(f, column=False)} ({printable(how + reason)})")
+        where = _where(f, column=False)
+        out.append(f"{_paint('ACCEPTED', '2', colour)} {f.rule_id}  {where} ({printable(how + reason)})")
     for s in report.skipped:
         commit = f" (commit {s.commit[:12]})" if s.commit else ""
         out.append(
