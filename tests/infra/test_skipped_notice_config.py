@@ -20,6 +20,8 @@ def test_the_inspector_reads_the_level_it_is_given() -> None:
         "EVENT_BUS_NAME": "b",
         "REPORT_BUCKET": "r",
         "IDEMPOTENCY_TABLE": "t",
+        "SCAN_RECORD_TABLE": "s",
+        "TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:admins",
         "WATCHED_REPOSITORIES": '["*"]',
         "REMEDIATIONS": "{}",
         "FINGERPRINT_KEY_SECRET": "leakguard/fingerprint-key",
