@@ -1,7 +1,9 @@
 """``make demo``: the whole bot, on the embedded AWS, with real git pushes, checked step by step.
 
 The story a new user watches: a developer pushes a clean commit (nothing happens), then a commit with a
-generated fake AWS key on ``main``, then a new branch carrying a fake Stripe key. For each push the
+generated fake AWS key on ``main``, then a new branch carrying a fake Stripe key, then a release branch
+and its annotated tag in one ``git push --follow-tags`` (two ref events, one incident naming both refs,
+one email). For each push the
 timeline shows what the inspector found, the email admins receive, the lock tag, the branch heads and
 the quarantine bundle; then an admin unlocks the repository and restores the quarantined commits. Every
 expectation is a check: the demo exits 0 only if all of them held.
@@ -137,6 +139,25 @@ class Demo:
             self._head("refs/heads/feature/checkout") is None, "the branch only carried the leak: deleted"
         )
         t.check(self._bundle(second), "its commit is quarantined first")
+
+        t.step("Developer pushes a release branch and its tag at once: git push --follow-tags")
+        self._git("-C", str(clone), "checkout", "-q", "-b", "release/1.0", clean)
+        self._commit(clone, {"deploy.py": f"DEPLOY_KEY = '{fake_aws_access_key_id()}'\n"}, "Release prep")
+        self._git("-C", str(clone), "tag", "-a", "-m", "Release 1.0", "v1.0")
+        self.timeline.event(
+            "developer", "git push --follow-tags -u origin release/1.0  (a new branch and tag v1.0)"
+        )
+        self._git("-C", str(clone), "push", "-q", "--follow-tags", "-u", "origin", "release/1.0")
+        deliveries, mails = self._deliver()
+        inspected = [d for d in deliveries if d.function == "inspector"]
+        t.check(len(inspected) == 2, "both ref events (the branch and the tag) were inspected")
+        action = [m for m in mails if m.subject.startswith("[ACTION REQUIRED]")]
+        t.check(len(action) == 1, "one push, one incident: exactly one [ACTION REQUIRED] email")
+        t.check(
+            bool(action)
+            and all(ref in action[0].body for ref in ("refs/heads/release/1.0", "refs/tags/v1.0")),
+            "the email names every ref carrying the leak: the branch and the tag",
+        )
 
         t.step("Admin rotates the keys, then unlocks the repository")
         self._cli("unlock", REPOSITORY, "--reason", "demo: keys rotated")
