@@ -9,8 +9,6 @@ badly written rule nor a crafted line can stall a scan and let a leak through.
 from __future__ import annotations
 
 import logging
-import re
-from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
@@ -19,9 +17,11 @@ from typing import Any
 import re2
 
 from leakguard.detect.candidate import PRIORITY_GENERIC_RULE, PRIORITY_PROVIDER_RULE, Candidate
+from leakguard.detect.dedupe import deduplicate
 from leakguard.detect.derived import DerivedLine, derived_lines
 from leakguard.detect.entropy import shannon_entropy
 from leakguard.detect.filters import has_inline_allow, inline_allow_reason, is_placeholder
+from leakguard.detect.keys import KEY_MATERIAL, PEM_LINE, pem_blocks
 from leakguard.detect.plugins import SecretPlugins
 from leakguard.findings import AcceptedFinding, Finding
 from leakguard.rules.model import Rule, RuleSet, re2_options
@@ -94,14 +94,14 @@ class Detector:
         if self._plugins is not None:
             candidates.extend(self._plugins.scan(fragment.path, texts, blob))
         kept, allowed = self._filter(candidates, fragment.path, texts)
-        findings = [self._to_finding(c, fragment) for c in _deduplicate(kept, self._rule_order)]
+        findings = [self._to_finding(c, fragment) for c in deduplicate(kept, self._rule_order)]
         accepted = [
             AcceptedFinding(
                 self._to_finding(c, fragment),
                 via="inline",
                 reason=inline_allow_reason(texts[c.line_index], c.secret),
             )
-            for c in _deduplicate(allowed, self._rule_order)
+            for c in deduplicate(allowed, self._rule_order)
         ]
         return findings, accepted
 
@@ -190,12 +190,12 @@ class Detector:
         """A private key whose new body was added between unchanged BEGIN/END lines (rotated in place,
         pasted into a skeleton): the block is read from the file's context and reported on its first
         added line. Blocks without an added line are old and stay quiet."""
-        if fragment.context is None or not _KEY_MATERIAL.search(blob):
+        if fragment.context is None or not KEY_MATERIAL.search(blob):
             return
         texts = [text for _, text in fragment.lines]
-        whole = {index for first, last in _pem_blocks(texts) for index in range(first - 1, last)}
+        whole = {index for first, last in pem_blocks(texts) for index in range(first - 1, last)}
         if not any(
-            index not in whole and ("PRIVATE KEY" in text or _PEM_LINE.match(text))
+            index not in whole and ("PRIVATE KEY" in text or PEM_LINE.match(text))
             for index, text in enumerate(texts)
         ):
             return  # every key-like line sits in a block the added lines hold whole: already scanned
@@ -203,7 +203,7 @@ class Detector:
         if not lines:
             return
         added = {number: index for index, number in enumerate(numbers)}
-        for first, last in _pem_blocks(lines):
+        for first, last in pem_blocks(lines):
             inside = [added[n] for n in range(first, last + 1) if n in added]
             if not inside:
                 continue
@@ -267,27 +267,6 @@ def _keyword_set(keywords: Sequence[str]) -> Any:
         keyword_set.Add(b"(?i)" + re2.escape(keyword.encode()))
     keyword_set.Compile()
     return keyword_set
-
-
-#: Added lines that could be part of a private key: its marker, or two lines of PEM-width base64.
-_KEY_MATERIAL = re2.compile(
-    rb"(?m)PRIVATE KEY|(?:^[ \t\"']*[A-Za-z0-9+/]{60,76}[ \t\"',\\n]*\n){2}", re2_options()
-)
-_PEM_LINE = re.compile(r"""^[ \t"']*[A-Za-z0-9+/]{60,76}[ \t"',\\n]*$""")
-#: Upper bound on a PEM block's length in lines (an 8192-bit RSA key is about 100).
-_MAX_PEM_LINES = 400
-
-
-def _pem_blocks(lines: Sequence[str]) -> Iterator[tuple[int, int]]:
-    """(first, last) line numbers of every BEGIN ... END block in ``lines``, markers included."""
-    begin: int | None = None
-    for number, text in enumerate(lines, start=1):
-        if "-----BEGIN " in text and "-----END " not in text:
-            begin = number
-        elif "-----END " in text and begin is not None:
-            if number - begin <= _MAX_PEM_LINES:
-                yield begin, number
-            begin = None
 
 
 def _rule_set(rules: Sequence[Rule]) -> Any:
@@ -377,62 +356,3 @@ def _keyword_windows(lowered: str, keywords: Sequence[str]) -> list[tuple[int, i
         else:
             merged.append((start, end))
     return merged
-
-
-def _deduplicate(candidates: list[Candidate], rule_order: dict[str, int]) -> list[Candidate]:
-    """Keep one candidate per overlapping location: the most specific detector, then the first rule.
-
-    Then one finding per rule, line and secret: a value repeated along a line is one leak, not
-    thousands. Time is O(n log n) in the candidates of a line (times the few detectors that hit it), so
-    a crafted line full of matches costs what its size does, never the square of it.
-    """
-    by_line: dict[int, list[Candidate]] = defaultdict(list)
-    for candidate in candidates:
-        by_line[candidate.line_index].append(candidate)
-    kept: list[Candidate] = []
-    for line_candidates in by_line.values():
-        seen: set[tuple[str, str]] = set()
-        for candidate in _non_overlapping(line_candidates, rule_order):
-            key = (candidate.rule_id, candidate.secret)
-            if key not in seen:
-                seen.add(key)
-                kept.append(candidate)
-    return sorted(kept, key=lambda c: (c.line_index, c.column, c.rule_id))
-
-
-def _non_overlapping(candidates: list[Candidate], rule_order: dict[str, int]) -> list[Candidate]:
-    """The candidates of one line that no better-ranked candidate overlaps.
-
-    Candidates are taken rank by rank; the accepted spans stay a sorted list of disjoint intervals, so
-    each candidate is checked against its two neighbours found by bisection.
-    """
-    ranks: dict[tuple[int, bool, int, str], list[Candidate]] = defaultdict(list)
-    for candidate in candidates:
-        rank = (
-            candidate.priority,
-            candidate.detector != "rule",  # what the line itself shows beats what was derived from it
-            rule_order.get(candidate.rule_id, len(rule_order)),
-            candidate.rule_id,
-        )
-        ranks[rank].append(candidate)
-    spans: list[tuple[int, int]] = []  # accepted (start, end), sorted, disjoint
-    accepted: list[Candidate] = []
-    for rank in sorted(ranks):
-        starts = [start for start, _ in spans]
-        added: list[tuple[int, int]] = []
-        group_end = -1
-        for candidate in sorted(ranks[rank], key=lambda c: (c.column, c.end)):
-            start, end = candidate.column, candidate.end
-            if start < group_end:
-                continue  # overlaps a candidate of the same rank accepted just before
-            position = bisect_right(starts, start)
-            if position and spans[position - 1][1] > start:
-                continue
-            if position < len(spans) and spans[position][0] < end:
-                continue
-            added.append((start, end))
-            accepted.append(candidate)
-            group_end = end
-        if added:
-            spans = sorted(spans + added)  # two sorted runs: a linear merge
-    return accepted
