@@ -5,19 +5,22 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+# The Lambda dependency layer's lock file; the development environment is constrained to it too, so the
+# tests run the exact versions the layer ships.
+LOCK := layers/dependencies/requirements.txt
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
 # What ruff and mypy check: whichever of these exist.
 LINT_PATHS := $(wildcard src tests benchmarks stacks handlers layers app.py)
 
-.PHONY: install demo test lint rules-check bench clean
+.PHONY: install demo test lint rules-check bench cold-start lock clean
 
 # uv (from PyPI, into the venv) resolves and installs in seconds what pip takes minutes for.
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check uv
-	$(VENV)/bin/uv pip install --quiet --python $(PY) -e '.[dev]'
+	$(VENV)/bin/uv pip install --quiet --python $(PY) -e '.[dev]' -c $(LOCK)
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -47,6 +50,17 @@ $(BENCH_STAMP): $(STAMP)
 bench: $(BENCH_STAMP)
 	$(PY) benchmarks/throughput.py
 	$(PY) benchmarks/accuracy.py
+
+# Each handler's cold start (init) in Lambda's layout, before/after bytecode and lighter imports.
+cold-start: $(STAMP)
+	$(PY) benchmarks/cold_start.py
+
+# Re-resolve the dependency layer's lock file from pyproject.toml (keeps its header comment).
+lock: $(STAMP)
+	sed '/^[^#]/,$$d' $(LOCK) > $(LOCK).new
+	$(VENV)/bin/uv pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes \
+	  --no-header --no-emit-package git-remote-codecommit --quiet >> $(LOCK).new
+	mv $(LOCK).new $(LOCK)
 
 clean:
 	rm -rf $(VENV) demo-out .pytest_cache .ruff_cache .mypy_cache

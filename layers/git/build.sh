@@ -22,9 +22,14 @@ fi
 out=${1:?usage: build.sh [--install] OUTPUT_DIR}
 recipe=$(cd "$(dirname "$0")" && pwd -P)
 
+# git-remote-codecommit is published as an sdist only (pure Python), so it is pinned here rather than in
+# the dependency layer's lock file; a test checks this pin against the version the tests run.
+GIT_REMOTE_CODECOMMIT_VERSION=1.17
+
 if $install; then
   dnf install -y --setopt=install_weak_deps=False git-core python3-pip glibc-common gawk >/dev/null
-  python3 -m pip install --quiet --no-deps --no-compile --target "$out/python" git-remote-codecommit
+  python3 -m pip install --quiet --no-deps --no-compile --target "$out/python" \
+    "git-remote-codecommit==$GIT_REMOTE_CODECOMMIT_VERSION"
 fi
 
 exec_path=$(git --exec-path)

@@ -2,35 +2,30 @@
 
 Handlers call these once at cold start; tests call them (or let the handler call them inside moto)
 with their own clients. Keeping the wiring here keeps the handlers to a few lines.
+
+Each builder imports what only its function needs inside itself: notify and lock never load GitPython,
+the detection engine or the rules (a test in the Lambda layout checks it), which keeps their cold start
+to the AWS SDK and Powertools.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from leakguard.aws.codecommit import RepositoryTags
-from leakguard.aws.commits import CodeCommitObjects
-from leakguard.aws.eventbus import SecurityEventBus
 from leakguard.aws.notifications import Publisher
-from leakguard.aws.scan_record import ScanRecordTable
 from leakguard.aws.storage import ObjectStore
-from leakguard.detect.engine import Detector
 from leakguard.errors import EventError
-from leakguard.fingerprints import use_key
-from leakguard.inspection.clone import CloneCache
-from leakguard.inspection.inspector import InspectionResult, Inspector
-from leakguard.inspection.record import ScanHistory
-from leakguard.inspection.vanished import VanishedCommits
-from leakguard.keystore import deployment_key
-from leakguard.remediate.lock import Locker, LockTag
-from leakguard.remediate.notify import Notifier
-from leakguard.remediate.reset import Resetter
-from leakguard.rules import load_rules
 from leakguard.settings import InspectorSettings, LockSettings, NotifySettings, ResetSettings
+
+if TYPE_CHECKING:
+    from leakguard.inspection.inspector import InspectionResult, Inspector
+    from leakguard.remediate.lock import Locker
+    from leakguard.remediate.notify import Notifier
+    from leakguard.remediate.reset import Resetter
 
 METRICS_NAMESPACE = "leakguard"
 
@@ -46,6 +41,18 @@ def build_inspector(
     sns: Any | None = None,
 ) -> Inspector:
     """The inspector with its rules compiled and its fingerprint key read once per cold start."""
+    from leakguard.aws.commits import CodeCommitObjects
+    from leakguard.aws.eventbus import SecurityEventBus
+    from leakguard.aws.scan_record import ScanRecordTable
+    from leakguard.detect.engine import Detector
+    from leakguard.fingerprints import use_key
+    from leakguard.inspection.clone import CloneCache
+    from leakguard.inspection.inspector import Inspector
+    from leakguard.inspection.record import ScanHistory
+    from leakguard.inspection.vanished import VanishedCommits
+    from leakguard.keystore import deployment_key
+    from leakguard.rules import load_rules
+
     use_key(deployment_key(settings.fingerprint_key_secret, client=secretsmanager))
     return Inspector(
         settings,
@@ -61,11 +68,16 @@ def build_inspector(
 
 def build_notifier(settings: NotifySettings, *, sns: Any | None = None) -> Notifier:
     """The notifier publishing to the admins' topic."""
+    from leakguard.remediate.notify import Notifier
+
     return Notifier(Publisher(settings.topic_arn, sns))
 
 
 def build_locker(settings: LockSettings, *, codecommit: Any | None = None, sns: Any | None = None) -> Locker:
     """The locker with the configured tag."""
+    from leakguard.aws.codecommit import RepositoryTags
+    from leakguard.remediate.lock import Locker, LockTag
+
     return Locker(
         LockTag(settings.lock_tag_key, settings.lock_tag_value),
         RepositoryTags(codecommit),
@@ -75,6 +87,9 @@ def build_locker(settings: LockSettings, *, codecommit: Any | None = None, sns: 
 
 def build_resetter(settings: ResetSettings, *, s3: Any | None = None, sns: Any | None = None) -> Resetter:
     """The resetter with its own clone cache and the quarantine bucket."""
+    from leakguard.inspection.clone import CloneCache
+    from leakguard.remediate.reset import Resetter
+
     return Resetter(
         clones=CloneCache(Path(settings.clone_root) / "reset", settings.remote_for),
         store=ObjectStore(s3),

@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 from leakguard.errors import EventError, LeakguardError
-from leakguard.git import validate_commit_id, validate_ref_name
+from leakguard.refnames import validate_commit_id, validate_ref_name
 
 #: CodeCommit repository names: letters, digits, '.', '_', '-'; at most 100 characters.
 _REPOSITORY_NAME = re.compile(r"^[A-Za-z0-9._-]{1,100}$")

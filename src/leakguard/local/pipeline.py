@@ -94,6 +94,9 @@ class LocalPipeline:
     environments: dict[str, dict[str, str]] = field(default_factory=dict)
     saved_environment: dict[str, str | None] = field(default_factory=dict)
     on_delivery: Callable[[Delivery], None] | None = None
+    #: Runs a function instead of this process's handler module (the Lambda-layout tests run each
+    #: function in its own process): ``invoker(function name, event)`` returns the result or raises.
+    invoker: Callable[[str, dict[str, Any]], Any] | None = None
 
     @property
     def remotes(self) -> Path:
@@ -101,19 +104,29 @@ class LocalPipeline:
         return self.workdir / "remotes"
 
     @classmethod
-    def deploy(cls, aws: LocalAws, template: dict[str, Any], *, workdir: Path) -> LocalPipeline:
-        """Create the template's resources, wire its rules, cold-start its functions.
+    def deploy(
+        cls,
+        aws: LocalAws,
+        template: dict[str, Any],
+        *,
+        workdir: Path,
+        invoker: Callable[[str, dict[str, Any]], Any] | None = None,
+    ) -> LocalPipeline:
+        """Create the template's resources, wire its rules, cold-start its functions (in this process
+        unless an ``invoker`` runs them elsewhere).
 
         The functions keep the template's ``GIT_REMOTE_TEMPLATE`` (``codecommit::{region}://...``): their
         git goes through git-remote-codecommit to the local git endpoint, as in AWS.
         """
         # Absolute: the workdir ends up in hooks run from other directories.
-        pipeline = cls(aws=aws, wiring=read_wiring(template), workdir=workdir.resolve())
+        pipeline = cls(aws=aws, wiring=read_wiring(template), workdir=workdir.resolve(), invoker=invoker)
         pipeline.remotes.mkdir(parents=True, exist_ok=True)
         pipeline._create_resources()
         pipeline._wire_rules()
         pipeline._subscribe_mailboxes()
-        pipeline._cold_start()
+        pipeline._resolve_environments()
+        if invoker is None:
+            pipeline._cold_start()
         return pipeline
 
     # -- resources -------------------------------------------------------------------------------
@@ -202,15 +215,20 @@ class LocalPipeline:
             sns.subscribe(TopicArn=resolver.resolve(props["TopicArn"]), Protocol="sqs", Endpoint=arn)
             self.mailboxes[url] = props["Endpoint"]
 
-    def _cold_start(self) -> None:
-        # An invocation that records no metric is normal here; Powertools warns about it each time.
-        warnings.filterwarnings("ignore", message="No application metrics to publish")
-        project_on_path()
+    def _resolve_environments(self) -> None:
+        """Each function's environment: the template's variables, resolved against local resources."""
         resolver = self.resolver()
         for spec in self.wiring.functions.values():
             environment = {k: str(v) for k, v in resolver.resolve(spec.environment).items() if k != "HOME"}
             environment["LEAKGUARD_CLONE_ROOT"] = str(self.workdir / "lambda-tmp" / spec.name)
             self.environments[spec.name] = environment
+
+    def _cold_start(self) -> None:
+        # An invocation that records no metric is normal here; Powertools warns about it each time.
+        warnings.filterwarnings("ignore", message="No application metrics to publish")
+        project_on_path()
+        for spec in self.wiring.functions.values():
+            environment = self.environments[spec.name]
             for key in environment:
                 self.saved_environment.setdefault(key, os.environ.get(key))
             os.environ.update(environment)
@@ -288,6 +306,9 @@ class LocalPipeline:
         for attempt in range(1, min(retries, _MAX_LOCAL_RETRIES) + 2):
             delivery.attempts = attempt
             try:
+                if self.invoker is not None:
+                    delivery.result, delivery.error = self.invoker(spec.name, event), None
+                    break
                 with contextlib.redirect_stdout(self._log(spec.name)):
                     delivery.result, delivery.error = self.modules[spec.name].handler(event, context), None
                 break
