@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import secrets
 import shutil
 import statistics
 import subprocess
@@ -34,6 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "src")]
 
+import boto3  # noqa: E402
 from tests.lambda_layout.sandbox import (  # noqa: E402
     STARTUP_ENVIRONMENT,
     LambdaFunction,
@@ -44,6 +46,8 @@ from tests.lambda_layout.sandbox import (  # noqa: E402
     namespace_prefix,
     sizes,
 )
+
+from leakguard.local.emulator import local_aws  # noqa: E402
 
 HANDLERS = ("inspector", "notify", "lock", "reset")
 BEFORE = "fdf47e6"  # main before issue 7's cold-start work
@@ -59,8 +63,21 @@ def export_code(ref: str, target: Path) -> Path:
     return target
 
 
+def _measure_all(
+    variants: dict[str, LambdaLayout], scratch: Path, repeat: int, environment: dict[str, str]
+) -> dict[str, dict[str, tuple[float, float]]]:
+    times = {}
+    for name, layout in variants.items():
+        prefix = namespace_prefix(layout)  # mounts this variant's own /opt and task root
+        if prefix is None:
+            return {}
+        print(f"measuring {name}...", file=sys.stderr)
+        times[name] = measure(layout, prefix, scratch / f"runs-{name}", repeat, environment)
+    return times
+
+
 def measure(
-    layout: LambdaLayout, prefix: list[str], workdir: Path, repeat: int
+    layout: LambdaLayout, prefix: list[str], workdir: Path, repeat: int, environment: dict[str, str]
 ) -> dict[str, tuple[float, float]]:
     """Median init (wall seconds, CPU seconds) of each handler."""
     result = {}
@@ -69,7 +86,7 @@ def measure(
         for attempt in range(repeat):
             function = LambdaFunction(
                 layout=layout, prefix=prefix, name=f"{handler}-{attempt}",
-                handler=f"handlers.{handler}.handler", environment=STARTUP_ENVIRONMENT, workdir=workdir,
+                handler=f"handlers.{handler}.handler", environment=environment, workdir=workdir,
             )  # fmt: skip
             function.start()
             try:
@@ -114,14 +131,18 @@ def main() -> int:
                                             git_layer=git_layer, bytecode=False),
             "after": build_layout(scratch / "after", dependency_layer=dependency_layer, git_layer=git_layer),
         }  # fmt: skip
-        times = {}
-        for name, layout in variants.items():
-            prefix = namespace_prefix(layout)  # mounts this variant's own /opt and task root
-            if prefix is None:
-                print("needs a private mount namespace (unshare)", file=sys.stderr)
-                return 2
-            print(f"measuring {name}...", file=sys.stderr)
-            times[name] = measure(layout, prefix, scratch / f"runs-{name}", args.repeat)
+        with local_aws(tls_dir=scratch / "tls") as aws:  # the inspector and reset read a secret at init
+            boto3.client("secretsmanager").create_secret(
+                Name=STARTUP_ENVIRONMENT["FINGERPRINT_KEY_SECRET"], SecretString=secrets.token_hex(32)
+            )
+            environment = {
+                **STARTUP_ENVIRONMENT,
+                **{k: v for k, v in aws.environment().items() if k != "PATH"},
+            }
+            times = _measure_all(variants, scratch, args.repeat, environment)
+        if not times:
+            print("needs a private mount namespace (unshare)", file=sys.stderr)
+            return 2
         after = variants["after"]
         packages = {
             "code asset": (sizes(after.task_root), zipped(after.task_root, scratch)),

@@ -11,6 +11,7 @@ anything into a command.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -21,12 +22,19 @@ from typing import Any
 from git.cmd import Git as GitCommand
 from git.exc import GitCommandNotFound
 
-from leakguard.errors import GitError
+from leakguard.errors import GitError, RefNameError
 from leakguard.refnames import validate_commit_id, validate_ref_name, validate_revision
 
 # The ref-name checks are re-exported: they are part of this module's contract, but live apart from
 # GitPython so that event parsing (which every function does) does not load it.
-__all__ = ["DEFAULT_TIMEOUT", "Git", "validate_commit_id", "validate_ref_name", "validate_revision"]
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "Git",
+    "validate_commit_id",
+    "validate_log_argument",
+    "validate_ref_name",
+    "validate_revision",
+]
 
 DEFAULT_TIMEOUT = 300.0
 

@@ -21,7 +21,6 @@ from leakguard.local.emulator import LocalAws, local_aws
 from leakguard.local.pipeline import LocalPipeline
 from tests.conftest import fake_aws_key
 from tests.lambda_layout.sandbox import (
-    STARTUP_ENVIRONMENT,
     LambdaFunction,
     LambdaLayout,
     build_dependency_layer,
@@ -178,8 +177,8 @@ def test_a_push_runs_through_every_function_in_its_layout(deployed, rng, tmp_pat
         assert "AKIA" not in log.replace("AKIA********", ""), name  # the secret is in no log line
 
 
-def test_handlers_load_from_shipped_bytecode_and_notify_and_lock_stay_light(layout, tmp_path):
-    env = STARTUP_ENVIRONMENT
+def test_handlers_load_from_shipped_bytecode_and_notify_and_lock_stay_light(deployed, layout, tmp_path):
+    _, functions = deployed
     code = """
 import importlib, importlib.machinery, json, os, sys
 compiled = []
@@ -195,7 +194,7 @@ print(json.dumps({"compiled": compiled, "heavy": heavy}))
 """
     built, _ = layout
     for handler in ("inspector", "notify", "lock", "reset"):
-        seen = _probe(layout, code, tmp_path, PROBE_HANDLER=handler, **env)
+        seen = _probe(layout, code, tmp_path, PROBE_HANDLER=handler, **functions.environment(handler))
         ours = [p for p in seen["compiled"] if p.startswith((str(built.task_root), "/opt/"))]
         assert ours == [], f"{handler} compiled {len(ours)} modules at import: {ours[:5]}"
         if handler in ("notify", "lock"):
