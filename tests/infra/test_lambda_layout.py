@@ -188,8 +188,8 @@ def source_to_code(self, data, path, *args, **kwargs):
     return original(self, data, path, *args, **kwargs)
 importlib.machinery.SourceFileLoader.source_to_code = source_to_code
 importlib.import_module("handlers." + os.environ["PROBE_HANDLER"])
-heavy = sorted(m for m in ("git", "re2", "detect_secrets", "leakguard.detect", "leakguard.inspection")
-               if m in sys.modules)
+heavy = sorted(m for m in ("git", "re2", "detect_secrets", "leakguard.detect.engine", "leakguard.rules",
+                           "leakguard.inspection") if m in sys.modules)
 print(json.dumps({"compiled": compiled, "heavy": heavy}))
 """
     built, _ = layout
