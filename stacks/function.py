@@ -1,8 +1,10 @@
 """One Lambda function with everything that must be true of every leakguard function.
 
 Each function gets its own role (no managed policies, nothing shared), its own log group with a
-retention, X-Ray tracing, ``HOME=/tmp`` (git needs a writable home) and the Powertools settings; the
-caller adds exactly the permissions the function's job needs through :meth:`allow`.
+retention and a name the docs can give (``/aws/lambda/<stack>-<function>``), X-Ray tracing, ``HOME=/tmp``
+(git needs a writable home), the Powertools settings, and an encrypted on-failure queue with bounded
+asynchronous retries (:mod:`stacks.failures`: no failed event is discarded); the caller adds exactly
+the permissions the function's job needs through :meth:`allow`.
 """
 
 from __future__ import annotations
@@ -10,13 +12,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Size, Validations
+from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Size, Stack, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from .config import Architecture
+from .failures import park_failures
 from .names import HANDLERS
 from .packaging import RUNTIME, lambda_architecture
 
@@ -63,6 +66,9 @@ class LeakguardFunction(Construct):
         log_retention_days: int = 365,
     ) -> None:
         super().__init__(scope, construct_id)
+        self.name = name
+        #: Explicit, so the docs and an admin can name it: ``/aws/lambda/Leakguard-inspector``.
+        self.log_group_name = f"/aws/lambda/{Stack.of(self).stack_name}-{name}"
         self.role = iam.Role(
             self,
             "Role",
@@ -72,6 +78,7 @@ class LeakguardFunction(Construct):
         self.log_group = logs.LogGroup(
             self,
             "Logs",
+            log_group_name=self.log_group_name,
             retention=getattr(logs.RetentionDays, _RETENTION[log_retention_days]),
             removal_policy=RemovalPolicy.RETAIN,
         )
@@ -98,6 +105,8 @@ class LeakguardFunction(Construct):
                 **environment,
             },
         )
+        self.failed_events = park_failures(self, self.function, name=name)
+        self.allow("ParkFailedEvents", actions=["sqs:SendMessage"], resources=[self.failed_events.queue_arn])
         # Explicit role, so no AWSLambdaBasicExecutionRole: writing to its own log group is all it gets.
         self.allow(
             "Logs",

@@ -11,6 +11,7 @@ from constructs import Construct
 
 from .bypass_notices import BypassNotices
 from .config import LeakguardConfig
+from .failures import FailureAlarms
 from .fanout import SecurityEventFanOut
 from .fingerprint_key import FingerprintKey
 from .idempotency import IdempotencyTable
@@ -127,6 +128,9 @@ class LeakguardStack(Stack):
             lock_tag_value=config.lock_tag_value,
             admin_role_arns=config.admin_role_arns,
         )
+
+        # Last: it alarms on every queue and function built above.
+        FailureAlarms(self, "Failures", topic=notifications.topic, topic_key=notifications.key)
 
         CfnOutput(
             self,

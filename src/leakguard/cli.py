@@ -31,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log what is skipped and why")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    from leakguard.commands import baseline, demo, key, local, precommit, restore, scan, unlock
+    from leakguard.commands import baseline, demo, key, local, precommit, redrive, restore, scan, unlock
 
     scan.add_parser(commands)
     precommit.add_parser(commands)
@@ -44,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     unlock.add_parser(commands)
     restore.add_parser(commands)
     baseline.add_parser(commands)
+    redrive.add_parser(commands)
     demo.add_parser(commands)
     local.add_parser(commands)
     return parser
@@ -76,6 +77,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from leakguard.commands import baseline, restore, unlock
 
             return {"unlock": unlock, "restore": restore, "baseline": baseline}[args.command].run(args)
+        if args.command == "redrive":
+            from leakguard.commands import redrive
+
+            return redrive.run(args)
         from leakguard.commands import demo, local
 
         return (demo if args.command == "demo" else local).run(args)

@@ -22,7 +22,13 @@ def _denies_insecure_transport(policy: dict[str, Any]) -> bool:
 def test_queues_are_encrypted_and_tls_only(synthesized: Synthesized, stack: str) -> None:
     template = synthesized.templates[stack]
     queues = resources(template, "AWS::SQS::Queue")
-    assert len(queues) == 5  # one dead-letter queue per EventBridge target
+    dead_letters = [
+        t for r in resources(template, "AWS::Events::Rule").values() for t in r["Properties"]["Targets"]
+        if "DeadLetterConfig" in t
+    ]  # fmt: skip
+    on_failure = resources(template, "AWS::Lambda::EventInvokeConfig")
+    # One dead-letter queue per EventBridge target, one on-failure queue per function.
+    assert len(queues) == len(dead_letters) + len(on_failure) and on_failure
     for queue in queues.values():
         props = queue["Properties"]
         assert props.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in props

@@ -16,14 +16,15 @@ TRACING = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 LOGS = {"logs:CreateLogStream", "logs:PutLogEvents"}
 IDEMPOTENCY = {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
 NOTIFY = {"sns:Publish", "kms:GenerateDataKey", "kms:Decrypt"}
+PARK = {"sqs:SendMessage"}  # its own on-failure queue (see test_failures.py)
 EXPECTED_ACTIONS = {
-    "inspector": TRACING | LOGS | IDEMPOTENCY | set(RECORD_ACTIONS) | set(OBJECT_READ_ACTIONS)
+    "inspector": TRACING | LOGS | IDEMPOTENCY | PARK | set(RECORD_ACTIONS) | set(OBJECT_READ_ACTIONS)
     | {"codecommit:GitPull", "events:PutEvents", "s3:PutObject", "kms:GenerateDataKey", "kms:Decrypt",
        "sns:Publish", "secretsmanager:GetSecretValue"},
-    "notify": TRACING | LOGS | IDEMPOTENCY | NOTIFY | {"s3:GetObject"},
-    "lock": TRACING | LOGS | IDEMPOTENCY | NOTIFY
+    "notify": TRACING | LOGS | IDEMPOTENCY | NOTIFY | PARK | {"s3:GetObject"},
+    "lock": TRACING | LOGS | IDEMPOTENCY | NOTIFY | PARK
     | {"codecommit:TagResource", "codecommit:ListTagsForResource", "codecommit:GetRepository"},
-    "reset": TRACING | LOGS | IDEMPOTENCY | NOTIFY
+    "reset": TRACING | LOGS | IDEMPOTENCY | NOTIFY | PARK
     | {"codecommit:GitPull", "codecommit:GitPush", "s3:PutObject", "s3:GetObject"},
 }  # fmt: skip
 ALL_REPOS_ARN = "arn:${AWS::Partition}:codecommit:${AWS::Region}:${AWS::AccountId}:*"

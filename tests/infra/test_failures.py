@@ -1,0 +1,107 @@
+"""No failure is silent: on-failure destinations, bounded async retries, alarms that email the admins."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from .conftest import Synthesized
+from .helpers import as_list, function_logical_id, resources, role_statements
+
+STACKS = ["AllRepos", "Listed"]
+FUNCTIONS = ["inspector", "notify", "lock", "reset"]
+
+
+def _topic(template: dict[str, Any]) -> str:
+    (topic,) = resources(template, "AWS::SNS::Topic")
+    return topic
+
+
+@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_every_function_parks_failed_invocations_in_its_own_encrypted_queue(
+    synthesized: Synthesized, stack: str, name: str
+) -> None:
+    template = synthesized.templates[stack]
+    function = function_logical_id(template, name)
+    (config,) = [
+        c["Properties"]
+        for c in resources(template, "AWS::Lambda::EventInvokeConfig").values()
+        if c["Properties"]["FunctionName"] == {"Ref": function}
+    ]
+    assert config["MaximumRetryAttempts"] <= 2
+    assert 60 <= config["MaximumEventAgeInSeconds"] <= 6 * 3600
+    queue_id = config["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0]
+    queue = template["Resources"][queue_id]
+    assert queue["Type"] == "AWS::SQS::Queue"
+    assert queue["Properties"].get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in queue["Properties"]
+    assert queue["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
+    # The function may send to its own queue, and nothing else of SQS.
+    sends = [s for s in role_statements(template, name) if "sqs:SendMessage" in as_list(s["Action"])]
+    assert [s["Resource"] for s in sends] == [{"Fn::GetAtt": [queue_id, "Arn"]}]
+    assert as_list(sends[0]["Action"]) == ["sqs:SendMessage"]
+
+
+def _alarms(template: dict[str, Any]) -> list[dict[str, Any]]:
+    return [a["Properties"] for a in resources(template, "AWS::CloudWatch::Alarm").values()]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_queue_that_can_park_an_event_alarms_to_the_admins(
+    synthesized: Synthesized, stack: str
+) -> None:
+    template = synthesized.templates[stack]
+    topic = {"Ref": _topic(template)}
+    watched = {
+        a["Dimensions"][0]["Value"]["Fn::GetAtt"][0]: a
+        for a in _alarms(template)
+        if a.get("MetricName") == "ApproximateNumberOfMessagesVisible"
+    }
+    queues = resources(template, "AWS::SQS::Queue")
+    assert set(watched) == set(queues)  # dead-letter queues of every target and every on-failure queue
+    for alarm in watched.values():
+        assert alarm["Namespace"] == "AWS/SQS" and alarm["Threshold"] == 1
+        assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+        assert alarm["AlarmActions"] == [topic]
+        assert "leakguard is failing" in json.dumps(alarm["AlarmName"])
+        assert "leakguard redrive" in alarm["AlarmDescription"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_functions_errors_alarm_to_the_admins(synthesized: Synthesized, stack: str) -> None:
+    template = synthesized.templates[stack]
+    topic = {"Ref": _topic(template)}
+    errors = {
+        a["Dimensions"][0]["Value"]["Ref"]: a
+        for a in _alarms(template)
+        if a.get("MetricName") == "Errors" and a.get("Namespace") == "AWS/Lambda"
+    }
+    assert set(errors) == {function_logical_id(template, name) for name in FUNCTIONS}
+    for alarm in errors.values():
+        assert alarm["Threshold"] == 1 and alarm["Statistic"] == "Sum"
+        assert alarm["AlarmActions"] == [topic]
+        assert alarm["TreatMissingData"] == "notBreaching"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_cloudwatch_may_publish_to_the_encrypted_topic(synthesized: Synthesized, stack: str) -> None:
+    template = synthesized.templates[stack]
+    (key,) = [
+        k["Properties"]
+        for k in resources(template, "AWS::KMS::Key").values()
+        if "notification" in k["Properties"].get("Description", "")
+    ]
+    statements = key["KeyPolicy"]["Statement"]
+    (cloudwatch,) = [s for s in statements if s.get("Sid") == "CloudWatchAlarmsPublish"]
+    assert cloudwatch["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert set(as_list(cloudwatch["Action"])) == {"kms:Decrypt", "kms:GenerateDataKey*"}
+    assert "aws:SourceAccount" in cloudwatch["Condition"]["StringEquals"]
+    (policy,) = resources(template, "AWS::SNS::TopicPolicy").values()
+    publish = [
+        s
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+        if s.get("Sid") == "CloudWatchAlarmsPublish"
+    ]
+    assert publish and publish[0]["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
