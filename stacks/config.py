@@ -23,6 +23,7 @@ _REPO_NAME = re.compile(r"^[\w.-]{1,100}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _TAG_KEY = re.compile(r"^[\w.:/=+@ -]{1,128}$")
 ACCEPTANCE_POLICIES = ("honour", "findings")
+_KEY_ARN = re.compile(r"^arn:aws[\w-]*:kms:[a-z0-9-]+:\d{12}:key/[0-9a-fA-F-]{1,64}$")
 _ROLE_ARN = re.compile(r"^arn:aws[\w-]*:(iam|sts)::\d{12}:[\w+=,.@/*-]+$")
 # CloudWatch Logs accepts only these retention periods.
 LOG_RETENTION_DAYS = (
@@ -82,6 +83,9 @@ class LeakguardConfig:
     log_retention_days: int = 365
     git_remote_template: str = DEFAULT_GIT_REMOTE_TEMPLATE
     git_layer_arn: str | None = None
+    #: Customer-managed KMS keys some watched repositories are encrypted with (CodeCommit calls KMS
+    #: with the caller's permissions, so the inspector and reset need them).
+    repository_kms_key_arns: tuple[str, ...] = ()
     #: Per repository (or ``*``): ``honour`` developers' in-repository acceptances (audited), or
     #: ``findings`` (treat them as findings).
     acceptance_policy: Mapping[str, str] = field(default_factory=lambda: {"*": "honour"})
@@ -175,6 +179,11 @@ class LeakguardConfig:
             if notice not in ("off", "unreadable", "all"):
                 raise ConfigError(f"skippedContentNotice: must be off, unreadable or all, got {notice!r}")
             values["skipped_content_notice"] = notice
+        if "repositoryKmsKeyArns" in raw:
+            keys = _string_list("repositoryKmsKeyArns", _decode(raw["repositoryKmsKeyArns"]))
+            values["repository_kms_key_arns"] = tuple(
+                _matching("repositoryKmsKeyArns", k, _KEY_ARN) for k in keys
+            )
         config = cls(**values)
         config._check_remediation_targets()
         return config

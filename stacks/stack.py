@@ -20,6 +20,7 @@ from .lock_policy import DeveloperLockPolicy
 from .notifications import NotificationTopic
 from .packaging import RUNTIME, code_asset, dependency_layer_code, git_layer_code, lambda_architecture
 from .remediation import Remediations
+from .repository_keys import allow_repository_keys
 from .scan_record import ScanRecordTable
 from .storage import AccessLogsBucket, HardenedBucket
 
@@ -121,6 +122,9 @@ class LeakguardStack(Stack):
             table=table,
         )
         BypassNotices(self, "BypassNotices", bus=fanout.bus, notify=remediations.notify.function)
+        # Repositories under a customer-managed key: only the two functions that run git use it.
+        allow_repository_keys(inspection.inspector, config, push=False)
+        allow_repository_keys(remediations.reset, config, push=True)
         lock_policy = DeveloperLockPolicy(
             self,
             "DeveloperLock",

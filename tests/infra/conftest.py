@@ -24,6 +24,7 @@ from cdk_nag import AwsSolutionsChecks
 from stacks import LeakguardConfig, LeakguardStack
 
 ALL_REPOS: dict[str, Any] = {}
+REPOSITORY_KEY = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 LISTED: dict[str, Any] = {
     "repositories": ["payments", "web-frontend"],
     "notificationEmails": ["security@example.com", "oncall@example.com"],
@@ -32,6 +33,7 @@ LISTED: dict[str, Any] = {
     "architecture": "x86_64",
     "quarantineRetentionDays": 30,
     "acceptancePolicy": {"payments": "findings"},
+    "repositoryKmsKeyArns": [REPOSITORY_KEY],
 }
 
 

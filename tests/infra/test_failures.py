@@ -105,3 +105,39 @@ def test_cloudwatch_may_publish_to_the_encrypted_topic(synthesized: Synthesized,
         if s.get("Sid") == "CloudWatchAlarmsPublish"
     ]
     assert publish and publish[0]["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+
+
+# -- repositories under a customer-managed KMS key (stacks/repository_keys.py) ----------------------
+
+
+KEY_USE = [("inspector", ["kms:Decrypt"]), ("reset", ["kms:Decrypt", "kms:GenerateDataKey"])]
+
+
+@pytest.mark.parametrize(("name", "actions"), KEY_USE)
+def test_only_the_git_functions_may_use_the_repositories_key_through_codecommit(
+    synthesized: Synthesized, name: str, actions: list[str]
+) -> None:
+    from .conftest import REPOSITORY_KEY
+
+    listed = synthesized.templates["Listed"]
+    (statement,) = [s for s in role_statements(listed, name) if s.get("Sid") == "RepositoryKeys"]
+    assert as_list(statement["Action"]) == actions
+    assert as_list(statement["Resource"]) == [REPOSITORY_KEY]
+    via = statement["Condition"]["StringEquals"]["kms:ViaService"]
+    assert json.dumps(via).count("codecommit.") == 1
+    for other in ("notify", "lock"):
+        assert not any(s.get("Sid") == "RepositoryKeys" for s in role_statements(listed, other))
+    # Without the context key, no function holds any repository key.
+    all_repos = synthesized.templates["AllRepos"]
+    assert not any(s.get("Sid") == "RepositoryKeys" for s in role_statements(all_repos, name))
+
+
+def test_repository_key_arns_are_validated() -> None:
+    from stacks import ConfigError, LeakguardConfig
+
+    with pytest.raises(ConfigError, match="repositoryKmsKeyArns"):
+        LeakguardConfig.from_mapping({"repositoryKmsKeyArns": ["alias/my-key"]})
+    ok = LeakguardConfig.from_mapping(
+        {"repositoryKmsKeyArns": json.dumps(["arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab"])}
+    )
+    assert len(ok.repository_kms_key_arns) == 1
