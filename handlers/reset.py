@@ -34,7 +34,7 @@ IDEMPOTENCY = incident_config("incidentId")
     persistence_store=persistence_layer(SETTINGS.idempotency_table),
 )
 def reset(*, incident: SecurityEvent) -> dict[str, Any]:
-    """Quarantine and reset once per incident (a failure raises: EventBridge retries)."""
+    """Quarantine and reset once per incident (a failure raises: Lambda retries, then parks the event)."""
     result = RESETTER.reset(incident).to_dict()
     metrics.add_metric(
         name="Resets", unit=MetricUnit.Count, value=int(result["status"] in ("reset", "deleted"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CfnOutput, RemovalPolicy, Stack
+from aws_cdk import Annotations, CfnOutput, RemovalPolicy, Stack
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
@@ -133,6 +133,12 @@ class LeakguardStack(Stack):
             admin_role_arns=config.admin_role_arns,
         )
 
+        if not config.notification_emails:
+            Annotations.of(self).add_warning_v2(
+                "leakguard:no-notification-emails",
+                "notificationEmails is empty: no one receives the incident emails nor the "
+                "'leakguard is failing' alarms. Set -c notificationEmails='[\"security@example.com\"]'.",
+            )
         # Last: it alarms on every queue and function built above.
         FailureAlarms(self, "Failures", topic=notifications.topic, topic_key=notifications.key)
 

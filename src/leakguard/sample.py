@@ -21,3 +21,8 @@ def fake_aws_access_key_id() -> str:
 def fake_stripe_key() -> str:
     """``sk_live_`` and 24 alphanumerics, like a Stripe live secret key."""
     return "sk_live_" + _random(_ALNUM, 24)
+
+
+def fake_aws_secret_access_key() -> str:
+    """40 characters of the AWS secret key alphabet (letters, digits, ``/`` and ``+``)."""
+    return _random(_ALNUM + "/+", 40)
