@@ -147,3 +147,32 @@ def test_a_pushed_commit_that_cannot_be_read_at_all_warns_the_admins(pipeline, r
     ((subject, body),) = pipeline.mails()
     assert subject.startswith("[WARNING] pushed commit vanished unscanned in app oops")
     assert pushed["detail"]["commitId"] in body and "rotate" in body
+
+
+def test_a_sibling_event_arriving_after_its_ref_was_removed_is_not_a_second_incident(
+    pipeline, rng, monkeypatch
+):
+    # git push origin one two, both at the leak; one's event is inspected, then both refs go (a reset),
+    # then two's event arrives at a cold sandbox whose git server serves no unadvertised object.
+    dev = pipeline.repository()
+    dev.commit("base", {"app.py": "x = 1\n"})
+    pipeline.inspect(pipeline.git_push(dev, "main")[0])
+    dev.git("checkout", "-q", "-b", "one")
+    dev.commit("leak", {"k.py": f"k = '{fake_aws_key(rng)}'\n"})
+    dev.git("branch", "two")
+    first, second = pipeline.git_push(dev, "one", "two")
+    assert pipeline.inspect(first)["status"] == "incident"
+    pipeline.security_events()
+    pipeline.git_push(dev, ":one", ":two")
+    for key, value in {
+        "GIT_CONFIG_COUNT": "1",
+        "GIT_CONFIG_KEY_0": "protocol.version",
+        "GIT_CONFIG_VALUE_0": "0",
+    }.items():
+        monkeypatch.setenv(key, value)
+    (cold,) = pipeline.sandboxed_inspectors(1, barrier=False)
+    from leakguard.events.codecommit import parse_codecommit_event
+
+    result = cold.inspect(parse_codecommit_event(second))
+    assert result.status == "clean" and result.commits == 0
+    assert pipeline.security_events() == []

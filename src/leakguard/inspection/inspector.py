@@ -99,6 +99,7 @@ class _Target:
     tags: list[str]
     vanished: VanishedRead | None = None
     fetched_by_id: bool = False
+    missing: bool = False  # neither in the clone nor served by id over git
 
 
 class Inspector:
@@ -147,10 +148,7 @@ class Inspector:
         assert detail.commitId is not None  # noqa: S101 - the event model guarantees it
         started = time.monotonic()
         git = self.clones.sync(repo)
-        try:
-            target = self._target(git, event)
-        except VanishedUnreadable as exc:
-            return self._unreadable(event, str(exc))
+        target = self._target(git, event)
         old_known = self._old_known(git, repo, detail.oldCommitId)
         forced = bool(detail.oldCommitId) and not (
             old_known and history.is_ancestor(git, detail.oldCommitId or "", target.commit)
@@ -163,6 +161,11 @@ class Inspector:
             old=detail.oldCommitId if old_known else None,
             young=lambda: self._young(event),
         )
+        if target.missing:
+            try:
+                target.vanished = self._read_vanished(git, event, exclusions)
+            except VanishedUnreadable as exc:
+                return self._unreadable(event, str(exc))
         push = self._scan(git, target, exclusions, ref)
         policy = self.settings.acceptance_policy_for(repo)
         acceptance.settle(git, push.report, head=target.commit, policy=policy)
@@ -249,11 +252,7 @@ class Inspector:
                 git, new
             )
             if not fetched:
-                logger.warning(
-                    "pushed commit no longer in any ref and not served over git: reading it over the API"
-                )
-                read = self.vanished.read(git, detail.repositoryName, new, max_file_bytes=self.max_file_bytes)
-                return _Target(commit=new, tags=[], vanished=read)
+                return _Target(commit=new, tags=[], missing=True)
         commit = git_refs.peel(git, new) or new
         tags = []
         if detail.referenceType == "tag":
@@ -263,6 +262,21 @@ class Inspector:
             if current is not None and current.annotated and current.commit_id == commit:
                 tags.append(current.object_id)
         return _Target(commit=commit, tags=tags, fetched_by_id=fetched)
+
+    def _read_vanished(self, git: Git, event: CodeCommitEvent, exclusions: Exclusions) -> VanishedRead:
+        """A pushed commit the clone cannot get over git, read over the API unless already scanned.
+
+        A recorded tip is not read again: a sibling event of a push whose refs reset already removed
+        (or a redelivery after a cold start) finds its commit scanned, not a new leak.
+        """
+        new = event.detail.commitId or ""
+        if new in exclusions.known:
+            logger.info("pushed commit vanished from the refs but was scanned before")
+            return VanishedRead()
+        logger.warning("pushed commit no longer in any ref and not served over git: reading it over the API")
+        return self.vanished.read(
+            git, event.detail.repositoryName, new, max_file_bytes=self.max_file_bytes, known=exclusions.known
+        )
 
     def _scan(self, git: Git, target: _Target, exclusions: Exclusions, ref: str) -> PushScan:
         read = target.vanished

@@ -33,6 +33,8 @@ class Exclusions:
     tips: list[str]
     first_sight: bool = False
     baseline: list[str] = field(default_factory=list)
+    #: Every recorded tip, also those the clone does not hold (a commit read over the API stops there).
+    known: set[str] = field(default_factory=set)
 
     def summary(self) -> dict[str, object]:
         """Log-friendly form."""
@@ -71,7 +73,9 @@ class ScanHistory:
                 git, repository=repository, ref=ref, new=new, old=old, young=young()
             )
         held = _held_commits(git, record)
-        return Exclusions(repository, held, first_sight=first, baseline=held if first else [])
+        return Exclusions(
+            repository, held, first_sight=first, baseline=held if first else [], known=set(record.tip_commits)
+        )
 
     def first_sight(
         self, git: Git, *, repository: str, ref: str, new: str, old: str | None, young: bool
@@ -97,12 +101,14 @@ class ScanHistory:
         pre_existing: list[str] = []
         if not young:
             companions: set[str] = {ref}
-            old_held = old is not None and old in git_refs.present(git, [old])
+            held = git_refs.present(git, [c for c in (old, new) if c])
+            old_held = old is not None and old in held
             if old_held and old is not None:
-                companions |= {tip.full_name for tip in git_refs.list_refs(git, contains=[new])}
-                behind_old = {tip.full_name for tip in git_refs.list_refs(git, merged=old)}
-                companions |= {t.full_name for t in git_refs.list_refs(git, merged=new)} - behind_old
                 pre_existing.append(old)
+                if new in held:  # a pushed commit that vanished carries no companion
+                    companions |= {tip.full_name for tip in git_refs.list_refs(git, contains=[new])}
+                    behind_old = {tip.full_name for tip in git_refs.list_refs(git, merged=old)}
+                    companions |= {t.full_name for t in git_refs.list_refs(git, merged=new)} - behind_old
             pre_existing += [
                 tip.commit_id for tip in git_refs.list_refs(git) if tip.full_name not in companions
             ]

@@ -14,7 +14,7 @@ it takes whole: decoded, archives opened, and only the lines the previous versio
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,14 +54,19 @@ class VanishedCommits:
         self.api = api
         self.limit = limit
 
-    def read(self, git: Git, repository: str, commit: str, *, max_file_bytes: int) -> VanishedRead:
-        """Walk back from ``commit`` through commits the clone lacks; raise when ``commit`` is unreadable."""
+    def read(
+        self, git: Git, repository: str, commit: str, *, max_file_bytes: int, known: Collection[str] = ()
+    ) -> VanishedRead:
+        """Walk back from ``commit`` through commits the clone lacks; raise when ``commit`` is unreadable.
+
+        The walk stops at ``known`` commits (the scan record's tips: scanned with their history).
+        """
         result = VanishedRead()
         metadata: dict[str, dict[str, Any]] = {}
         queue, seen = [validate_commit_id(commit)], set()
         while queue:
             current = queue.pop(0)
-            if current in seen:
+            if current in seen or current in known:
                 continue
             seen.add(current)
             if current in git_refs.present(git, [current]):
