@@ -1,5 +1,6 @@
 """Commit messages, tag messages and paths as scanned content, against real repositories."""
 
+import json
 import subprocess
 
 from leakguard.detect.engine import Detector
@@ -31,8 +32,14 @@ def test_a_range_scan_covers_messages_and_added_or_renamed_paths(make_repo, smal
     assert report.files == 1  # the file with content; messages and paths are not files
     text = render_text(report)
     assert "commit message:3" in text and "file name " in text
+    sarif = render_sarif(report, small_rules)
     for secret in (token, key, renamed):
-        assert secret not in text and secret not in render_sarif(report, small_rules)
+        assert secret not in text and secret not in sarif
+    locations = {
+        r["properties"]["source"]: r["locations"][0] for r in json.loads(sarif)["runs"][0]["results"]
+    }
+    assert locations["commit-message"]["logicalLocations"][0]["kind"] == "commit-message"
+    assert "region" not in locations["path"]["physicalLocation"]  # a file name has no line
 
 
 def test_a_message_cannot_forge_the_end_of_its_object(make_repo, small_rules, rng):
