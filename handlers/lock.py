@@ -13,8 +13,15 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from leakguard.aws.idempotency import incident_config, persistence_layer
 from leakguard.errors import EventError
 from leakguard.events.security import SecurityEvent
-from leakguard.remediate.incident import load_incident
-from leakguard.runtime import METRICS_NAMESPACE, build_locker, ignore_malformed
+from leakguard.remediate.incident import UntrustedEventError, load_incident
+from leakguard.remediate.lock import LockError
+from leakguard.runtime import (
+    METRICS_NAMESPACE,
+    build_locker,
+    function_account,
+    ignore_malformed,
+    refuse_untrusted,
+)
 from leakguard.settings import LockSettings
 
 logger = Logger()
@@ -23,7 +30,7 @@ tracer = Tracer()
 metrics = Metrics(namespace=METRICS_NAMESPACE)
 SETTINGS = LockSettings.from_env()
 LOCKER = build_locker(SETTINGS)
-IDEMPOTENCY = incident_config("incidentId")
+IDEMPOTENCY = incident_config()
 
 
 @idempotent_function(
@@ -33,7 +40,11 @@ IDEMPOTENCY = incident_config("incidentId")
 )
 def lock(*, incident: SecurityEvent) -> dict[str, Any]:
     """Lock the repository once per incident."""
-    result = LOCKER.lock(incident)
+    try:
+        result = LOCKER.lock(incident)
+    except LockError:
+        metrics.add_metric(name="LockFailures", unit=MetricUnit.Count, value=1)
+        raise  # after the alert: Lambda retries, then parks the event
     metrics.add_metric(name="Locks", unit=MetricUnit.Count, value=int(result["status"] == "locked"))
     logger.info(f"lock {result['status']}", extra=result)
     return result
@@ -46,7 +57,12 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Entry point (``handlers.lock.handler``)."""
     IDEMPOTENCY.register_lambda_context(context)
     try:
-        incident = load_incident(event)  # the lock needs no findings: no report fetch
+        # The lock needs no findings: no report fetch.
+        incident = load_incident(event, account=function_account(context))
+    except UntrustedEventError as exc:
+        return refuse_untrusted(
+            exc, function="lock", publisher=LOCKER.publisher, logger=logger, metrics=metrics
+        )
     except EventError as exc:
         return ignore_malformed(exc, logger=logger, metrics=metrics, what="security event")
     return lock(incident=incident)

@@ -15,8 +15,14 @@ from leakguard.aws.storage import ObjectStore
 from leakguard.errors import EventError
 from leakguard.events.bypass import BypassNotice, is_bypass_notice, parse_bypass_notice
 from leakguard.events.security import SecurityEvent
-from leakguard.remediate.incident import load_incident
-from leakguard.runtime import METRICS_NAMESPACE, build_notifier, ignore_malformed
+from leakguard.remediate.incident import UntrustedEventError, load_incident
+from leakguard.runtime import (
+    METRICS_NAMESPACE,
+    build_notifier,
+    function_account,
+    ignore_malformed,
+    refuse_untrusted,
+)
 from leakguard.settings import NotifySettings
 
 logger = Logger()
@@ -26,7 +32,7 @@ metrics = Metrics(namespace=METRICS_NAMESPACE)
 SETTINGS = NotifySettings.from_env()
 NOTIFIER = build_notifier(SETTINGS)
 STORE = ObjectStore()
-IDEMPOTENCY = incident_config("incidentId")
+IDEMPOTENCY = incident_config()
 NOTICE_IDEMPOTENCY = incident_config("noticeId")
 
 
@@ -70,7 +76,11 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             return ignore_malformed(exc, logger=logger, metrics=metrics, what="bypass notice")
         return notify_bypass(notice=notice)
     try:
-        incident = load_incident(event, STORE)
+        incident = load_incident(event, STORE, account=function_account(context))
+    except UntrustedEventError as exc:
+        return refuse_untrusted(
+            exc, function="notify", publisher=NOTIFIER.publisher, logger=logger, metrics=metrics
+        )
     except EventError as exc:
         return ignore_malformed(exc, logger=logger, metrics=metrics, what="security event")
     return notify(incident=incident)

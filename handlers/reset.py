@@ -14,8 +14,15 @@ from leakguard.aws.idempotency import incident_config, persistence_layer
 from leakguard.aws.storage import ObjectStore
 from leakguard.errors import EventError
 from leakguard.events.security import SecurityEvent
-from leakguard.remediate.incident import load_incident
-from leakguard.runtime import METRICS_NAMESPACE, build_resetter, ignore_malformed
+from leakguard.remediate.incident import UntrustedEventError, load_incident
+from leakguard.remediate.reset import ResetError
+from leakguard.runtime import (
+    METRICS_NAMESPACE,
+    build_resetter,
+    function_account,
+    ignore_malformed,
+    refuse_untrusted,
+)
 from leakguard.settings import ResetSettings
 
 logger = Logger()
@@ -25,7 +32,7 @@ metrics = Metrics(namespace=METRICS_NAMESPACE)
 SETTINGS = ResetSettings.from_env()
 RESETTER = build_resetter(SETTINGS)
 STORE = ObjectStore()
-IDEMPOTENCY = incident_config("incidentId")
+IDEMPOTENCY = incident_config()
 
 
 @idempotent_function(
@@ -35,7 +42,11 @@ IDEMPOTENCY = incident_config("incidentId")
 )
 def reset(*, incident: SecurityEvent) -> dict[str, Any]:
     """Quarantine and reset once per incident (a failure raises: Lambda retries, then parks the event)."""
-    result = RESETTER.reset(incident).to_dict()
+    try:
+        result = RESETTER.reset(incident).to_dict()
+    except ResetError:
+        metrics.add_metric(name="ResetFailures", unit=MetricUnit.Count, value=1)
+        raise  # after the outcome email: Lambda retries, then parks the event
     metrics.add_metric(
         name="Resets", unit=MetricUnit.Count, value=int(result["status"] in ("reset", "deleted"))
     )
@@ -50,7 +61,11 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Entry point (``handlers.reset.handler``)."""
     IDEMPOTENCY.register_lambda_context(context)
     try:
-        incident = load_incident(event, STORE)
+        incident = load_incident(event, STORE, account=function_account(context))
+    except UntrustedEventError as exc:
+        return refuse_untrusted(
+            exc, function="reset", publisher=RESETTER.publisher, logger=logger, metrics=metrics
+        )
     except EventError as exc:
         return ignore_malformed(exc, logger=logger, metrics=metrics, what="security event")
     return reset(incident=incident)

@@ -24,7 +24,13 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _TAG_KEY = re.compile(r"^[\w.:/=+@ -]{1,128}$")
 ACCEPTANCE_POLICIES = ("honour", "findings")
 _KEY_ARN = re.compile(r"^arn:aws[\w-]*:kms:[a-z0-9-]+:\d{12}:key/[0-9a-fA-F-]{1,64}$")
-_ROLE_ARN = re.compile(r"^arn:aws[\w-]*:(iam|sts)::\d{12}:[\w+=,.@/*-]+$")
+# An IAM principal ARN as aws:PrincipalArn carries it (ArnNotLike may use * and ?).
+_PRINCIPAL_ARN = re.compile(
+    r"^arn:(?P<partition>aws[\w-]*):iam::(?P<account>\d{12}):(?P<resource>[\w+=,.@/*?-]+)$"
+)
+_ASSUMED_ROLE = re.compile(
+    r"^arn:(?P<partition>aws[\w-]*):sts::(?P<account>\d{12}):assumed-role/(?P<role>[\w+=,.@-]+)/[^/]+$"
+)
 # CloudWatch Logs accepts only these retention periods.
 LOG_RETENTION_DAYS = (
     1,
@@ -96,6 +102,10 @@ class LeakguardConfig:
     def watches_all(self) -> bool:
         return self.repositories == "*"
 
+    def remediation_for(self, repository: str) -> Remediation:
+        """A repository's own switches, else the ``*`` entry (as ``REMEDIATIONS`` is read at run time)."""
+        return self.remediations.get(repository) or self.remediations.get("*") or Remediation()
+
     def watched_repositories_json(self) -> str:
         """``WATCHED_REPOSITORIES`` as the contract spells it: a JSON list, ``["*"]`` for all."""
         return json.dumps(["*"] if self.repositories == "*" else list(self.repositories))
@@ -152,7 +162,7 @@ class LeakguardConfig:
             values["architecture"] = arch
         if "adminRoleArns" in raw:
             arns = _string_list("adminRoleArns", _decode(raw["adminRoleArns"]))
-            values["admin_role_arns"] = tuple(_matching("adminRoleArns", a, _ROLE_ARN) for a in arns)
+            values["admin_role_arns"] = tuple(admin_principal_arn(a) for a in arns)
         for key, attr in (
             ("quarantineRetentionDays", "quarantine_retention_days"),
             ("reportRetentionDays", "report_retention_days"),
@@ -197,6 +207,42 @@ class LeakguardConfig:
         unknown = sorted(set(self.acceptance_policy) - {"*", *self.repositories})
         if unknown:
             raise ConfigError(f"acceptancePolicy: {', '.join(unknown)} not in repositories")
+
+
+def admin_principal_arn(value: Any) -> str:
+    """An ``adminRoleArns`` entry the lock policy's ``aws:PrincipalArn`` exemption can really match.
+
+    Refuses an STS assumed-role session ARN (``aws:PrincipalArn`` of a session is the role's own ARN,
+    so the exemption would never apply; the message names the role ARN to use instead) and patterns
+    that would exempt every role or user of the account (``role/*``, ``*``): the lock would lock no one.
+    """
+    key = "adminRoleArns"
+    if not isinstance(value, str):
+        raise ConfigError(f"{key}: must be strings, got {value!r}")
+    session = _ASSUMED_ROLE.fullmatch(value)
+    if session:
+        role = f"arn:{session['partition']}:iam::{session['account']}:role/{session['role']}"
+        raise ConfigError(
+            f"{key}: {value!r} is an STS assumed-role session ARN, which never equals aws:PrincipalArn; "
+            f"use the role's ARN {role!r} instead (with its path if it has one, e.g. "
+            "role/aws-reserved/sso.amazonaws.com/... for IAM Identity Center roles)"
+        )
+    match = _PRINCIPAL_ARN.fullmatch(value)
+    if not match:
+        raise ConfigError(
+            f"{key}: invalid value {value!r}: expected an IAM role or user ARN "
+            "(arn:aws:iam::ACCOUNT:role/NAME)"
+        )
+    resource = match["resource"]
+    kind, _, name = resource.partition("/")
+    if resource != "root" and (kind not in ("role", "user") or not name):
+        raise ConfigError(f"{key}: {value!r} must name a role (role/NAME) or a user (user/NAME)")
+    if name and not name.strip("*?/"):
+        raise ConfigError(
+            f"{key}: {value!r} matches every {kind} of the account, so the lock would exempt everyone; "
+            f"name the admin {kind}s (a prefix such as {kind}/security-* is fine)"
+        )
+    return value
 
 
 def _decode(value: Any) -> Any:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from aws_cdk import Duration
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
@@ -46,6 +47,29 @@ class SecurityEventFanOut(Construct):
                 source=[SECURITY_EVENT_SOURCE], detail_type=[SECURITY_EVENT_DETAIL_TYPE]
             ),
         )
+
+    def only_published_by(self, publisher: iam.IRole) -> None:
+        """Let nobody but ``publisher`` (the inspector's role) put events on the bus, and only leakguard's.
+
+        IAM alone cannot say this: any principal of the account with ``events:PutEvents`` on ``*``
+        could otherwise send ``leakguard.inspector`` events and drive reset, lock and the official
+        email. Two explicit denies in the bus's own policy override every identity policy: one for
+        every principal but the inspector's role, one for any other source (the inspector included).
+        """
+        for sid, condition in (
+            ("OnlyTheInspectorPublishes", {"ArnNotEquals": {"aws:PrincipalArn": publisher.role_arn}}),
+            ("OnlyLeakguardEvents", {"StringNotEquals": {"events:source": SECURITY_EVENT_SOURCE}}),
+        ):
+            self.bus.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid=sid,
+                    effect=iam.Effect.DENY,
+                    principals=[iam.AnyPrincipal()],
+                    actions=["events:PutEvents"],
+                    resources=[self.bus.event_bus_arn],
+                    conditions=condition,
+                )
+            )
 
     def route_to(self, name: str, function: lambda_.IFunction) -> None:
         """Deliver every security event to ``function`` (one target, one DLQ per consumer)."""

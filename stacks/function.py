@@ -123,6 +123,14 @@ class LeakguardFunction(Construct):
             )
         )
 
+    def deny(self, sid: str, *, actions: Sequence[str], resources: Sequence[str]) -> None:
+        """An explicit deny: carves resources out of a wider allow (a repository that opted out)."""
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid=sid, effect=iam.Effect.DENY, actions=list(actions), resources=list(resources)
+            )
+        )
+
     def allow(
         self,
         sid: str,

@@ -1,7 +1,8 @@
 """The IAM managed policy that makes the lock tag mean something, for admins to attach to developers.
 
 A tag on its own locks nothing. This policy denies, while a repository carries ``<key>=<value>``, the
-git transport (pull and push) and the API calls that read or change its content; and it denies, at any
+git transport (pull and push) and every API call that reads or changes its content, derived from the
+service model (:mod:`stacks.codecommit_actions`) so none is forgotten; and it denies, at any
 time, adding, changing or removing the lock tag itself (and the ``leakguard:*`` tags that record who
 locked and unlocked, and why), so a locked-out developer can neither unlock (or pre-lock) a repository
 nor forge its audit trail. Roles listed in ``adminRoleArns`` are exempt even if the policy is attached.
@@ -15,32 +16,12 @@ from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from .codecommit_actions import locked_actions
 from .names import AUDIT_TAG_PATTERN
 
-# What a developer must not do to a locked repository: git over HTTPS/SSH, the console/API writes that
-# bypass git, and the API reads that would show the leaked content anyway.
-LOCKED_ACTIONS = (
-    "codecommit:GitPull",
-    "codecommit:GitPush",
-    "codecommit:TagResource",
-    "codecommit:UntagResource",
-    "codecommit:CreateBranch",
-    "codecommit:DeleteBranch",
-    "codecommit:UpdateDefaultBranch",
-    "codecommit:CreateCommit",
-    "codecommit:PutFile",
-    "codecommit:DeleteFile",
-    "codecommit:MergeBranchesByFastForward",
-    "codecommit:MergeBranchesBySquash",
-    "codecommit:MergeBranchesByThreeWay",
-    "codecommit:MergePullRequestByFastForward",
-    "codecommit:MergePullRequestBySquash",
-    "codecommit:MergePullRequestByThreeWay",
-    "codecommit:GetBlob",
-    "codecommit:GetFile",
-    "codecommit:GetFolder",
-    "codecommit:GetDifferences",
-)
+# What a developer must not do to a locked repository: every action that reads content, diffs, commit
+# messages or comments, or changes the repository, derived from botocore's model (see codecommit_actions).
+LOCKED_ACTIONS = tuple(locked_actions())
 TAG_ACTIONS = ("codecommit:TagResource", "codecommit:UntagResource")
 
 

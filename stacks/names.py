@@ -51,13 +51,21 @@ CONTRACT_ENV: Final = {
         "POWERTOOLS_SERVICE_NAME",
     ),
     "notify": ("TOPIC_ARN", "IDEMPOTENCY_TABLE", "REPORT_BUCKET", "POWERTOOLS_SERVICE_NAME"),
-    "lock": ("LOCK_TAG_KEY", "LOCK_TAG_VALUE", "TOPIC_ARN", "IDEMPOTENCY_TABLE", "POWERTOOLS_SERVICE_NAME"),
+    "lock": (
+        "LOCK_TAG_KEY",
+        "LOCK_TAG_VALUE",
+        "TOPIC_ARN",
+        "IDEMPOTENCY_TABLE",
+        "REMEDIATIONS",
+        "POWERTOOLS_SERVICE_NAME",
+    ),
     "reset": (
         "QUARANTINE_BUCKET",
         "GIT_REMOTE_TEMPLATE",
         "TOPIC_ARN",
         "IDEMPOTENCY_TABLE",
         "REPORT_BUCKET",
+        "REMEDIATIONS",
         "POWERTOOLS_SERVICE_NAME",
     ),
 }

@@ -1,8 +1,10 @@
 """The three consumers of the security event: notify (always), lock and reset (opt-in per repository).
 
-All three are deployed whatever the configuration: the inspector stamps the enabled remediations on
-the event, so turning one on for a repository is a context change, not a new target. Each role holds
-exactly what its job needs; only reset can push and only lock can tag.
+All three are deployed whatever the configuration. Each role holds exactly what its job needs, on the
+repositories where its job is enabled: reset's git push and lock's tagging exist only for the
+repositories the configuration opts in (an explicit deny carves out a repository that opts out of a
+``"*"`` default), so a forged or stale event cannot make either act anywhere else. Only reset can push
+and only lock can tag.
 """
 
 from __future__ import annotations
@@ -22,7 +24,10 @@ from .function import GIT_HEAVY, LeakguardFunction
 from .idempotency import ITEM_ACTIONS
 from .names import AUDIT_TAG_PATTERN, QUARANTINE_PREFIX, REPORT_PREFIX
 from .permissions import acknowledge_all_repositories, acknowledge_object_prefix
-from .repositories import repository_arns
+from .repositories import remediation_scope
+
+#: What the lock reads: the repository's ARN by name and its tags (is it locked? how many tags?).
+LOCK_READS = ("codecommit:ListTagsForResource", "codecommit:GetRepository")
 
 
 class Remediations(Construct):
@@ -48,8 +53,10 @@ class Remediations(Construct):
         self._config = config
         self._code = code
         self._layers = layers
-        repos = repository_arns(self, config)
+        lock_scope = remediation_scope(self, config, "lock")
+        reset_scope = remediation_scope(self, config, "reset")
         shared = {"TOPIC_ARN": topic.topic_arn, "IDEMPOTENCY_TABLE": table.table_name}
+        switches = {"REMEDIATIONS": config.remediations_json()}
 
         self.notify = self._function(
             "Notify", "notify", "leakguard: email the admins what leaked where and what to do", shared
@@ -72,21 +79,29 @@ class Remediations(Construct):
             "Lock",
             "lock",
             "leakguard: tag the repository locked so the developer policy denies access",
-            {**shared, "LOCK_TAG_KEY": config.lock_tag_key, "LOCK_TAG_VALUE": config.lock_tag_value},
+            {
+                **shared,
+                **switches,
+                "LOCK_TAG_KEY": config.lock_tag_key,
+                "LOCK_TAG_VALUE": config.lock_tag_value,
+            },
         )
-        # The lock function may set the lock tag and its leakguard:* audit tags, no other tag.
-        self.lock.allow(
-            "SetLockTag",
-            actions=["codecommit:TagResource"],
-            resources=repos,
-            conditions={"ForAllValues:StringLike": {"aws:TagKeys": [config.lock_tag_key, AUDIT_TAG_PATTERN]}},
-        )
-        # GetRepository: the lock falls back to looking up the ARN when an event does not carry it.
-        self.lock.allow(
-            "ReadRepository",
-            actions=["codecommit:ListTagsForResource", "codecommit:GetRepository"],
-            resources=repos,
-        )
+        lock_actions = ["codecommit:TagResource", *LOCK_READS]
+        if lock_scope.allowed:
+            # The lock function may set the lock tag and its leakguard:* audit tags, no other tag, and
+            # only on the repositories where locking is enabled.
+            self.lock.allow(
+                "SetLockTag",
+                actions=["codecommit:TagResource"],
+                resources=lock_scope.allowed,
+                conditions={
+                    "ForAllValues:StringLike": {"aws:TagKeys": [config.lock_tag_key, AUDIT_TAG_PATTERN]}
+                },
+            )
+            # GetRepository: the lock looks the ARN up by name instead of trusting the event's.
+            self.lock.allow("ReadRepository", actions=list(LOCK_READS), resources=lock_scope.allowed)
+        if lock_scope.excluded:
+            self.lock.deny("NotWhereLockIsOff", actions=lock_actions, resources=lock_scope.excluded)
 
         self.reset = self._function(
             "Reset",
@@ -94,15 +109,18 @@ class Remediations(Construct):
             "leakguard: quarantine the leaking commits in S3, then reset the branch with a lease",
             {
                 **shared,
+                **switches,
                 "QUARANTINE_BUCKET": quarantine_bucket.bucket_name,
                 "GIT_REMOTE_TEMPLATE": config.git_remote_template,
                 "REPORT_BUCKET": report_bucket.bucket_name,
             },
             heavy=True,
         )
-        self.reset.allow(
-            "RewriteBranches", actions=["codecommit:GitPull", "codecommit:GitPush"], resources=repos
-        )
+        reset_actions = ["codecommit:GitPull", "codecommit:GitPush"]
+        if reset_scope.allowed:
+            self.reset.allow("RewriteBranches", actions=reset_actions, resources=reset_scope.allowed)
+        if reset_scope.excluded:
+            self.reset.deny("NotWhereResetIsOff", actions=reset_actions, resources=reset_scope.excluded)
         self.reset.allow(
             "Quarantine",
             actions=["s3:PutObject"],
@@ -139,9 +157,9 @@ class Remediations(Construct):
             )
             fn.allow("Idempotency", actions=ITEM_ACTIONS, resources=[table.table_arn])
             fanout.route_to(name, fn.function)
-        if config.watches_all:
-            acknowledge_all_repositories(self.lock.role, arn=repos[0])
-            acknowledge_all_repositories(self.reset.role, arn=repos[0])
+        for fn, where in ((self.lock, lock_scope), (self.reset, reset_scope)):
+            if where.everywhere:
+                acknowledge_all_repositories(fn.role, arn=where.allowed[0])
 
     def _function(
         self,

@@ -107,6 +107,7 @@ class LeakguardStack(Stack):
         fingerprint_key = FingerprintKey(self, "FingerprintKey")
         fingerprint_key.grant_read(inspection.inspector)
         inspection.inspector.function.add_environment("ACCEPTANCE_POLICY", config.acceptance_policy_json())
+        fanout.only_published_by(inspection.inspector.role)
         remediations = Remediations(
             self,
             "Remediation",

@@ -22,12 +22,24 @@ from leakguard.errors import EventError
 from leakguard.settings import InspectorSettings, LockSettings, NotifySettings, ResetSettings
 
 if TYPE_CHECKING:
+    from leakguard.detect.engine import Detector
     from leakguard.inspection.inspector import InspectionResult, Inspector
     from leakguard.remediate.lock import Locker
     from leakguard.remediate.notify import Notifier
     from leakguard.remediate.reset import Resetter
 
 METRICS_NAMESPACE = "leakguard"
+
+
+def build_detector(rules_path: str | None) -> Detector:
+    """The deployed rules, compiled: the inspector scans with them and reset re-scans with them.
+
+    One loader for both, so reset confirms a leak under exactly the rules that reported it.
+    """
+    from leakguard.detect.engine import Detector
+    from leakguard.rules import load_rules
+
+    return Detector(load_rules(rules_path))
 
 
 def build_inspector(
@@ -44,19 +56,17 @@ def build_inspector(
     from leakguard.aws.commits import CodeCommitObjects
     from leakguard.aws.eventbus import SecurityEventBus
     from leakguard.aws.scan_record import ScanRecordTable
-    from leakguard.detect.engine import Detector
     from leakguard.fingerprints import use_key
     from leakguard.inspection.clone import CloneCache
     from leakguard.inspection.inspector import Inspector
     from leakguard.inspection.record import ScanHistory
     from leakguard.inspection.vanished import VanishedCommits
     from leakguard.keystore import deployment_key
-    from leakguard.rules import load_rules
 
     use_key(deployment_key(settings.fingerprint_key_secret, client=secretsmanager))
     return Inspector(
         settings,
-        Detector(load_rules(settings.rules_path)),
+        build_detector(settings.rules_path),
         clones=CloneCache(Path(settings.clone_root) / "inspector", settings.remote_for),
         bus=SecurityEventBus(settings.event_bus_name, events),
         store=ObjectStore(s3),
@@ -82,11 +92,12 @@ def build_locker(settings: LockSettings, *, codecommit: Any | None = None, sns: 
         LockTag(settings.lock_tag_key, settings.lock_tag_value),
         RepositoryTags(codecommit),
         Publisher(settings.topic_arn, sns),
+        enabled=lambda repository: settings.remediations_for(repository).lock,
     )
 
 
 def build_resetter(settings: ResetSettings, *, s3: Any | None = None, sns: Any | None = None) -> Resetter:
-    """The resetter with its own clone cache and the quarantine bucket."""
+    """The resetter with its own clone cache, the quarantine bucket and the deployed rules."""
     from leakguard.inspection.clone import CloneCache
     from leakguard.remediate.reset import Resetter
 
@@ -95,6 +106,9 @@ def build_resetter(settings: ResetSettings, *, s3: Any | None = None, sns: Any |
         store=ObjectStore(s3),
         publisher=Publisher(settings.topic_arn, sns),
         quarantine_bucket=settings.quarantine_bucket,
+        detector=build_detector(settings.rules_path),
+        scratch=Path(settings.clone_root) / "reset-scratch",
+        enabled=lambda repository: settings.remediations_for(repository).reset,
     )
 
 
@@ -126,3 +140,27 @@ def ignore_malformed(
     metrics.add_metric(name="MalformedEvents", unit=MetricUnit.Count, value=1)
     logger.error(f"ignored a malformed {what}", extra={"error": str(error)})
     return {"status": "ignored", "reason": str(error)}
+
+
+def function_account(context: Any) -> str | None:
+    """The account a function runs in, from its ARN (``arn:aws:lambda:REGION:ACCOUNT:function:NAME``)."""
+    parts = str(getattr(context, "invoked_function_arn", "") or "").split(":")
+    return parts[4] if len(parts) > 4 and parts[4].isdigit() else None
+
+
+def refuse_untrusted(
+    error: EventError, *, function: str, publisher: Publisher, logger: Logger, metrics: Metrics
+) -> dict[str, Any]:
+    """A consumer's answer to an event that is not from this deployment's inspector: alert, never act.
+
+    The alert names only the envelope's problem, never the event's text. If even the alert cannot be
+    sent the invocation fails, so the event is retried and finally parked where an alarm sees it.
+    """
+    from leakguard.remediate.alerts import publish_alert, refusal
+
+    metrics.add_metric(name="RefusedEvents", unit=MetricUnit.Count, value=1)
+    logger.error(f"{function} refused an untrusted security event", extra={"error": str(error)})
+    subject, body = refusal(function, repository=None, reference=None, incident_id=None, reasons=[str(error)])
+    if not publish_alert(publisher, subject, body):
+        raise error
+    return {"status": "refused", "reason": str(error)}

@@ -72,7 +72,19 @@ class _GitRemote(_Settings):
         return self.git_remote_template.replace("{region}", self.region).replace("{repository}", repository)
 
 
-class InspectorSettings(_GitRemote):
+class _Remediations(_Settings):
+    """The deployment's per-repository remediation switches (``REMEDIATIONS``)."""
+
+    _json_fields: ClassVar[tuple[str, ...]] = ("REMEDIATIONS",)
+
+    remediations: dict[str, RemediationSwitches] = Field(alias="REMEDIATIONS")
+
+    def remediations_for(self, repository: str) -> RemediationSwitches:
+        """The repository's own switches, else the ``*`` entry, else none."""
+        return self.remediations.get(repository) or self.remediations.get("*") or RemediationSwitches()
+
+
+class InspectorSettings(_GitRemote, _Remediations):
     """Environment of the inspector function."""
 
     _json_fields: ClassVar[tuple[str, ...]] = ("WATCHED_REPOSITORIES", "REMEDIATIONS", "ACCEPTANCE_POLICY")
@@ -85,7 +97,6 @@ class InspectorSettings(_GitRemote):
     #: The admins' topic, for the one warning the inspector sends itself (a commit vanished unscanned).
     topic_arn: str = Field(alias="TOPIC_ARN")
     watched_repositories: tuple[str, ...] = Field(alias="WATCHED_REPOSITORIES")
-    remediations: dict[str, RemediationSwitches] = Field(alias="REMEDIATIONS")
     rules_path: str | None = Field(alias="RULES_PATH", default=None)
     #: The deployment's fingerprint key (Secrets Manager id): the same fingerprints as developers'.
     fingerprint_key_secret: str = Field(alias="FINGERPRINT_KEY_SECRET")
@@ -106,10 +117,6 @@ class InspectorSettings(_GitRemote):
         """True when the configuration watches ``repository`` (``["*"]`` watches every one)."""
         return "*" in self.watched_repositories or repository in self.watched_repositories
 
-    def remediations_for(self, repository: str) -> RemediationSwitches:
-        """The repository's own switches, else the ``*`` entry, else none."""
-        return self.remediations.get(repository) or self.remediations.get("*") or RemediationSwitches()
-
 
 class NotifySettings(_Settings):
     """Environment of the notify function."""
@@ -119,8 +126,8 @@ class NotifySettings(_Settings):
     report_bucket: str = Field(alias="REPORT_BUCKET")
 
 
-class LockSettings(_Settings):
-    """Environment of the lock function."""
+class LockSettings(_Remediations):
+    """Environment of the lock function (``REMEDIATIONS``: lock acts only where it is enabled)."""
 
     lock_tag_key: str = Field(alias="LOCK_TAG_KEY", default="RepoState")
     lock_tag_value: str = Field(alias="LOCK_TAG_VALUE", default="locked")
@@ -128,10 +135,15 @@ class LockSettings(_Settings):
     idempotency_table: str = Field(alias="IDEMPOTENCY_TABLE")
 
 
-class ResetSettings(_GitRemote):
-    """Environment of the reset function."""
+class ResetSettings(_GitRemote, _Remediations):
+    """Environment of the reset function.
+
+    ``REMEDIATIONS``: reset acts only where the deployment enables it, whatever an event says;
+    ``RULES_PATH``: the rules it re-scans leaking commits with, the inspector's own.
+    """
 
     quarantine_bucket: str = Field(alias="QUARANTINE_BUCKET")
+    rules_path: str | None = Field(alias="RULES_PATH", default=None)
     topic_arn: str = Field(alias="TOPIC_ARN")
     idempotency_table: str = Field(alias="IDEMPOTENCY_TABLE")
     report_bucket: str = Field(alias="REPORT_BUCKET")

@@ -235,8 +235,11 @@ class Pipeline:
                 self.sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
 
     def security_events(self) -> list[dict[str, Any]]:
-        """Events the security-event rule routed since the last call (full EventBridge envelopes)."""
-        return self._drain(self.event_queue)
+        """Events the security-event rule routed since the last call (full EventBridge envelopes).
+
+        moto leaves out the envelope's account, which EventBridge always sets (consumers check it).
+        """
+        return [{**e, "account": e.get("account") or ACCOUNT} for e in self._drain(self.event_queue)]
 
     def mails(self) -> list[tuple[str, str]]:
         """(subject, message) of everything published to the admins' topic since the last call."""

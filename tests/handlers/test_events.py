@@ -82,7 +82,6 @@ def _security_event(pipeline, rng):
     [
         (lambda d: d.pop("incidentId"), "incidentId"),
         (lambda d: d.update(extra="field"), "Additional properties"),
-        (lambda d: d.update(schemaVersion="2"), "schemaVersion"),
         (lambda d: d["findings"][0].update(redacted="x" * 200), "findings/0/redacted"),
         (lambda d: d["reference"].update(newCommitId="HEAD"), "reference/newCommitId"),
     ],
@@ -122,7 +121,9 @@ def test_settings_name_the_missing_variable():
         InspectorSettings.from_env({"REPORT_BUCKET": "b"})
     with pytest.raises(ConfigError, match="WATCHED_REPOSITORIES is not valid JSON"):
         InspectorSettings.from_env({"WATCHED_REPOSITORIES": "[app"})
-    lock = LockSettings.from_env({"TOPIC_ARN": "t", "IDEMPOTENCY_TABLE": "i"})
+    with pytest.raises(ConfigError, match="REMEDIATIONS"):
+        LockSettings.from_env({"TOPIC_ARN": "t", "IDEMPOTENCY_TABLE": "i"})
+    lock = LockSettings.from_env({"TOPIC_ARN": "t", "IDEMPOTENCY_TABLE": "i", "REMEDIATIONS": "{}"})
     assert (lock.lock_tag_key, lock.lock_tag_value) == ("RepoState", "locked")
 
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from leakguard.events.security import parse_security_event
-from leakguard.remediate.reset import MAX_ATTEMPTS, ResetError, Resetter
+from leakguard.remediate.reset import MAX_ATTEMPTS, ResetError
 from leakguard.runtime import build_resetter
 from leakguard.settings import ResetSettings
 from tests.conftest import fake_aws_key, fake_github_token
@@ -26,6 +26,21 @@ def _incident(pipeline, rng, *, branch="main", name="app"):
     events = pipeline.security_events()
     assert len(events) == 1
     return dev, base, leak, events[0]
+
+
+def _manifests(pipeline, incident_id, repository="app"):
+    """The incident's quarantine manifests (one per reset plan), oldest key first."""
+    prefix = f"quarantine/{repository}/{incident_id}/"
+    keys = sorted(
+        o["Key"] for o in pipeline.s3.list_objects_v2(Bucket="quarantine", Prefix=prefix).get("Contents", [])
+    )
+    manifests = [
+        json.loads(pipeline.s3.get_object(Bucket="quarantine", Key=k)["Body"].read())
+        for k in keys
+        if k.endswith(".json")
+    ]
+    assert {m["bundleKey"] for m in manifests} == {k for k in keys if k.endswith(".bundle")}
+    return manifests
 
 
 def test_incident_is_notified_locked_and_reset(pipeline, rng):
@@ -57,13 +72,15 @@ def test_incident_is_notified_locked_and_reset(pipeline, rng):
     arn = event["detail"]["repository"]["arn"]
     assert pipeline.codecommit.tags[arn]["RepoState"] == "locked"
 
-    key = f"quarantine/app/{event['detail']['incidentId']}.bundle"
-    head = pipeline.s3.head_object(Bucket="quarantine", Key=key)
+    (manifest,) = _manifests(pipeline, event["detail"]["incidentId"])
+    head = pipeline.s3.head_object(Bucket="quarantine", Key=manifest["bundleKey"])
     assert head["ServerSideEncryption"] == "aws:kms"  # the bucket's default key, not aws/s3
     assert head["SSEKMSKeyId"].endswith(pipeline.kms_key_id)
-    manifest = json.loads(pipeline.s3.get_object(Bucket="quarantine", Key=key[:-7] + ".json")["Body"].read())
-    assert manifest["commits"] == [leak] and manifest["heads"] == [leak] and manifest["excluded"] == [base]
-    assert manifest["reference"] == "refs/heads/main"
+    assert manifest["commits"] == [leak] and manifest["survivors"] == [base]
+    assert manifest["refs"] == [
+        {"ref": "refs/heads/main", "object": leak, "commit": leak, "action": "reset", "target": base}
+    ]
+    assert manifest["prerequisites"] == [base]
 
 
 def test_duplicate_delivery_sends_no_second_email_lock_or_reset(pipeline, rng):
@@ -105,8 +122,9 @@ def test_created_branch_carrying_only_the_leak_is_deleted_after_quarantine(pipel
     result = pipeline.deliver(event)["reset"]
     assert result["status"] == "deleted" and result["removedCommits"] == [leak]
     assert pipeline.remote_ref("app", "refs/heads/oops") is None
-    key = f"quarantine/app/{event['detail']['incidentId']}.bundle"
-    assert pipeline.s3.head_object(Bucket="quarantine", Key=key)["ContentLength"] > 0
+    (manifest,) = _manifests(pipeline, event["detail"]["incidentId"])
+    assert manifest["refs"][0]["action"] == "delete" and manifest["commits"] == [leak]
+    assert pipeline.s3.head_object(Bucket="quarantine", Key=manifest["bundleKey"])["ContentLength"] > 0
     # the deletion event leakguard's own push causes is ignored
     assert (
         pipeline.inspect(codecommit_event("app", "refs/heads/oops", old=leak, new=None))["status"]
@@ -156,14 +174,9 @@ class _RacingClones:
 
 
 def _resetter(pipeline, race):
-    settings = ResetSettings.from_env()
-    real = build_resetter(settings)
-    return Resetter(
-        clones=_RacingClones(real.clones, race),
-        store=real.store,
-        publisher=real.publisher,
-        quarantine_bucket=settings.quarantine_bucket,
-    )
+    resetter = build_resetter(ResetSettings.from_env())
+    resetter.clones = _RacingClones(resetter.clones, race)
+    return resetter
 
 
 def test_concurrent_push_is_never_clobbered_the_reset_re_evaluates(pipeline, rng):
@@ -179,12 +192,9 @@ def test_concurrent_push_is_never_clobbered_the_reset_re_evaluates(pipeline, rng
     assert result.status == "reset" and result.attempts == 2
     assert pipeline.remote_ref("app", "refs/heads/main") == base
     assert set(result.removedCommits) == {leak, pushed[0]}  # the colleague's commit is quarantined too
-    manifest = json.loads(
-        pipeline.s3.get_object(Bucket="quarantine", Key=f"quarantine/app/{result.incidentId}.json")[
-            "Body"
-        ].read()
-    )
-    assert manifest["heads"] == [leak, pushed[0]]
+    # one bundle per plan: the first (before the lease was lost) is kept, never overwritten
+    first, second = sorted(_manifests(pipeline, result.incidentId), key=lambda m: len(m["commits"]))
+    assert first["commits"] == [leak] and set(second["commits"]) == {leak, pushed[0]}
 
 
 def test_concurrent_push_that_removes_the_leak_stops_the_reset(pipeline, rng):

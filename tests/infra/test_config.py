@@ -85,3 +85,45 @@ def test_command_line_strings_are_decoded() -> None:
 def test_invalid_values_name_their_key(raw: dict[str, Any], key: str) -> None:
     with pytest.raises(ConfigError, match=key):
         LeakguardConfig.from_mapping(raw)
+
+
+@pytest.mark.parametrize(
+    ("arn", "says"),
+    [
+        (
+            "arn:aws:sts::123456789012:assumed-role/SecurityAdmin/alice@example.com",
+            "use the role's ARN 'arn:aws:iam::123456789012:role/SecurityAdmin'",
+        ),
+        (
+            "arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Admin_0123abcd/alice",
+            "'arn:aws:iam::123456789012:role/AWSReservedSSO_Admin_0123abcd'",
+        ),
+        ("arn:aws:iam::123456789012:role/*", "matches every role"),
+        ("arn:aws:iam::123456789012:role/*/*", "matches every role"),
+        ("arn:aws:iam::123456789012:role/?*", "matches every role"),
+        ("arn:aws:iam::123456789012:user/*", "matches every user"),
+        ("arn:aws:iam::123456789012:*", "must name a role"),
+        ("arn:aws:iam::123456789012:r*", "must name a role"),
+        ("arn:aws:iam::*:role/Admin", "expected an IAM role or user ARN"),
+        ("*", "expected an IAM role or user ARN"),
+    ],
+)
+def test_admin_role_arns_that_would_exempt_no_one_or_everyone_are_refused(arn: str, says: str) -> None:
+    with pytest.raises(ConfigError, match="adminRoleArns") as error:
+        LeakguardConfig.from_mapping({"adminRoleArns": [arn]})
+    assert says in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "arn",
+    [
+        "arn:aws:iam::123456789012:role/SecurityAdmin",
+        "arn:aws:iam::123456789012:role/security-*",
+        "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_Admin_*",
+        "arn:aws:iam::123456789012:user/alice",
+        "arn:aws-us-gov:iam::123456789012:role/Admin",
+        "arn:aws:iam::123456789012:root",
+    ],
+)
+def test_admin_role_arns_naming_admins_are_accepted(arn: str) -> None:
+    assert LeakguardConfig.from_mapping({"adminRoleArns": [arn]}).admin_role_arns == (arn,)

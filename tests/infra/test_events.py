@@ -6,7 +6,7 @@ from aws_cdk.assertions import Match, Template
 from stacks.names import SECURITY_BUS_NAME
 
 from .conftest import Synthesized
-from .helpers import function_logical_id, joined, resources
+from .helpers import function, function_logical_id, joined, resources
 
 PUSH_PATTERN = {
     "source": ["aws.codecommit"],
@@ -88,3 +88,20 @@ def test_only_the_rules_may_send_to_the_dead_letter_queues(synthesized: Synthesi
         assert statement["Principal"] == {"Service": "events.amazonaws.com"}
         assert statement["Action"] == "sqs:SendMessage"
         assert "aws:SourceArn" in statement["Condition"]["ArnEquals"]
+
+
+def test_only_the_inspector_role_may_put_events_on_the_security_bus(synthesized: Synthesized) -> None:
+    template = synthesized.templates["Listed"]
+    policies = list(resources(template, "AWS::Events::EventBusPolicy").values())
+    statements = {p["Properties"]["Statement"]["Sid"]: p["Properties"] for p in policies}
+    assert set(statements) == {"cdk-OnlyTheInspectorPublishes", "cdk-OnlyLeakguardEvents"}
+    inspector_role = function(template, "inspector")["Properties"]["Role"]["Fn::GetAtt"][0]
+    for props in statements.values():
+        assert props["EventBusName"] == {"Ref": next(k for k in resources(template, "AWS::Events::EventBus"))}
+        statement = props["Statement"]
+        assert statement["Effect"] == "Deny" and statement["Principal"] == {"AWS": "*"}
+        assert statement["Action"] == "events:PutEvents"
+    others = statements["cdk-OnlyTheInspectorPublishes"]["Statement"]["Condition"]
+    assert others == {"ArnNotEquals": {"aws:PrincipalArn": {"Fn::GetAtt": [inspector_role, "Arn"]}}}
+    sources = statements["cdk-OnlyLeakguardEvents"]["Statement"]["Condition"]
+    assert sources == {"StringNotEquals": {"events:source": "leakguard.inspector"}}

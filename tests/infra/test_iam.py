@@ -17,16 +17,19 @@ LOGS = {"logs:CreateLogStream", "logs:PutLogEvents"}
 IDEMPOTENCY = {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
 NOTIFY = {"sns:Publish", "kms:GenerateDataKey", "kms:Decrypt"}
 PARK = {"sqs:SendMessage"}  # its own on-failure queue (see test_failures.py)
+LOCK_TAGS = {"codecommit:TagResource", "codecommit:ListTagsForResource", "codecommit:GetRepository"}
+RESET_GIT = {"codecommit:GitPull", "codecommit:GitPush"}
 EXPECTED_ACTIONS = {
     "inspector": TRACING | LOGS | IDEMPOTENCY | PARK | set(RECORD_ACTIONS) | set(OBJECT_READ_ACTIONS)
     | {"codecommit:GitPull", "events:PutEvents", "s3:PutObject", "kms:GenerateDataKey", "kms:Decrypt",
        "sns:Publish", "secretsmanager:GetSecretValue"},
     "notify": TRACING | LOGS | IDEMPOTENCY | NOTIFY | PARK | {"s3:GetObject"},
-    "lock": TRACING | LOGS | IDEMPOTENCY | NOTIFY | PARK
-    | {"codecommit:TagResource", "codecommit:ListTagsForResource", "codecommit:GetRepository"},
-    "reset": TRACING | LOGS | IDEMPOTENCY | NOTIFY | PARK
-    | {"codecommit:GitPull", "codecommit:GitPush", "s3:PutObject", "s3:GetObject"},
+    "lock": TRACING | LOGS | IDEMPOTENCY | NOTIFY | PARK,
+    "reset": TRACING | LOGS | IDEMPOTENCY | NOTIFY | PARK | {"s3:PutObject", "s3:GetObject"},
 }  # fmt: skip
+# AllRepos enables no remediation, so lock and reset hold no CodeCommit permission at all there;
+# Listed enables lock everywhere and reset for payments only (see tests/infra/test_scoping.py).
+REMEDIATION_ACTIONS = {("Listed", "lock"): LOCK_TAGS, ("Listed", "reset"): RESET_GIT}
 ALL_REPOS_ARN = "arn:${AWS::Partition}:codecommit:${AWS::Region}:${AWS::AccountId}:*"
 LISTED_ARNS = [
     "arn:${AWS::Partition}:codecommit:${AWS::Region}:${AWS::AccountId}:payments",
@@ -45,7 +48,7 @@ def test_each_role_holds_exactly_the_actions_of_its_job(
     synthesized: Synthesized, stack: str, name: str
 ) -> None:
     statements = role_statements(synthesized.templates[stack], name)
-    assert actions(statements) == EXPECTED_ACTIONS[name]
+    assert actions(statements) == EXPECTED_ACTIONS[name] | REMEDIATION_ACTIONS.get((stack, name), set())
     assert all(s["Effect"] == "Allow" for s in statements)
 
 
@@ -58,23 +61,26 @@ def test_no_wildcard_actions_and_star_resources_only_for_xray(synthesized: Synth
 
 
 @pytest.mark.parametrize(("stack", "repos"), [("AllRepos", [ALL_REPOS_ARN]), ("Listed", LISTED_ARNS)])
-def test_codecommit_permissions_are_scoped_to_the_watched_repositories(
+def test_inspector_reads_exactly_the_watched_repositories(
     synthesized: Synthesized, stack: str, repos: list[str]
 ) -> None:
-    template = synthesized.templates[stack]
-    for name, action in (
-        ("inspector", "codecommit:GitPull"),
-        ("inspector", "codecommit:GetBlob"),
-        ("reset", "codecommit:GitPush"),
-        ("lock", "codecommit:TagResource"),
-        ("lock", "codecommit:ListTagsForResource"),
-    ):
-        assert _resources(statement_with(role_statements(template, name), action)) == repos
+    statements = role_statements(synthesized.templates[stack], "inspector")
+    for action in ("codecommit:GitPull", "codecommit:GetBlob"):
+        assert _resources(statement_with(statements, action)) == repos
 
 
-@pytest.mark.parametrize("stack", STACKS)
-def test_only_reset_pushes_and_only_lock_tags(synthesized: Synthesized, stack: str) -> None:
-    template = synthesized.templates[stack]
+def test_reset_pushes_and_lock_tags_only_where_the_configuration_enables_them(
+    synthesized: Synthesized,
+) -> None:
+    template = synthesized.templates["Listed"]  # lock: "*" and payments; reset: payments only
+    reset = role_statements(template, "reset")
+    assert _resources(statement_with(reset, "codecommit:GitPush")) == LISTED_ARNS[:1]
+    for action in ("codecommit:TagResource", "codecommit:ListTagsForResource"):
+        assert _resources(statement_with(role_statements(template, "lock"), action)) == LISTED_ARNS
+
+
+def test_only_reset_pushes_and_only_lock_tags(synthesized: Synthesized) -> None:
+    template = synthesized.templates["Listed"]
     pushers = {n for n in EXPECTED_ACTIONS if "codecommit:GitPush" in actions(role_statements(template, n))}
     taggers = {
         n for n in EXPECTED_ACTIONS if "codecommit:TagResource" in actions(role_statements(template, n))
@@ -86,7 +92,7 @@ def test_only_reset_pushes_and_only_lock_tags(synthesized: Synthesized, stack: s
 
 
 def test_lock_function_may_set_only_the_lock_tag_and_its_audit_tags(synthesized: Synthesized) -> None:
-    tag = statement_with(role_statements(synthesized.templates["AllRepos"], "lock"), "codecommit:TagResource")
+    tag = statement_with(role_statements(synthesized.templates["Listed"], "lock"), "codecommit:TagResource")
     assert tag["Condition"] == {"ForAllValues:StringLike": {"aws:TagKeys": ["RepoState", "leakguard:*"]}}
 
 

@@ -60,7 +60,8 @@ def test_acknowledged_findings_are_exactly_the_reviewed_ones(synthesized: Synthe
             f"{stack}/FingerprintKey/Secret": {"AwsSolutions-SMG4"},
             f"{stack}/Inspection/Inspector/Role": {XRAY, reports} | wildcard_repos,
             f"{stack}/Remediation/Notify/Role": {XRAY, reports},
-            f"{stack}/Remediation/Lock/Role": {XRAY} | wildcard_repos,
-            f"{stack}/Remediation/Reset/Role": {XRAY, reports, quarantine} | wildcard_repos,
+            # AllRepos watches every repository but enables no remediation: lock and reset get none.
+            f"{stack}/Remediation/Lock/Role": {XRAY},
+            f"{stack}/Remediation/Reset/Role": {XRAY, reports, quarantine},
         }
         assert {p: set(r) for p, r in acks.items() if p.startswith(f"{stack}/")} == expected

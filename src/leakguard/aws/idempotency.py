@@ -15,7 +15,17 @@ def persistence_layer(table_name: str, client: Any | None = None) -> DynamoDBPer
     return DynamoDBPersistenceLayer(table_name=table_name, boto3_client=client)
 
 
-def incident_config(jmespath: str = "detail.incidentId") -> IdempotencyConfig:
+#: What identifies an incident for a consumer: its id and every claim a remediation acts on. A
+#: re-emission of the same push repeats them all (one email, one lock, one reset), while an event that
+#: reuses a real incident's id with other claims is a different record: a refused forgery can never
+#: stand in for the real incident that arrives after it.
+INCIDENT_CLAIMS = (
+    "[incidentId, mode, repository.name, reference.fullName, reference.newCommitId, "
+    "lastCleanCommitId, leakingCommits]"
+)
+
+
+def incident_config(jmespath: str = INCIDENT_CLAIMS) -> IdempotencyConfig:
     """Key on the incident id. Powertools prefixes the key with the function name, so the key is
     incident + function: notify, lock and reset each act once per incident."""
     return IdempotencyConfig(

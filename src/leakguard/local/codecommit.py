@@ -33,6 +33,8 @@ from leakguard.local.objects import ObjectMissing, RepositoryObjects
 _TAG_TEXT = re.compile(r"^[\w\s.:/=+\-@]*$")
 _TARGET_PREFIX = "CodeCommit_20150413."
 _OBJECT_ID = re.compile(r"^[0-9a-f]{40}$")
+#: Tags per repository CodeCommit allows.
+MAX_TAGS = 50
 
 
 class StandInDriftError(AssertionError):
@@ -194,6 +196,12 @@ class CodeCommitStandIn:
                 len(value) <= 256 and _TAG_TEXT.match(value)
             ):
                 raise _ApiError("InvalidSystemTagUsageException", f"invalid tag {key!r}")
+        # Like CodeCommit, all or nothing: a call that would leave more than 50 tags writes none.
+        if len(set(tags) | set(request["tags"])) > MAX_TAGS:
+            raise _ApiError(
+                "TooManyTagsException",
+                "The maximum number of tags for an CodeCommit resource has been exceeded.",
+            )
         tags.update(request["tags"])
         return {}
 

@@ -311,7 +311,9 @@ class Demo:
         return [f"s3://{bucket}/{item['Key']}" for item in listing]
 
     def _bundle(self, incident: str | None) -> bool:
-        return bool(incident) and any(key.endswith(f"{incident}.bundle") for key in self._quarantine_keys())
+        return bool(incident) and any(
+            f"/{incident}/" in key and key.endswith(".bundle") for key in self._quarantine_keys()
+        )
 
     def _commit(self, clone: Path, files: dict[str, str], message: str) -> None:
         for name, content in files.items():

@@ -1,202 +1,210 @@
-"""Reset: move the leaking ref back to its last clean commit (or delete it) without clobbering anyone.
+"""Reset: contain every branch and tag that carries a verified leak, without losing or clobbering work.
 
-The push uses ``--force-with-lease`` on the head the bot last saw. If someone pushed meanwhile the
-lease fails; reset fetches, re-evaluates against the new head (does it still carry the leak? which
-commit is now the last clean one?), quarantines the extra commits and tries again, a bounded number of
-times. Every outcome, including giving up, is published to the admins.
+One invocation: fetch every branch and tag; verify the incident against the repository
+(:mod:`~leakguard.remediate.verify`); plan the containment of every ref that carries a confirmed
+leaking commit (:mod:`~leakguard.remediate.plan`); quarantine everything that plan removes in one
+verified bundle (:mod:`~leakguard.remediate.quarantine`); only then push each ref with
+``--force-with-lease`` on the object the plan saw. A ref that moved meanwhile loses its lease; reset
+fetches, plans again (a new bundle for the new plan: nothing stored earlier is overwritten) and
+retries, a bounded number of times.
+
+Every outcome reaches the admins in one email, failures included: a failed reset emails and then
+raises, so Lambda retries the invocation and finally parks the event. A retry starts from whatever the
+repository holds then, so any partial run (some refs moved, an upload lost, a crash) completes.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from collections.abc import Callable
+from pathlib import Path
 
 from leakguard.aws.notifications import Publisher
 from leakguard.aws.storage import ObjectStore
+from leakguard.detect.engine import Detector
 from leakguard.errors import GitError, LeakguardError
 from leakguard.events.security import SecurityEvent
 from leakguard.git import Git, validate_commit_id, validate_ref_name
 from leakguard.inspection.clone import CloneCache, scrub
-from leakguard.inspection.commits import contaminated, last_clean_commit, other_ref_tips
+from leakguard.remediate.alerts import UnverifiedIncident, publish_alert, refusal
+from leakguard.remediate.outcome import RefOutcome, ResetResult, outcome_message
+from leakguard.remediate.plan import REF_NAMESPACES, RefAction, plan_containment
 from leakguard.remediate.quarantine import quarantine
+from leakguard.remediate.verify import VerifiedIncident, commit_leaks, verify_incident
 
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
 
-#: Subject line of the outcome message per status (SNS subjects are short; the body has the detail).
-_OUTCOME = {
-    "reset": "reset to its last clean commit",
-    "deleted": "leaking ref deleted",
-    "already-clean": "no reset needed, the leak is gone",
-    "ref-gone": "no reset needed, the ref is gone",
-    "failed": "RESET FAILED, action required",
-}
+__all__ = ["MAX_ATTEMPTS", "ResetError", "ResetResult", "Resetter"]
 
 
 class ResetError(LeakguardError):
-    """Reset could not finish; the handler raises it so EventBridge retries and the DLQ keeps the event."""
-
-
-class LeaseRejected(LeakguardError):
-    """The ref moved since it was fetched: git refused the forced update."""
-
-
-@dataclass
-class ResetResult:
-    """What reset did: ``status`` is reset, deleted, skipped, already-clean, ref-gone or failed."""
-
-    incidentId: str
-    repository: str
-    reference: str
-    status: str
-    detail: str
-    attempts: int = 0
-    target: str | None = None
-    quarantine: str | None = None
-    removedCommits: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form (the handler's return value)."""
-        return asdict(self)
+    """Reset could not finish; raised after the outcome email so the invocation is retried, then parked."""
 
 
 class Resetter:
-    """Quarantines and resets one incident's ref."""
+    """Verifies an incident and contains every ref of its repository that carries the leak."""
 
     def __init__(
-        self, *, clones: CloneCache, store: ObjectStore, publisher: Publisher, quarantine_bucket: str
+        self,
+        *,
+        clones: CloneCache,
+        store: ObjectStore,
+        publisher: Publisher,
+        quarantine_bucket: str,
+        detector: Detector,
+        scratch: Path,
+        enabled: Callable[[str], bool] = lambda _repository: True,
     ) -> None:
         self.clones = clones
         self.store = store
         self.publisher = publisher
         self.bucket = quarantine_bucket
+        self.detector = detector
+        self.scratch = scratch
+        self.enabled = enabled
 
     def reset(self, incident: SecurityEvent) -> ResetResult:
-        """Remediate ``incident``'s ref; publish the outcome; raise :class:`ResetError` if it gave up."""
+        """Contain ``incident``; email the outcome; raise :class:`ResetError` if anything failed."""
         ref = validate_ref_name(incident.reference.fullName)
-        result = ResetResult(incident.incidentId, incident.repository.name, ref, "skipped", "")
+        repository = incident.repository.name
+        result = ResetResult(incident.incidentId, repository, ref, "skipped", "")
         if not incident.enforced:
             result.detail = "monitor-mode incident: notify only"
             return result
         if not incident.remediations.reset:
             result.detail = "reset not enabled for this repository"
             return result
-        git = self.clones.sync(incident.repository.name)
-        self._run(git, incident, result)
-        self._publish(result)
+        try:
+            if not self.enabled(repository):
+                raise UnverifiedIncident(
+                    [f"reset is not enabled for repository {repository} in this deployment's configuration"]
+                )
+            git = self.clones.sync(repository)
+            drop_foreign_refs(git)
+            verified = verify_incident(
+                git,
+                incident,
+                leaks=lambda g, commit: commit_leaks(g, self.detector, commit),
+                fetch_missing=lambda commit: self.clones.fetch_commit(git, repository, commit),
+            )
+            result.unconfirmed = [*verified.unverified, *verified.missing]
+            self._contain(git, incident, verified, result)
+        except UnverifiedIncident as refused:
+            result.status, result.detail = "refused", str(refused)
+            logger.error("reset refused an unverified incident", extra={"reasons": refused.reasons})
+            subject, body = refusal(
+                "reset",
+                repository=repository,
+                reference=ref,
+                incident_id=incident.incidentId,
+                reasons=refused.reasons,
+            )
+            if not publish_alert(self.publisher, subject, body):
+                raise ResetError("reset refused an unverified incident and could not alert") from None
+            return result
+        except Exception as exc:  # every failure is emailed, then raised for the retry
+            result.status, result.detail = "failed", _describe(exc)
+            logger.exception("reset failed: %s", result.detail)
+            publish_alert(self.publisher, *outcome_message(result))
+            raise ResetError(f"reset of {ref} in {repository} failed: {result.detail}") from None
+        publish_alert(self.publisher, *outcome_message(result))
         if result.status == "failed":
-            raise ResetError(f"reset of {ref} in {incident.repository.name} failed: {result.detail}")
+            raise ResetError(f"reset of {ref} in {repository} failed: {result.detail}")
         return result
 
-    def _run(self, git: Git, incident: SecurityEvent, result: ResetResult) -> None:
-        ref, leaks = result.reference, incident.leakingCommits
-        delete = incident.lastCleanCommitId is None
-        heads: list[str] = []
+    def _contain(
+        self, git: Git, incident: SecurityEvent, verified: VerifiedIncident, result: ResetResult
+    ) -> None:
+        repository = incident.repository.name
+        outcomes: dict[str, RefOutcome] = {}
         for attempt in range(1, MAX_ATTEMPTS + 1):
             result.attempts = attempt
-            raw, head = _resolve(git, ref)
-            if raw is None or head is None:
-                result.status, result.detail = "ref-gone", f"{ref} no longer exists: nothing to reset"
-                return
-            if not contaminated(git, head, leaks):
-                result.status = "already-clean"
-                result.detail = (
-                    f"{ref} is at {head[:12]}, which no longer contains the leaking commits: no change"
-                )
-                return
-            target = None if delete else self._target(git, incident, head)
-            if not delete and target is None:
-                result.status = "failed"
-                result.detail = f"no clean commit left on {ref}'s first-parent chain; refusing to delete it"
-                return
-            heads.append(head)
+            plan = plan_containment(git, verified.leaks, created=verified.created)
+            for name, outcome in outcomes.items():
+                if outcome.status == "pending" and name not in {a.ref for a in plan.actions}:
+                    outcome.status, outcome.detail = "already-clean", "moved by someone else past the leak"
+            if not plan.actions:
+                break
             saved = quarantine(
                 git,
                 self.store,
                 bucket=self.bucket,
-                repository=incident.repository.name,
+                repository=repository,
                 incident_id=incident.incidentId,
-                full_ref=ref,
-                heads=heads,
-                exclude=[target] if target else other_ref_tips(git, ref),
+                plan=plan,
+                scratch=self.scratch,
             )
-            result.quarantine, result.removedCommits, result.target = saved.url, saved.commits, target
-            try:
-                self._push(git, incident.repository.name, ref, lease=raw, target=target)
-            except LeaseRejected:
-                logger.warning(
-                    "lease on %s rejected (attempt %d): the ref moved; re-evaluating", ref, attempt
-                )
-                self.clones.fetch(git, incident.repository.name)
-                continue
-            result.status = "deleted" if target is None else "reset"
-            result.detail = (
-                f"{ref} deleted (was {head[:12]})"
-                if target is None
-                else f"{ref} moved from {head[:12]} back to {target[:12]}"
+            if saved.url not in result.quarantine:
+                result.quarantine.append(saved.url)
+            result.removedCommits = list(dict.fromkeys([*result.removedCommits, *saved.commits]))
+            lost_lease = False
+            for action in plan.actions:
+                outcomes[action.ref] = self._push(git, repository, action)
+                lost_lease |= outcomes[action.ref].status == "pending"
+                result.refs = _ordered(outcomes, result.reference)
+            if not lost_lease:
+                break
+            logger.warning(
+                "a lease was rejected (attempt %d): refs moved; fetching and planning again", attempt
             )
-            return
-        result.status = "failed"
-        result.detail = f"{ref} kept moving: lease rejected {MAX_ATTEMPTS} times; nothing was clobbered"
+            self.clones.fetch(git, repository)
+        result.refs = _ordered(outcomes, result.reference)
+        for outcome in result.refs:
+            if outcome.status == "pending":
+                outcome.status = "failed"
+                outcome.detail = f"kept moving: lease rejected {MAX_ATTEMPTS} times; nothing was clobbered"
+        result.settle()
 
-    @staticmethod
-    def _target(git: Git, incident: SecurityEvent, head: str) -> str | None:
-        """The event's last clean commit while the head is unchanged; recomputed once it moved."""
-        if head == incident.reference.newCommitId:
-            return incident.lastCleanCommitId
-        return last_clean_commit(git, head, incident.leakingCommits)
-
-    def _push(self, git: Git, repository: str, ref: str, *, lease: str, target: str | None) -> None:
-        source = validate_commit_id(target) if target else ""
+    def _push(self, git: Git, repository: str, action: RefAction) -> RefOutcome:
+        before = action.tip.commit
+        outcome = RefOutcome(action.ref, "failed", before, action.target)
+        source = validate_commit_id(action.target) if action.target else ""
         try:
             git.run(
                 [
                     "push",
                     "--quiet",
                     "--no-verify",
-                    f"--force-with-lease={ref}:{validate_commit_id(lease)}",
+                    f"--force-with-lease={validate_ref_name(action.ref)}:{validate_commit_id(action.tip.raw)}",
                     "--",
                     self.clones.remote_for(repository),
-                    f"{source}:{ref}",
+                    f"{source}:{action.ref}",
                 ]
             )
         except GitError as exc:
             if "stale info" in exc.stderr or "fetch first" in exc.stderr:
-                raise LeaseRejected(ref) from None
-            raise ResetError(f"git push failed: {scrub(exc.stderr)[:500]}") from None
-
-    def _publish(self, result: ResetResult) -> None:
-        subject = f"[leakguard] {result.repository} {result.reference}: {_OUTCOME[result.status]}"
-        lines = [
-            f"Incident:   {result.incidentId}",
-            f"Repository: {result.repository}",
-            f"Reference:  {result.reference}",
-            f"Outcome:    {result.status}: {result.detail}",
-            f"Attempts:   {result.attempts}",
-        ]
-        if result.quarantine:
-            lines += [
-                f"Quarantine: {result.quarantine} ({len(result.removedCommits)} commit(s))",
-                f"Restore:    leakguard restore {result.incidentId} --repository {result.repository} "
-                "--bucket QUARANTINE_BUCKET --repo-dir PATH/TO/CLONE",
-            ]
-        if result.status == "failed":
-            lines.append(
-                "ACTION: reset gave up; remove the leaking commits by hand (the credential needs rotating)."
-            )
-        self.publisher.publish(subject, "\n".join(lines) + "\n")
+                outcome.status, outcome.detail = "pending", "moved since the fetch (lease rejected)"
+            else:
+                outcome.detail = f"push refused: {scrub(exc.stderr)[:300] or exc}"
+            return outcome
+        short = (before or action.tip.raw)[:12]
+        if action.target is None:
+            outcome.status, outcome.detail = "deleted", f"deleted (was {short})"
+        else:
+            outcome.status, outcome.detail = "reset", f"moved from {short} back to {action.target[:12]}"
+        return outcome
 
 
-def _resolve(git: Git, ref: str) -> tuple[str | None, str | None]:
-    """The object ``ref`` holds (the lease compares it: a tag object for annotated tags) and its commit."""
-    found: list[str | None] = []
-    for spec in (ref, f"{ref}^{{commit}}"):
-        text = (
-            git.run(["rev-parse", "--verify", "--quiet", spec], check=False)
-            .decode("ascii", "replace")
-            .strip()
-        )
-        found.append(validate_commit_id(text) if text else None)
-    return found[0], found[1]
+def _ordered(outcomes: dict[str, RefOutcome], pushed: str) -> list[RefOutcome]:
+    """The pushed ref first, then the others by name."""
+    return sorted(outcomes.values(), key=lambda o: (o.ref != pushed, o.ref))
+
+
+def drop_foreign_refs(git: Git) -> None:
+    """Delete any ref of the clone outside ``refs/heads`` and ``refs/tags``.
+
+    Reset creates none; an earlier version's temporary ``refs/quarantine/*`` left by an interrupted
+    invocation would otherwise look like a ref that keeps the leaking commits.
+    """
+    for name in git.text(["for-each-ref", "--format=%(refname)"]).split():
+        if not name.startswith(REF_NAMESPACES):
+            git.run(["update-ref", "-d", validate_ref_name(name)])
+
+
+def _describe(exc: BaseException) -> str:
+    """One line for the email and the log: the error's kind and message, credentials scrubbed."""
+    text = exc.stderr if isinstance(exc, GitError) else str(exc)
+    kind = type(exc).__name__
+    return f"{kind}: {scrub(text)[:400]}" if text else kind
