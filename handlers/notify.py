@@ -15,7 +15,7 @@ from leakguard.aws.storage import ObjectStore
 from leakguard.errors import EventError
 from leakguard.events.bypass import BypassNotice, is_bypass_notice, parse_bypass_notice
 from leakguard.events.security import SecurityEvent
-from leakguard.remediate.incident import UntrustedEventError, load_incident
+from leakguard.remediate.incident import UntrustedEventError, check_sender, load_incident
 from leakguard.runtime import (
     METRICS_NAMESPACE,
     build_notifier,
@@ -71,7 +71,12 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     NOTICE_IDEMPOTENCY.register_lambda_context(context)
     if is_bypass_notice(event):
         try:
+            check_sender(event, account=function_account(context))
             notice = parse_bypass_notice(event)
+        except UntrustedEventError as exc:
+            return refuse_untrusted(
+                exc, function="notify", publisher=NOTIFIER.publisher, logger=logger, metrics=metrics
+            )
         except EventError as exc:
             return ignore_malformed(exc, logger=logger, metrics=metrics, what="bypass notice")
         return notify_bypass(notice=notice)

@@ -40,11 +40,18 @@ def unreviewed(operations: tuple[str, ...]) -> set[str]:
     return {op for op in operations if sum(op in group for group in REVIEWED) != 1}
 
 
-def _deny_while_locked(template: dict[str, Any]) -> dict[str, Any]:
-    (policy,) = resources(template, "AWS::IAM::ManagedPolicy").values()
-    (statement,) = [
-        s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Sid"] == "DenyWhileLocked"
+def _lock_policy(template: dict[str, Any]) -> dict[str, Any]:
+    (policy,) = [
+        p
+        for p in resources(template, "AWS::IAM::ManagedPolicy").values()
+        if any(s.get("Sid") == "DenyWhileLocked" for s in p["Properties"]["PolicyDocument"]["Statement"])
     ]
+    return policy
+
+
+def _deny_while_locked(template: dict[str, Any]) -> dict[str, Any]:
+    statements = _lock_policy(template)["Properties"]["PolicyDocument"]["Statement"]
+    (statement,) = [s for s in statements if s["Sid"] == "DenyWhileLocked"]
     return statement
 
 
@@ -79,6 +86,6 @@ def test_the_synthesized_policy_carries_the_complete_deny_list(synthesized: Synt
     statement = _deny_while_locked(synthesized.templates[stack])
     assert statement["Effect"] == "Deny"
     assert sorted(statement["Action"]) == sorted(LOCKED_ACTIONS)
-    (policy,) = resources(synthesized.templates[stack], "AWS::IAM::ManagedPolicy").values()
+    policy = _lock_policy(synthesized.templates[stack])
     document = json.dumps(policy["Properties"]["PolicyDocument"], separators=(",", ":"))
     assert len(document) < 6144  # IAM's limit for a managed policy

@@ -25,19 +25,23 @@ class UntrustedEventError(EventError):
     """The envelope does not come from this deployment's inspector (source, account or schema)."""
 
 
-def check_envelope(event: Any, *, account: str | None) -> None:
-    """Raise :class:`UntrustedEventError` unless ``event`` is an EventBridge envelope leakguard sent.
-
-    ``account`` is the consumer's own account (from its function ARN); None skips that one check.
-    """
+def check_sender(event: Any, *, account: str | None) -> None:
+    """Raise :class:`UntrustedEventError` unless ``event`` is an EventBridge envelope that this
+    deployment's inspector sent: leakguard's source, from the consumer's own ``account`` (from its
+    function ARN; None skips that one check)."""
     if not isinstance(event, dict) or "detail-type" not in event or "source" not in event:
         raise UntrustedEventError("not an EventBridge event envelope")
-    if event.get("detail-type") != SECURITY_EVENT_DETAIL_TYPE:
-        raise UntrustedEventError(f"detail-type {_shown(event.get('detail-type'))} is not a security event")
     if event.get("source") != SECURITY_EVENT_SOURCE:
         raise UntrustedEventError(f"source {_shown(event.get('source'))} is not {SECURITY_EVENT_SOURCE}")
     if account is not None and event.get("account") != account:
         raise UntrustedEventError(f"sent from account {_shown(event.get('account'))}, not from {account}")
+
+
+def check_envelope(event: Any, *, account: str | None) -> None:
+    """:func:`check_sender`, and the envelope holds a security event of the schema version we know."""
+    check_sender(event, account=account)
+    if event.get("detail-type") != SECURITY_EVENT_DETAIL_TYPE:
+        raise UntrustedEventError(f"detail-type {_shown(event.get('detail-type'))} is not a security event")
     detail = event.get("detail")
     version = detail.get("schemaVersion") if isinstance(detail, dict) else None
     if version != SCHEMA_VERSION:
