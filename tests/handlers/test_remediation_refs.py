@@ -170,3 +170,26 @@ def test_lock_that_cannot_write_even_the_lock_tag_alerts_and_fails(pipeline, rng
     ((subject, body),) = pipeline.mails()
     assert subject == "[leakguard] LOCK FAILED for app, action required"
     assert "50 tag(s)" in body and "remove a tag" in body
+
+
+def test_a_leak_in_an_annotated_tag_message_deletes_that_tag_only(pipeline, rng):
+    dev = pipeline.repository()
+    base = dev.commit("base", {"a.py": "a = 1\n"})
+    pipeline.push(dev, "main", "refs/heads/main")
+    dev.git("tag", "-a", "-m", f"release with key {fake_aws_key(rng)}", "v1")
+    pipeline.inspect(pipeline.push(dev, "refs/tags/v1", "refs/tags/v1"))
+    (event,) = pipeline.security_events()
+    assert event["detail"]["leakingCommits"] == []  # a tag message names no commit
+    pipeline.mails()
+    result = pipeline.reset.handler(event, LambdaContext(function_name="reset"))
+    assert result["status"] == "deleted"
+    assert [(o["ref"], o["status"]) for o in result["refs"]] == [("refs/tags/v1", "deleted")]
+    assert pipeline.remote_ref("app", "refs/tags/v1") is None
+    assert pipeline.remote_ref("app", "refs/heads/main") == base
+    (manifest_key,) = [
+        o["Key"]
+        for o in pipeline.s3.list_objects_v2(Bucket="quarantine", Prefix="quarantine/app/")["Contents"]
+        if o["Key"].endswith(".json")
+    ]
+    manifest = json.loads(pipeline.s3.get_object(Bucket="quarantine", Key=manifest_key)["Body"].read())
+    assert manifest["refs"][0]["ref"] == "refs/tags/v1" and manifest["commits"] == []

@@ -100,7 +100,7 @@ class FaultyGit(Git):
 
     faults: Faults
 
-    def run(self, args: Sequence[str], *, check: bool = True) -> bytes:
+    def run(self, args: Sequence[str], *, check: bool = True, input: bytes | None = None) -> bytes:
         command = args[0]
         if command == "push":
             while self.faults.races:
@@ -110,7 +110,7 @@ class FaultyGit(Git):
             raise LambdaKilled(command)
         if kind == "timeout-before":
             raise GitError(command, None, f"timed out after {self.timeout:.0f}s")
-        output = super().run(args, check=check)
+        output = super().run(args, check=check, input=input)
         if kind == "timeout-after":
             raise GitError(command, None, f"timed out after {self.timeout:.0f}s")
         return output
@@ -235,7 +235,7 @@ class World:
 def _incident(world: World) -> SecurityEvent:
     ids = world.ids
     return SecurityEvent(
-        incidentId=incident_id("app", "refs/heads/main", ids["head"]),
+        incidentId=incident_id("app", [ids["leak"]]),
         detectedAt=datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         mode="enforce",
         repository=Repository(name="app", arn=None),

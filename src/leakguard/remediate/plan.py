@@ -97,7 +97,12 @@ def refs_carrying(git: Git, leaks: Iterable[str]) -> set[str]:
 
 
 def plan_containment(
-    git: Git, leaks: Collection[str], *, created: Collection[str] = (), tips: dict[str, RefTip] | None = None
+    git: Git,
+    leaks: Collection[str],
+    *,
+    created: Collection[str] = (),
+    leaking_tags: Collection[str] = (),
+    tips: dict[str, RefTip] | None = None,
 ) -> Plan:
     """The reset of every ref that carries one of ``leaks`` (verified leaking commits).
 
@@ -105,9 +110,11 @@ def plan_containment(
     rather than moved back when its last clean commit is also held by a ref that survives, since it
     then has no clean commit of its own and deleting it loses nothing. The hint can only choose
     between two safe outcomes: every commit that leaves a ref is quarantined either way.
+    ``leaking_tags``: annotated tag objects whose own message leaks; every tag holding one is deleted.
     """
     tips = repository_refs(git) if tips is None else tips
     dirty = refs_carrying(git, leaks) & set(tips)
+    dirty |= {n for n, t in tips.items() if n.startswith("refs/tags/") and t.raw in set(leaking_tags)}
     kept = sorted({t.raw for name, t in tips.items() if name not in dirty})
     branches = {n: tips[n].commit for n in dirty if n.startswith("refs/heads/") and tips[n].commit}
     clean = clean_targets(git, {n: c for n, c in branches.items() if c}, leaks)
@@ -123,7 +130,7 @@ def plan_containment(
     plan = Plan(
         actions=actions, survivors=tuple(sorted(survivors)), untouched=tuple(sorted(set(tips) - dirty))
     )
-    check_plan(git, plan, leaks)
+    check_plan(git, plan, leaks, leaking_tags=leaking_tags)
     return plan
 
 
@@ -162,7 +169,7 @@ def _held_by(git: Git, commit: str, tips: list[str]) -> bool:
     return not git.text(["rev-list", "-n1", validate_commit_id(commit), "--not", *tips, "--"])
 
 
-def check_plan(git: Git, plan: Plan, leaks: Collection[str]) -> None:
+def check_plan(git: Git, plan: Plan, leaks: Collection[str], *, leaking_tags: Collection[str] = ()) -> None:
     """Refuse to push a plan that would break what reset promises.
 
     Each target is an ancestor of its ref's current head and holds no leaking commit; each removed
@@ -172,6 +179,8 @@ def check_plan(git: Git, plan: Plan, leaks: Collection[str]) -> None:
     leak_set = set(leaks)
     for action in plan.actions:
         head = action.tip.commit
+        if action.deletes and action.tip.raw in set(leaking_tags):
+            continue  # the tag object itself leaks: deleting the tag is what removes it
         if action.target is not None:
             if head is None or not git.is_ancestor(action.target, head):
                 raise PlanError(f"{action.ref}: target {action.target[:12]} is not an ancestor of its head")

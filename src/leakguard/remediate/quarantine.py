@@ -142,8 +142,9 @@ def verify_bundle(git: Git, bundle: Path, plan: Plan, commits: Sequence[str], sc
        clone after the reset can unbundle it: a bundle whose prerequisites left with the reset is
        exactly the one that cannot be restored.
     3. Unbundled into a scratch repository (borrowing the clone's objects only to complete thin
-       deltas), it yields every object reachable from the removed heads but not from the
-       prerequisites. Returns the prerequisites for the manifest.
+       deltas), it yields every object reachable from the removed heads but not from what the
+       repository keeps: with 2, a clone of the repository after the reset restores everything.
+       Returns the prerequisites for the manifest.
     """
     refs, prerequisites = bundle_header(bundle)
     expected = {a.ref: a.tip.raw for a in plan.actions}
@@ -162,7 +163,7 @@ def verify_bundle(git: Git, bundle: Path, plan: Plan, commits: Sequence[str], sc
     scratch_git.run(["bundle", "unbundle", str(bundle)])
     alternates.unlink()  # from here on the scratch repository sees only what the bundle brought
     held = set(scratch_git.text(["cat-file", "--batch-all-objects", "--batch-check=%(objectname)"]).split())
-    negative = ["--not", *prerequisites] if prerequisites else []
+    negative = ["--not", *plan.survivors] if plan.survivors else []
     needed = {
         line.split(" ", 1)[0]
         for line in git.text(["rev-list", "--objects", *expected.values(), *negative, "--"]).splitlines()

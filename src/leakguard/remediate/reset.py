@@ -30,7 +30,7 @@ from leakguard.remediate.alerts import UnverifiedIncident, publish_alert, refusa
 from leakguard.remediate.outcome import RefOutcome, ResetResult, outcome_message
 from leakguard.remediate.plan import REF_NAMESPACES, RefAction, plan_containment
 from leakguard.remediate.quarantine import quarantine
-from leakguard.remediate.verify import VerifiedIncident, commit_leaks, verify_incident
+from leakguard.remediate.verify import VerifiedIncident, commit_leaks, tag_leaks, verify_incident
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +87,7 @@ class Resetter:
                 git,
                 incident,
                 leaks=lambda g, commit: commit_leaks(g, self.detector, commit),
+                tag_leaks=lambda g, tag: tag_leaks(g, self.detector, tag),
                 fetch_missing=lambda commit: self.clones.fetch_commit(git, repository, commit),
             )
             result.unconfirmed = [*verified.unverified, *verified.missing]
@@ -121,7 +122,7 @@ class Resetter:
         outcomes: dict[str, RefOutcome] = {}
         for attempt in range(1, MAX_ATTEMPTS + 1):
             result.attempts = attempt
-            plan = plan_containment(git, verified.leaks, created=verified.created)
+            plan = plan_containment(git, verified.leaks, created=verified.created, leaking_tags=verified.tags)
             for name, outcome in outcomes.items():
                 if outcome.status == "pending" and name not in {a.ref for a in plan.actions}:
                     outcome.status, outcome.detail = "already-clean", "moved by someone else past the leak"

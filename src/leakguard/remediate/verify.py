@@ -20,7 +20,9 @@ from leakguard.git import Git, validate_commit_id
 from leakguard.inspection.commits import contaminated, has_commit, is_ancestor
 from leakguard.remediate.alerts import UnverifiedIncident
 from leakguard.scan import run_scan
+from leakguard.sources.base import DEFAULT_MAX_FILE_BYTES
 from leakguard.sources.history import commit_fragments
+from leakguard.sources.metadata import tag_message_fragments
 
 logger = logging.getLogger(__name__)
 
@@ -32,12 +34,14 @@ class VerifiedIncident:
     ``leaks`` hold an enforce finding under the deployed rules; ``unverified`` exist but hold none
     (a forged claim, or a rule changed since); ``missing`` are not in the repository any more.
     ``created`` names refs the push created (a hint: see :func:`~leakguard.remediate.plan.plan_containment`).
+    ``tags`` are annotated tag objects whose own message holds an enforce finding (the tag is deleted).
     """
 
     leaks: tuple[str, ...]
     unverified: tuple[str, ...] = ()
     missing: tuple[str, ...] = ()
     created: tuple[str, ...] = field(default=())
+    tags: tuple[str, ...] = ()
 
 
 def commit_leaks(git: Git, detector: Detector, commit: str) -> bool:
@@ -48,17 +52,28 @@ def commit_leaks(git: Git, detector: Detector, commit: str) -> bool:
     return any(f.commit == commit for f in report.enforced)
 
 
+def tag_leaks(git: Git, detector: Detector, tag_object: str) -> bool:
+    """True when the annotated tag's own message holds something an enforce-mode rule finds."""
+    if git.run(["cat-file", "-t", validate_commit_id(tag_object)], check=False).strip() != b"tag":
+        return False
+    report = run_scan(detector, tag_message_fragments(git, [tag_object], max_bytes=DEFAULT_MAX_FILE_BYTES))
+    return bool(report.enforced)
+
+
 def verify_incident(
     git: Git,
     incident: SecurityEvent,
     *,
     leaks: Callable[[Git, str], bool],
+    tag_leaks: Callable[[Git, str], bool] = lambda _git, _tag: False,
     fetch_missing: Callable[[str], bool] = lambda _commit: False,
 ) -> VerifiedIncident:
     """Re-derive the incident from the repository; raise :class:`UnverifiedIncident` if it does not hold.
 
     ``leaks`` decides whether one commit leaks (:func:`commit_leaks` with the deployed rules);
-    ``fetch_missing`` tries to bring a commit the clone lacks (by id, when the server allows it).
+    ``tag_leaks`` whether an annotated tag's message does (:func:`tag_leaks`), for the tags the event
+    lists in ``references`` (a leak in a tag message names no commit); ``fetch_missing`` tries to
+    bring a commit the clone lacks (by id, when the server allows it).
     """
     verified: list[str] = []
     unverified: list[str] = []
@@ -76,7 +91,14 @@ def verify_incident(
             len(unverified),
             extra={"commits": unverified},
         )
-    if not verified:
+    tags = tuple(
+        dict.fromkeys(
+            r.objectId
+            for r in incident.references
+            if r.fullName.startswith("refs/tags/") and r.objectId != r.commitId and tag_leaks(git, r.objectId)
+        )
+    )
+    if not verified and not tags:
         raise UnverifiedIncident(
             [
                 f"none of the {len(incident.leakingCommits)} commit(s) the event names as leaking is "
@@ -85,13 +107,14 @@ def verify_incident(
                 f"{len(unverified)} hold no enforce-mode finding under the deployed rules"
             ]
         )
-    _check_pushed_commit(git, incident, verified)
+    if verified:
+        _check_pushed_commit(git, incident, verified)
     created = (
         (incident.reference.fullName,)
         if incident.reference.event == "referenceCreated" and incident.lastCleanCommitId is None
         else ()
     )
-    return VerifiedIncident(tuple(verified), tuple(unverified), tuple(missing), created)
+    return VerifiedIncident(tuple(verified), tuple(unverified), tuple(missing), created, tags)
 
 
 def _check_pushed_commit(git: Git, incident: SecurityEvent, verified: list[str]) -> None:
