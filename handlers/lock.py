@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from leakguard.aws.idempotency import incident_config, persistence_layer
 from leakguard.errors import EventError
 from leakguard.events.security import SecurityEvent
+from leakguard.remediate.alerts import RefusedOutcome
 from leakguard.remediate.incident import UntrustedEventError, load_incident
 from leakguard.remediate.lock import LockError
 from leakguard.runtime import (
@@ -45,6 +46,8 @@ def lock(*, incident: SecurityEvent) -> dict[str, Any]:
     except LockError:
         metrics.add_metric(name="LockFailures", unit=MetricUnit.Count, value=1)
         raise  # after the alert: Lambda retries, then parks the event
+    if result["status"] == "refused":
+        raise RefusedOutcome(result)  # alerted already; never recorded as this incident's outcome
     metrics.add_metric(name="Locks", unit=MetricUnit.Count, value=int(result["status"] == "locked"))
     logger.info(f"lock {result['status']}", extra=result)
     return result
@@ -65,4 +68,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         )
     except EventError as exc:
         return ignore_malformed(exc, logger=logger, metrics=metrics, what="security event")
-    return lock(incident=incident)
+    try:
+        return lock(incident=incident)
+    except RefusedOutcome as refused:
+        metrics.add_metric(name="RefusedEvents", unit=MetricUnit.Count, value=1)
+        return refused.result

@@ -14,6 +14,7 @@ from leakguard.aws.idempotency import incident_config, persistence_layer
 from leakguard.aws.storage import ObjectStore
 from leakguard.errors import EventError
 from leakguard.events.security import SecurityEvent
+from leakguard.remediate.alerts import RefusedOutcome
 from leakguard.remediate.incident import UntrustedEventError, load_incident
 from leakguard.remediate.reset import ResetError
 from leakguard.runtime import (
@@ -47,6 +48,8 @@ def reset(*, incident: SecurityEvent) -> dict[str, Any]:
     except ResetError:
         metrics.add_metric(name="ResetFailures", unit=MetricUnit.Count, value=1)
         raise  # after the outcome email: Lambda retries, then parks the event
+    if result["status"] == "refused":
+        raise RefusedOutcome(result)  # alerted already; never recorded as this incident's outcome
     metrics.add_metric(
         name="Resets", unit=MetricUnit.Count, value=int(result["status"] in ("reset", "deleted"))
     )
@@ -68,4 +71,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         )
     except EventError as exc:
         return ignore_malformed(exc, logger=logger, metrics=metrics, what="security event")
-    return reset(incident=incident)
+    try:
+        return reset(incident=incident)
+    except RefusedOutcome as refused:
+        metrics.add_metric(name="RefusedEvents", unit=MetricUnit.Count, value=1)
+        return refused.result

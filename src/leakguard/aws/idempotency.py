@@ -15,17 +15,14 @@ def persistence_layer(table_name: str, client: Any | None = None) -> DynamoDBPer
     return DynamoDBPersistenceLayer(table_name=table_name, boto3_client=client)
 
 
-#: What identifies an incident for a consumer: its id and every claim a remediation acts on. A
-#: re-emission of the same push repeats them all (one email, one lock, one reset), while an event that
-#: reuses a real incident's id with other claims is a different record: a refused forgery can never
-#: stand in for the real incident that arrives after it.
-INCIDENT_CLAIMS = (
-    "[incidentId, mode, repository.name, reference.fullName, reference.newCommitId, "
-    "lastCleanCommitId, leakingCommits]"
-)
+#: An incident for a consumer: its id (derived from the repository and the leaking objects, so the
+#: sibling events of one push share it) and what that id promises. A refusal is never recorded
+#: (the handlers raise it past the idempotency layer), so a forged event reusing a real id cannot
+#: make the real incident look done.
+INCIDENT_KEY = "[incidentId, mode, repository.name, sort(leakingCommits)]"
 
 
-def incident_config(jmespath: str = INCIDENT_CLAIMS) -> IdempotencyConfig:
+def incident_config(jmespath: str = INCIDENT_KEY) -> IdempotencyConfig:
     """Key on the incident id. Powertools prefixes the key with the function name, so the key is
     incident + function: notify, lock and reset each act once per incident."""
     return IdempotencyConfig(

@@ -158,6 +158,12 @@ class Demo:
             and all(ref in action[0].body for ref in ("refs/heads/release/1.0", "refs/tags/v1.0")),
             "the email names every ref carrying the leak: the branch and the tag",
         )
+        resets = [d for d in deliveries if d.function == "reset"]
+        t.check(bool(resets) and not any(d.error for d in resets), "reset contained the push without failing")
+        t.check(
+            self._head("refs/tags/v1.0") is None and self._head("refs/heads/release/1.0") in (None, clean),
+            "one quarantine, then neither ref carries the leak (tag deleted, branch deleted or at clean)",
+        )
 
         t.step("Admin rotates the keys, then unlocks the repository")
         self._cli("unlock", REPOSITORY, "--reason", "demo: keys rotated")

@@ -29,6 +29,18 @@ class UnverifiedIncident(LeakguardError):
 _MAX_SHOWN = 200
 
 
+class RefusedOutcome(Exception):
+    """Raised inside an idempotent consumer to return a refusal *without recording it*.
+
+    Powertools deletes the idempotency record of a call that raises, so a refused (forged) event that
+    reuses a real incident's id can never make the real incident, arriving later, look done.
+    """
+
+    def __init__(self, result: dict[str, object]) -> None:
+        self.result = result
+        super().__init__(str(result.get("status")))
+
+
 def shown(value: object, limit: int = _MAX_SHOWN) -> str:
     """``value`` as one printable line: control and format characters escaped, at most ``limit`` long."""
     text = "".join(
