@@ -109,6 +109,23 @@ def test_monitor_incident_is_only_notified(pipeline, rng):
     assert pipeline.codecommit.tags[event["detail"]["repository"]["arn"]] == {}
 
 
+def test_monitor_incident_email_says_monitor_and_asks_for_no_action(pipeline, rng):
+    """A rule on trial informs: "monitor" in the subject, no [ACTION REQUIRED], no rotate/unlock steps."""
+    dev = pipeline.repository()
+    dev.commit("base", {"app.py": "x = 1\n"})
+    pipeline.inspect(pipeline.push(dev, "main", "refs/heads/main"))
+    dev.commit("monitor", {"s.py": "api_token = 'k8Hq2Lm9Zx4Rt7Wp'\n"})
+    pipeline.inspect(pipeline.push(dev, "main", "refs/heads/main"))
+    (event,) = pipeline.security_events()
+    pipeline.deliver(event)
+    ((subject, body),) = pipeline.mails()  # lock and reset skip monitor incidents silently
+    assert "monitor" in subject.lower() and "no action taken" in subject
+    assert "ACTION REQUIRED" not in subject.upper()
+    assert "No action is required" in body and "generic-secret" in body
+    for action in ("Rotate", "NOW", "leakguard unlock", "leakguard restore", "Next steps"):
+        assert action not in body, action
+
+
 def test_repository_without_lock_and_reset_is_only_notified(pipeline, rng):
     _dev, _, leak, event = _incident(pipeline, rng, name="quiet")
     results = pipeline.deliver(event)
