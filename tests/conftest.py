@@ -91,3 +91,8 @@ def make_repo(tmp_path: Path) -> Callable[[str], Repo]:
         return Repo(tmp_path / name)
 
     return make
+
+
+def fake_internal_token(rng: random.Random) -> str:
+    """A fake token of the in-house format of ``tests/fixtures/rules-extends.json`` (no built-in rule)."""
+    return "acme_tok_" + "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(32))

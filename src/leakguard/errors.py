@@ -42,3 +42,17 @@ class RefNameError(LeakguardError):
 
 class EventError(LeakguardError):
     """An incoming event is malformed or not one leakguard handles."""
+
+
+class RulesRejectedError(ConfigError):
+    """A rules document failed validation (schema, RE2, examples) and must not be activated.
+
+    ``problems`` holds every problem found, each naming the rule and the field; none holds a secret
+    (rules and their examples are the security team's own, generated or placeholder values).
+    """
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source = source
+        self.problems = list(problems)
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        super().__init__(f"rules {source} refused: {problems[0] if problems else 'invalid'}{more}")

@@ -19,6 +19,7 @@ import jsonschema
 import re2
 
 from leakguard.errors import ConfigError, RuleError
+from leakguard.rules.extends import extends_builtin, resolve
 from leakguard.rules.model import Allowlist, DetectorSettings, Rule, RuleSet, re2_options
 
 logger = logging.getLogger(__name__)
@@ -69,11 +70,18 @@ def load_rules(path: str | Path | None = None) -> RuleSet:
     return parse_rules(raw, source=str(source))
 
 
-def parse_rules(raw: Any, *, source: str = "<memory>") -> RuleSet:
-    """Validate and compile already-parsed rules JSON (the current format or the legacy list)."""
+def parse_rules(raw: Any, *, source: str = "<memory>", builtin: Path | None = None) -> RuleSet:
+    """Validate and compile already-parsed rules JSON (the current format or the legacy list).
+
+    A file that ``extends`` the built-in set is validated as written, then merged with the built-in
+    rules (``builtin``: the bundled ``rules/regex.json`` by default) and the result validated again.
+    """
     if isinstance(raw, list):
         return _parse_legacy(raw, source)
     _validate(raw)
+    if extends_builtin(raw):
+        raw = resolve(raw, builtin=builtin)
+        _validate(raw)
     rules = tuple(_compile_rule(entry) for entry in raw["rules"])
     _reject_duplicate_ids(rules)
     detectors = raw.get("detectors", {})

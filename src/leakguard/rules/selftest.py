@@ -13,7 +13,8 @@ from typing import Any
 
 from leakguard.detect.engine import Detector
 from leakguard.errors import ConfigError, RuleError
-from leakguard.rules.loader import _compile_rule, _validate, default_rules_path
+from leakguard.rules.extends import extends_builtin, resolve
+from leakguard.rules.loader import _compile_allowlist, _compile_rule, _validate, default_rules_path
 from leakguard.rules.model import Rule, RuleSet
 
 EXAMPLE_PATH = "example.txt"
@@ -62,18 +63,37 @@ def lint(path: str | Path | None = None) -> list[RuleError]:
         raw = json.loads(source.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise ConfigError(f"cannot read rules file {source}: {exc}") from exc
+    return lint_document(raw, source=str(source))
+
+
+def lint_document(raw: Any, *, source: str = "<memory>", builtin: Path | None = None) -> list[RuleError]:
+    """:func:`lint` of already-parsed rules JSON; a file extending the built-in set is linted merged
+    (so a built-in example broken by an added allowlist entry is reported too)."""
+    if extends_builtin(raw):
+        own = _lint_top_and_rules(raw)
+        if own:
+            return own
+        try:
+            raw = resolve(raw, builtin=builtin)
+        except RuleError as exc:
+            return [exc]
     if isinstance(raw, list):
         from leakguard.rules.loader import parse_rules
 
         try:
-            parse_rules(raw, source=str(source))
+            parse_rules(raw, source=source)
         except RuleError as exc:
             return [exc]
         return []
+    return _lint_top_and_rules(raw)
+
+
+def _lint_top_and_rules(raw: Any) -> list[RuleError]:
     problems: list[RuleError] = []
     top = {k: v for k, v in raw.items() if k != "rules"} if isinstance(raw, dict) else raw
     try:
         _validate({**top, "rules": []} if isinstance(top, dict) else top)
+        _compile_allowlist(top.get("allowlist", {}), rule_id=None, field="allowlist", camel_case=True)
     except RuleError as exc:
         problems.append(exc)
     seen: set[str] = set()
