@@ -28,6 +28,8 @@ from .repositories import remediation_scope
 
 #: What the lock reads: the repository's ARN by name and its tags (is it locked? how many tags?).
 LOCK_READS = ("codecommit:ListTagsForResource", "codecommit:GetRepository")
+#: How the lock confirms an incident without a clone: the named commits by id, their files, their blobs.
+LOCK_CONFIRMS = ("codecommit:GetCommit", "codecommit:GetDifferences", "codecommit:GetBlob")
 
 
 class Remediations(Construct):
@@ -86,7 +88,7 @@ class Remediations(Construct):
                 "LOCK_TAG_VALUE": config.lock_tag_value,
             },
         )
-        lock_actions = ["codecommit:TagResource", *LOCK_READS]
+        lock_actions = ["codecommit:TagResource", *LOCK_READS, *LOCK_CONFIRMS]
         if lock_scope.allowed:
             # The lock function may set the lock tag and its leakguard:* audit tags, no other tag, and
             # only on the repositories where locking is enabled.
@@ -100,6 +102,8 @@ class Remediations(Construct):
             )
             # GetRepository: the lock looks the ARN up by name instead of trusting the event's.
             self.lock.allow("ReadRepository", actions=list(LOCK_READS), resources=lock_scope.allowed)
+            # It re-scans the commits the event names before locking anyone out (a forged event).
+            self.lock.allow("ConfirmIncident", actions=list(LOCK_CONFIRMS), resources=lock_scope.allowed)
         if lock_scope.excluded:
             self.lock.deny("NotWhereLockIsOff", actions=lock_actions, resources=lock_scope.excluded)
 

@@ -126,6 +126,7 @@ class LeakguardStack(Stack):
         # Repositories under a customer-managed key: only the two functions that run git use it.
         allow_repository_keys(inspection.inspector, config, push=False)
         allow_repository_keys(remediations.reset, config, push=True)
+        allow_repository_keys(remediations.lock, config, push=False)  # GetBlob on the named commits
         lock_policy = DeveloperLockPolicy(
             self,
             "DeveloperLock",

@@ -10,6 +10,8 @@ to the AWS SDK and Powertools.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +25,7 @@ from leakguard.settings import InspectorSettings, LockSettings, NotifySettings, 
 
 if TYPE_CHECKING:
     from leakguard.detect.engine import Detector
+    from leakguard.events.security import SecurityEvent
     from leakguard.inspection.inspector import InspectionResult, Inspector
     from leakguard.remediate.lock import Locker
     from leakguard.remediate.notify import Notifier
@@ -88,12 +91,28 @@ def build_locker(settings: LockSettings, *, codecommit: Any | None = None, sns: 
     from leakguard.aws.codecommit import RepositoryTags
     from leakguard.remediate.lock import Locker, LockTag
 
+    tags = RepositoryTags(codecommit)
     return Locker(
         LockTag(settings.lock_tag_key, settings.lock_tag_value),
-        RepositoryTags(codecommit),
+        tags,
         Publisher(settings.topic_arn, sns),
         enabled=lambda repository: settings.remediations_for(repository).lock,
+        verify=_lazy_incident_check(settings, tags.client),
     )
+
+
+def _lazy_incident_check(settings: LockSettings, codecommit: Any) -> Callable[[SecurityEvent], None]:
+    """Lock's incident check, built at its first use: the engine and rules stay out of lock's cold start."""
+
+    @cache
+    def check() -> Callable[[SecurityEvent], None]:
+        from leakguard.aws.commits import CodeCommitObjects
+        from leakguard.remediate.lock_verify import ApiIncidentCheck
+
+        detector = build_detector(settings.rules_path)
+        return ApiIncidentCheck(CodeCommitObjects(codecommit), lambda: detector)
+
+    return lambda incident: check()(incident)
 
 
 def build_resetter(settings: ResetSettings, *, s3: Any | None = None, sns: Any | None = None) -> Resetter:

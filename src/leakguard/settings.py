@@ -127,10 +127,15 @@ class NotifySettings(_Settings):
 
 
 class LockSettings(_Remediations):
-    """Environment of the lock function (``REMEDIATIONS``: lock acts only where it is enabled)."""
+    """Environment of the lock function.
+
+    ``REMEDIATIONS``: lock acts only where it is enabled; ``RULES_PATH``: the rules it confirms an
+    incident with (over the CodeCommit API), the inspector's own.
+    """
 
     lock_tag_key: str = Field(alias="LOCK_TAG_KEY", default="RepoState")
     lock_tag_value: str = Field(alias="LOCK_TAG_VALUE", default="locked")
+    rules_path: str | None = Field(alias="RULES_PATH", default=None)
     topic_arn: str = Field(alias="TOPIC_ARN")
     idempotency_table: str = Field(alias="IDEMPOTENCY_TABLE")
 

@@ -149,3 +149,54 @@ def _context():
     from tests.handlers.conftest import LambdaContext
 
     return LambdaContext(function_name="reset")
+
+
+def _lock_context():
+    from tests.handlers.conftest import LambdaContext
+
+    return LambdaContext(function_name="lock")
+
+
+@pytest.mark.parametrize(
+    ("claim", "why"),
+    [
+        ("unreviewed", "1 hold no enforce-mode finding"),
+        ("made-up", "1 not in the repository"),
+    ],
+)
+def test_lock_confirms_the_leak_over_the_api_before_tagging(pipeline, rng, claim, why):
+    """A forged event naming a clean (or non-existent) commit would lock everyone out: lock refuses."""
+    _, ids, event = _setup(pipeline, rng)
+    forged = copy.deepcopy(event)
+    forged["detail"]["leakingCommits"] = [ids.get(claim, "0" * 40)]
+    result = pipeline.lock.handler(forged, _lock_context())
+    assert result["status"] == "refused" and why in result["reason"]
+    assert _state(pipeline)[1] == {}
+    ((subject, body),) = _refusals(pipeline.mails())
+    assert "lock" in subject and "over the CodeCommit API" in body
+    assert pipeline.lock.handler(event, _lock_context())["status"] == "locked"  # the real one still locks
+
+
+def test_lock_confirms_a_leak_that_reset_already_removed_from_every_ref(pipeline, rng):
+    """Reset may win the race: the API still serves the leaking commit by id, so lock still locks."""
+    _, ids, event = _setup(pipeline, rng)
+    assert pipeline.reset.handler(event, _context())["status"] == "reset"
+    assert pipeline.remote_ref("app", "refs/heads/main") == ids["base"]
+    assert pipeline.lock.handler(event, _lock_context())["status"] == "locked"
+
+
+def test_a_throttled_api_is_retried_not_taken_for_a_forgery(pipeline, rng, monkeypatch):
+    from botocore.exceptions import ClientError
+
+    _, _, event = _setup(pipeline, rng)
+    client = pipeline.lock.LOCKER.tags.client
+
+    def throttled(**_kwargs):
+        raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "GetCommit")
+
+    monkeypatch.setattr(client, "get_commit", throttled)
+    with pytest.raises(ClientError):
+        pipeline.lock.handler(event, _lock_context())
+    assert _state(pipeline)[1] == {} and not _refusals(pipeline.mails())
+    monkeypatch.undo()
+    assert pipeline.lock.handler(event, _lock_context())["status"] == "locked"

@@ -110,11 +110,15 @@ def test_cloudwatch_may_publish_to_the_encrypted_topic(synthesized: Synthesized,
 # -- repositories under a customer-managed KMS key (stacks/repository_keys.py) ----------------------
 
 
-KEY_USE = [("inspector", ["kms:Decrypt"]), ("reset", ["kms:Decrypt", "kms:GenerateDataKey"])]
+KEY_USE = [
+    ("inspector", ["kms:Decrypt"]),
+    ("lock", ["kms:Decrypt"]),  # reads the named commits' blobs to confirm the incident
+    ("reset", ["kms:Decrypt", "kms:GenerateDataKey"]),
+]
 
 
 @pytest.mark.parametrize(("name", "actions"), KEY_USE)
-def test_only_the_git_functions_may_use_the_repositories_key_through_codecommit(
+def test_only_the_functions_reading_content_may_use_the_repositories_key_through_codecommit(
     synthesized: Synthesized, name: str, actions: list[str]
 ) -> None:
     from .conftest import REPOSITORY_KEY
@@ -125,8 +129,7 @@ def test_only_the_git_functions_may_use_the_repositories_key_through_codecommit(
     assert as_list(statement["Resource"]) == [REPOSITORY_KEY]
     via = statement["Condition"]["StringEquals"]["kms:ViaService"]
     assert json.dumps(via).count("codecommit.") == 1
-    for other in ("notify", "lock"):
-        assert not any(s.get("Sid") == "RepositoryKeys" for s in role_statements(listed, other))
+    assert not any(s.get("Sid") == "RepositoryKeys" for s in role_statements(listed, "notify"))
     # Without the context key, no function holds any repository key.
     all_repos = synthesized.templates["AllRepos"]
     assert not any(s.get("Sid") == "RepositoryKeys" for s in role_statements(all_repos, name))

@@ -18,6 +18,7 @@ IDEMPOTENCY = {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "d
 NOTIFY = {"sns:Publish", "kms:GenerateDataKey", "kms:Decrypt"}
 PARK = {"sqs:SendMessage"}  # its own on-failure queue (see test_failures.py)
 LOCK_TAGS = {"codecommit:TagResource", "codecommit:ListTagsForResource", "codecommit:GetRepository"}
+LOCK_CONFIRMS = {"codecommit:GetCommit", "codecommit:GetDifferences", "codecommit:GetBlob"}
 RESET_GIT = {"codecommit:GitPull", "codecommit:GitPush"}
 EXPECTED_ACTIONS = {
     "inspector": TRACING | LOGS | IDEMPOTENCY | PARK | set(RECORD_ACTIONS) | set(OBJECT_READ_ACTIONS)
@@ -29,7 +30,7 @@ EXPECTED_ACTIONS = {
 }  # fmt: skip
 # AllRepos enables no remediation, so lock and reset hold no CodeCommit permission at all there;
 # Listed enables lock everywhere and reset for payments only (see tests/infra/test_scoping.py).
-REMEDIATION_ACTIONS = {("Listed", "lock"): LOCK_TAGS, ("Listed", "reset"): RESET_GIT}
+REMEDIATION_ACTIONS = {("Listed", "lock"): LOCK_TAGS | LOCK_CONFIRMS, ("Listed", "reset"): RESET_GIT}
 ALL_REPOS_ARN = "arn:${AWS::Partition}:codecommit:${AWS::Region}:${AWS::AccountId}:*"
 LISTED_ARNS = [
     "arn:${AWS::Partition}:codecommit:${AWS::Region}:${AWS::AccountId}:payments",
@@ -75,7 +76,7 @@ def test_reset_pushes_and_lock_tags_only_where_the_configuration_enables_them(
     template = synthesized.templates["Listed"]  # lock: "*" and payments; reset: payments only
     reset = role_statements(template, "reset")
     assert _resources(statement_with(reset, "codecommit:GitPush")) == LISTED_ARNS[:1]
-    for action in ("codecommit:TagResource", "codecommit:ListTagsForResource"):
+    for action in ("codecommit:TagResource", "codecommit:ListTagsForResource", "codecommit:GetBlob"):
         assert _resources(statement_with(role_statements(template, "lock"), action)) == LISTED_ARNS
 
 

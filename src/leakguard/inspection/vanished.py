@@ -89,6 +89,14 @@ class VanishedCommits:
             result.items.extend(self._commit_items(repository, current, metadata[current], max_file_bytes))
         return result
 
+    def commit_items(
+        self, repository: str, commit: str, *, max_file_bytes: int
+    ) -> list[Fragment | SkippedFile | CommitInfo]:
+        """What one commit adds, read over the API alone (GetCommit, GetDifferences, GetBlob)."""
+        commit = validate_commit_id(commit)
+        data = self.api.commit(repository, commit)
+        return list(self._commit_items(repository, commit, data, max_file_bytes))
+
     def _commit_items(
         self, repository: str, commit: str, data: dict[str, Any], max_file_bytes: int
     ) -> Iterator[Fragment | SkippedFile | CommitInfo]:

@@ -6,7 +6,9 @@ lock tag cannot be written, the admins get an alert that says so and the invocat
 retried and finally parked where an alarm sees it.
 
 The repository's ARN is looked up by name, never taken from the event, and the lock acts only where
-the deployment enables it and only after the incident is verified (``verify``).
+the deployment enables it and only after the incident is verified (``verify``: in production
+:class:`~leakguard.remediate.lock_verify.ApiIncidentCheck`, which re-scans the named commits over the
+CodeCommit API).
 """
 
 from __future__ import annotations
@@ -57,8 +59,8 @@ class Locker:
         tags: RepositoryTags,
         publisher: Publisher,
         *,
+        verify: Callable[[SecurityEvent], None],
         enabled: Callable[[str], bool] = lambda _repository: True,
-        verify: Callable[[SecurityEvent], None] = lambda _incident: None,
         max_tags: int = MAX_TAGS,
     ) -> None:
         self.tag = tag
