@@ -36,10 +36,13 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_parser(commands)
     precommit.add_parser(commands)
     key.add_parser(commands)
-    rules = commands.add_parser("rules", help="test and lint the rules file")
+    rules = commands.add_parser("rules", help="test, lint and publish the rules file")
     rules_commands = rules.add_subparsers(dest="rules_command", required=True, parser_class=_Parser)
     _add_rules_option(rules_commands.add_parser("test", help="run every rule's examples"))
     _add_rules_option(rules_commands.add_parser("lint", help="report every invalid rule"))
+    from leakguard.commands.rules import add_publish_parser
+
+    add_publish_parser(rules_commands)
 
     unlock.add_parser(commands)
     restore.add_parser(commands)
@@ -70,9 +73,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return {"scan": scan, "pre-commit": precommit, "key": key}[args.command].run(args)
         if args.command == "rules":
-            from leakguard.commands.rules import run_lint, run_test
+            from leakguard.commands.rules import run_lint, run_publish, run_test
 
-            return run_test(args) if args.rules_command == "test" else run_lint(args)
+            run_rules = {"test": run_test, "lint": run_lint, "publish": run_publish}[args.rules_command]
+            return run_rules(args)
         if args.command in ("unlock", "restore", "baseline"):
             from leakguard.commands import baseline, restore, unlock
 
