@@ -12,9 +12,9 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
 # What ruff and mypy check: whichever of these exist.
-LINT_PATHS := $(wildcard src tests benchmarks stacks handlers layers app.py)
+LINT_PATHS := $(wildcard src tests benchmarks stacks handlers layers app.py .ci/*.py)
 
-.PHONY: install demo test lint rules-check bench cold-start lock clean
+.PHONY: install demo test lint rules-check sarif-check bench cold-start lock clean
 
 # uv (from PyPI, into the venv) resolves and installs in seconds what pip takes minutes for.
 $(STAMP): pyproject.toml $(LOCK)
@@ -39,6 +39,25 @@ lint: $(STAMP)
 rules-check: $(STAMP)
 	$(VENV)/bin/leakguard rules lint
 	$(VENV)/bin/leakguard rules test
+
+# Microsoft's SARIF validator (npm @microsoft/sarif-multitool, pinned with integrity hashes in
+# .ci/sarif-multitool/package-lock.json), installed into the venv, never committed. Its Linux build is
+# a self-contained x86-64 executable; .NET's invariant globalization spares it libicu.
+SARIF_TOOL_DIR := $(VENV)/sarif-multitool
+SARIF_TOOL_STAMP := $(SARIF_TOOL_DIR)/.installed-stamp
+SARIF_VALIDATOR := $(SARIF_TOOL_DIR)/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool
+
+$(SARIF_TOOL_STAMP): .ci/sarif-multitool/package.json .ci/sarif-multitool/package-lock.json | $(STAMP)
+	mkdir -p $(SARIF_TOOL_DIR)
+	cp .ci/sarif-multitool/package.json .ci/sarif-multitool/package-lock.json $(SARIF_TOOL_DIR)/
+	cd $(SARIF_TOOL_DIR) && { npm ci --no-audit --no-fund --loglevel=error || \
+	  { sleep 5; npm ci --no-audit --no-fund --loglevel=error; }; }
+	chmod u+x $(SARIF_VALIDATOR)
+	touch $(SARIF_TOOL_STAMP)
+
+# Real scans' SARIF through the validator with GitHub's rules; fails on any error (see the script).
+sarif-check: $(STAMP) $(SARIF_TOOL_STAMP)
+	$(PY) .ci/sarif_check.py --validator $(SARIF_VALIDATOR) --work build/sarif-check
 
 BENCH_STAMP := $(VENV)/.bench-stamp
 

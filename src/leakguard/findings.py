@@ -56,6 +56,11 @@ class Finding:
     #: Where the match is: ``file`` content, a ``path``, a ``commit-message`` or a ``tag-message``
     #: (see :mod:`leakguard.sources.base`); set by the scan from the fragment it came from.
     source: str = "file"
+    #: Where the secret ends: its last line and the 1-based column just past it (0: not known). Any
+    #: source position says how long the secret is, as the repository itself does; the redacted form
+    #: shown in emails keeps its fixed width.
+    end_line: int = 0
+    end_column: int = 0
 
     @classmethod
     def create(
@@ -72,6 +77,8 @@ class Finding:
         commit: str | None = None,
         author: str | None = None,
         detector: str = "rule",
+        end_line: int = 0,
+        end_column: int = 0,
     ) -> Finding:
         """Make a finding from a raw match; the secret is redacted here and not kept."""
         return cls(
@@ -88,6 +95,8 @@ class Finding:
             commit=commit,
             author=author,
             detector=detector,
+            end_line=end_line,
+            end_column=end_column,
         )
 
     def to_dict(self) -> dict[str, Any]:

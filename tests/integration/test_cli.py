@@ -64,8 +64,17 @@ def test_sarif_output(tmp_path, capsys, rng):
     assert run_["tool"]["driver"]["rules"][0]["id"] == "aws-access-key-id"
     [result] = run_["results"]
     assert result["ruleId"] == "aws-access-key-id" and result["level"] == "error"
-    assert result["locations"][0]["physicalLocation"]["region"] == {"startLine": 3, "startColumn": 6}
-    assert len(result["partialFingerprints"]["leakguard/v1"]) == 32
+    assert result["locations"][0]["physicalLocation"]["region"] == {
+        "startLine": 3,
+        "startColumn": 6,
+        "endLine": 3,
+        "endColumn": 26,
+    }
+    assert len(result["partialFingerprints"]["leakguard/v2"]) == 32
+    # An absolute path scanned: the URI is relative, its base declared.
+    artifact = result["locations"][0]["physicalLocation"]["artifactLocation"]
+    assert artifact == {"uri": "a.py", "uriBaseId": "SRCROOT"}
+    assert run_["originalUriBaseIds"]["SRCROOT"]["uri"] == tmp_path.resolve().as_uri() + "/"
 
 
 def test_range_scans_every_commit(make_repo, capsys, rng):

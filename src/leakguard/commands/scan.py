@@ -169,7 +169,7 @@ def run(args: argparse.Namespace) -> int:
         return _write_ignore(args, report, root, key)
     verdict = args.exit_code if report.enforced else EXIT_CLEAN
     try:
-        _write(args, report, ruleset)
+        _write(args, report, ruleset, root)
     except BrokenPipeError:
         # ``leakguard scan ... | head``: the reader had enough; the verdict is the scan's, not the pipe's.
         from leakguard.cli import silence_stdout
@@ -356,15 +356,17 @@ def _colour(args: argparse.Namespace) -> bool:
     return sys.stdout.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
 
 
-def _write(args: argparse.Namespace, report: ScanReport, ruleset: RuleSet) -> None:
-    """The report to ``-o`` or stdout; with ``-o``, the findings still on the terminal (text)."""
+def _write(args: argparse.Namespace, report: ScanReport, ruleset: RuleSet, root: Path | None) -> None:
+    """The report to ``-o`` or stdout; with ``-o``, the findings still on the terminal (text).
+
+    ``root`` is what report paths are relative to (SARIF declares it as its ``SRCROOT``)."""
     colour = _colour(args)
     if args.format == "jsonl":
         text = render_jsonl(report)
     elif args.format == "json":
         text = render_json(report)
     elif args.format == "sarif":
-        text = render_sarif(report, ruleset)
+        text = render_sarif(report, ruleset, root=root)
     else:
         text = render_text(report, colour=colour and not args.output)
     if args.output:

@@ -16,7 +16,12 @@ from typing import Any
 
 import re2
 
-from leakguard.detect.candidate import PRIORITY_GENERIC_RULE, PRIORITY_PROVIDER_RULE, Candidate
+from leakguard.detect.candidate import (
+    PRIORITY_GENERIC_RULE,
+    PRIORITY_PROVIDER_RULE,
+    Candidate,
+    region_end,
+)
 from leakguard.detect.dedupe import deduplicate
 from leakguard.detect.derived import DerivedLine, derived_lines
 from leakguard.detect.entropy import shannon_entropy
@@ -245,6 +250,7 @@ class Detector:
 
     @staticmethod
     def _to_finding(candidate: Candidate, fragment: Fragment) -> Finding:
+        end_line, end_column = region_end(candidate, fragment.lines)
         return Finding.create(
             secret=candidate.secret,
             rule_id=candidate.rule_id,
@@ -257,6 +263,8 @@ class Detector:
             commit=fragment.commit,
             author=fragment.author,
             detector=candidate.detector,
+            end_line=end_line,
+            end_column=end_column,
         )
 
 
