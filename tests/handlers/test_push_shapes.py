@@ -161,3 +161,19 @@ def test_an_old_leak_is_never_realerted_by_ordinary_pushes(pipeline, rng):
     ]
     assert statuses == ["clean"] * 3
     assert pipeline.security_events() == []
+
+
+def test_the_incident_email_says_every_ref_carrying_the_leak_is_contained(pipeline, rng):
+    """git push origin main feature with a leak on main: the email must not promise to reset main alone."""
+    dev = _base(pipeline)
+    dev.commit("leak on main", {"conf.py": f"key = '{fake_aws_key(rng)}'\n"})
+    dev.git("checkout", "-q", "-b", "feature")
+    dev.commit("feature work", {"f.py": "f = 1\n"})
+    events = pipeline.git_push(dev, "main", "feature")
+    for event in events:
+        pipeline.inspect(event)
+    ((subject, body),) = _emails(pipeline, pipeline.security_events())
+    assert "2 refs" in subject or "refs/heads/feature" in body
+    (reset_line,) = [line for line in body.splitlines() if line.startswith("  - Reset:")]
+    assert "every one of the 2 refs carrying the leak" in reset_line
+    assert "is being moved back to" not in body

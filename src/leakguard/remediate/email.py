@@ -111,6 +111,14 @@ def _actions(incident: SecurityEvent) -> list[str]:
         lines.append("  - Reset: nothing to reset, no ref carries the leak any more.")
     elif not incident.remediations.reset:
         lines.append("  - Reset: not enabled for this repository; the leaking commits are still on the refs.")
+    elif len({r.fullName for r in incident.references} | {incident.reference.fullName}) > 1:
+        refs = len({r.fullName for r in incident.references} | {incident.reference.fullName})
+        lines.append(
+            f"  - Reset: every one of the {refs} refs carrying the leak (listed above) is being contained, "
+            "after the removed commits are quarantined: each branch moved back to its last clean commit "
+            "with --force-with-lease (deleted if it only carries the leak), each tag on a leaking commit "
+            "deleted. A separate message reports the outcome per ref."
+        )
     elif incident.lastCleanCommitId is None:
         lines.append(
             f"  - Reset: {printable(incident.reference.fullName)} is being deleted (it only carries the "
