@@ -41,8 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_rules_option(rules_commands.add_parser("test", help="run every rule's examples"))
     _add_rules_option(rules_commands.add_parser("lint", help="report every invalid rule"))
     from leakguard.commands.rules import add_publish_parser
+    from leakguard.commands.rules_list import add_list_parser
 
     add_publish_parser(rules_commands)
+    add_list_parser(rules_commands)
 
     unlock.add_parser(commands)
     restore.add_parser(commands)
@@ -74,8 +76,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return {"scan": scan, "pre-commit": precommit, "key": key}[args.command].run(args)
         if args.command == "rules":
             from leakguard.commands.rules import run_lint, run_publish, run_test
+            from leakguard.commands.rules_list import run_list
 
-            run_rules = {"test": run_test, "lint": run_lint, "publish": run_publish}[args.rules_command]
+            run_rules = {"test": run_test, "lint": run_lint, "publish": run_publish, "list": run_list}[
+                args.rules_command
+            ]
             return run_rules(args)
         if args.command in ("unlock", "restore", "baseline"):
             from leakguard.commands import baseline, restore, unlock
@@ -102,6 +107,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("leakguard: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        message = aws_error(exc)
+        if message is None:
+            raise
+        print(f"leakguard: error: {_one_line(message)}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def aws_error(exc: BaseException) -> str | None:
+    """A one-line message for an AWS SDK error no command caught (no region, no credentials, a refused
+    call), else None: a usage or configuration problem, exit 2, never a traceback."""
+    if "botocore" not in sys.modules:  # not loaded: the error cannot be one of its exceptions
+        return None
+    from botocore.exceptions import BotoCoreError, ClientError, NoRegionError
+
+    if isinstance(exc, NoRegionError):
+        return f"AWS: {exc} Pass --region or set AWS_REGION."
+    if isinstance(exc, BotoCoreError | ClientError):
+        return f"AWS: {exc}"
+    return None
 
 
 def _one_line(message: str) -> str:
