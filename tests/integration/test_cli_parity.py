@@ -129,3 +129,12 @@ def test_aws_commands_without_a_region_fail_in_one_line_with_exit_2(capsys, monk
     code, _, err = run(capsys, *argv)
     assert code == 2
     assert err == "leakguard: error: AWS: You must specify a region. Pass --region or set AWS_REGION.\n"
+
+
+@pytest.mark.parametrize("source", [["--staged"], ["--range", "HEAD"]])
+def test_standard_input_with_a_git_source_is_a_usage_error_not_an_empty_scan(make_repo, capsys, source):
+    repo = make_repo()
+    repo.commit("base", {"a.py": "x = 1\n"})
+    code, _, err = run(capsys, "scan", "-", *source, "--repo", str(repo.path), "--rules", RULES)
+    assert code == 2
+    assert err == "leakguard: error: '-' (standard input) cannot be combined with --range or --staged\n"

@@ -185,6 +185,8 @@ def _source(
     if getattr(args, "pre_commit", False):
         return _pre_commit_source(args, max_bytes)
     if args.revisions or args.staged:
+        if STDIN in args.paths:  # else '-' would be a path limiting the scan to nothing, silently
+            raise ConfigError("'-' (standard input) cannot be combined with --range or --staged")
         target = git_target(args.repo, staged=args.staged)
         paths = repository_paths(args.paths, target.root)
         ignore = _ignore_list(args, target)
