@@ -24,25 +24,57 @@ from leakguard.errors import EventError
 from leakguard.settings import InspectorSettings, LockSettings, NotifySettings, ResetSettings
 
 if TYPE_CHECKING:
-    from leakguard.detect.engine import Detector
     from leakguard.events.security import SecurityEvent
     from leakguard.inspection.inspector import InspectionResult, Inspector
     from leakguard.remediate.lock import Locker
     from leakguard.remediate.notify import Notifier
     from leakguard.remediate.reset import Resetter
+    from leakguard.rules.active import ActiveRules, Refusal, RefusalHandler
 
 METRICS_NAMESPACE = "leakguard"
 
 
-def build_detector(rules_path: str | None) -> Detector:
-    """The deployed rules, compiled: the inspector scans with them and reset re-scans with them.
+def build_rules(
+    settings: InspectorSettings | LockSettings | ResetSettings,
+    *,
+    function: str,
+    publisher: Publisher,
+    s3: Any | None = None,
+) -> ActiveRules:
+    """The function's active rules: the published rules object once it validates, else the last good.
 
-    One loader for both, so reset confirms a leak under exactly the rules that reported it.
+    One provider for the inspector, lock and reset, so an incident found by a published rule is
+    confirmed under that rule; each refused version adds the ``RulesRefused`` metric (the stack alarms
+    on it) and, the first time in this sandbox, emails the admins.
     """
-    from leakguard.detect.engine import Detector
-    from leakguard.rules import load_rules
+    from leakguard.aws.rules_object import RulesObject
+    from leakguard.rules import default_rules_path, load_rules
+    from leakguard.rules.active import ActiveRules
 
-    return Detector(load_rules(rules_path))
+    source = None
+    if settings.rules_bucket and settings.rules_key:
+        source = RulesObject(settings.rules_bucket, settings.rules_key, s3)
+    return ActiveRules(
+        source=source,
+        fallback=lambda: load_rules(settings.rules_path),
+        fallback_label=f"the bundled rules ({settings.rules_path or default_rules_path().name})",
+        on_refused=_alert_refusals(function, publisher),
+        refresh_seconds=settings.rules_refresh_seconds,
+    )
+
+
+def _alert_refusals(function: str, publisher: Publisher) -> RefusalHandler:
+    """A refused rules version: a metric every time, an email the first time (in this sandbox)."""
+    from leakguard.remediate.alerts import publish_alert
+    from leakguard.rules.alerts import METRIC, refused_alert
+
+    def refused(refusal: Refusal, first: bool) -> None:
+        # Powertools metrics share one store: the handler's log_metrics flushes this one too.
+        Metrics(namespace=METRICS_NAMESPACE).add_metric(name=METRIC, unit=MetricUnit.Count, value=1)
+        if first:
+            publish_alert(publisher, *refused_alert(function, refusal))
+
+    return refused
 
 
 def build_inspector(
@@ -67,15 +99,18 @@ def build_inspector(
     from leakguard.keystore import deployment_key
 
     use_key(deployment_key(settings.fingerprint_key_secret, client=secretsmanager))
+    alerts = Publisher(settings.topic_arn, sns)
+    rules = build_rules(settings, function="inspector", publisher=alerts, s3=s3)
+    rules.detector()  # cold start: fetch, validate and compile the rules now, not in the first scan
     return Inspector(
         settings,
-        build_detector(settings.rules_path),
+        rules.detector,
         clones=CloneCache(Path(settings.clone_root) / "inspector", settings.remote_for),
         bus=SecurityEventBus(settings.event_bus_name, events),
         store=ObjectStore(s3),
         history=ScanHistory(ScanRecordTable(settings.scan_record_table, dynamodb)),
         vanished=VanishedCommits(CodeCommitObjects(codecommit)),
-        alerts=Publisher(settings.topic_arn, sns),
+        alerts=alerts,
     )
 
 
@@ -86,46 +121,61 @@ def build_notifier(settings: NotifySettings, *, sns: Any | None = None) -> Notif
     return Notifier(Publisher(settings.topic_arn, sns))
 
 
-def build_locker(settings: LockSettings, *, codecommit: Any | None = None, sns: Any | None = None) -> Locker:
+def build_locker(
+    settings: LockSettings, *, codecommit: Any | None = None, sns: Any | None = None, s3: Any | None = None
+) -> Locker:
     """The locker with the configured tag."""
     from leakguard.aws.codecommit import RepositoryTags
     from leakguard.remediate.lock import Locker, LockTag
 
     tags = RepositoryTags(codecommit)
+    publisher = Publisher(settings.topic_arn, sns)
     return Locker(
         LockTag(settings.lock_tag_key, settings.lock_tag_value),
         tags,
-        Publisher(settings.topic_arn, sns),
+        publisher,
         enabled=lambda repository: settings.remediations_for(repository).lock,
-        verify=_lazy_incident_check(settings, tags.client),
+        verify=_lazy_incident_check(settings, tags.client, publisher, s3),
     )
 
 
-def _lazy_incident_check(settings: LockSettings, codecommit: Any) -> Callable[[SecurityEvent], None]:
-    """Lock's incident check, built at its first use: the engine and rules stay out of lock's cold start."""
+def _lazy_incident_check(
+    settings: LockSettings, codecommit: Any, publisher: Publisher, s3: Any | None
+) -> Callable[[SecurityEvent], None]:
+    """Lock's incident check, built at its first use: the engine and rules stay out of lock's cold start.
+
+    It confirms under the active rules, checked again at every incident (a conditional GET).
+    """
 
     @cache
     def check() -> Callable[[SecurityEvent], None]:
         from leakguard.aws.commits import CodeCommitObjects
         from leakguard.remediate.lock_verify import ApiIncidentCheck
 
-        detector = build_detector(settings.rules_path)
-        return ApiIncidentCheck(CodeCommitObjects(codecommit), lambda: detector)
+        rules = build_rules(settings, function="lock", publisher=publisher, s3=s3)
+        return ApiIncidentCheck(CodeCommitObjects(codecommit), lambda: rules.detector(max_age=0))
 
     return lambda incident: check()(incident)
 
 
 def build_resetter(settings: ResetSettings, *, s3: Any | None = None, sns: Any | None = None) -> Resetter:
-    """The resetter with its own clone cache, the quarantine bucket and the deployed rules."""
+    """The resetter with its own clone cache, the quarantine bucket and the active rules.
+
+    Reset checks the rules object again at every incident (a conditional GET), so a leak the inspector
+    found with a just-published rule is confirmed under that rule rather than refused.
+    """
     from leakguard.inspection.clone import CloneCache
     from leakguard.remediate.reset import Resetter
 
+    publisher = Publisher(settings.topic_arn, sns)
+    rules = build_rules(settings, function="reset", publisher=publisher, s3=s3)
+    rules.detector()  # cold start, as the inspector
     return Resetter(
         clones=CloneCache(Path(settings.clone_root) / "reset", settings.remote_for),
         store=ObjectStore(s3),
-        publisher=Publisher(settings.topic_arn, sns),
+        publisher=publisher,
         quarantine_bucket=settings.quarantine_bucket,
-        detector=build_detector(settings.rules_path),
+        detector=lambda: rules.detector(max_age=0),
         scratch=Path(settings.clone_root) / "reset-scratch",
         enabled=lambda repository: settings.remediations_for(repository).reset,
     )

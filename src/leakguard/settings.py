@@ -12,7 +12,7 @@ import os
 from collections.abc import Mapping
 from typing import Any, ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from leakguard.acceptance.policy import DEFAULT_POLICY, AcceptancePolicy
 from leakguard.errors import ConfigError
@@ -51,7 +51,9 @@ class _Settings(BaseModel):
         try:
             return cls.model_validate(env)
         except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+            problems = "; ".join(
+                ": ".join(filter(None, (".".join(str(p) for p in e["loc"]), e["msg"]))) for e in exc.errors()
+            )
             raise ConfigError(f"{cls.__name__}: {problems}") from None
 
 
@@ -84,7 +86,28 @@ class _Remediations(_Settings):
         return self.remediations.get(repository) or self.remediations.get("*") or RemediationSwitches()
 
 
-class InspectorSettings(_GitRemote, _Remediations):
+class _Rules(_Settings):
+    """Where a function's rules come from: the published S3 object, else ``RULES_PATH``, else bundled.
+
+    ``RULES_BUCKET``/``RULES_KEY``: the rules object ``leakguard rules publish`` writes (the stack sets
+    both; without them only the bundled rules or ``RULES_PATH`` are used, as in the local demo);
+    ``RULES_REFRESH_SECONDS``: how old a warm sandbox's check of the object may get before the next scan
+    checks again (a 304 when nothing changed). ``RULES_PATH`` is the fallback until a version is valid.
+    """
+
+    rules_path: str | None = Field(alias="RULES_PATH", default=None)
+    rules_bucket: str | None = Field(alias="RULES_BUCKET", default=None)
+    rules_key: str | None = Field(alias="RULES_KEY", default=None)
+    rules_refresh_seconds: int = Field(alias="RULES_REFRESH_SECONDS", default=300, ge=1, le=86_400)
+
+    @model_validator(mode="after")
+    def _bucket_and_key_together(self) -> Self:
+        if bool(self.rules_bucket) != bool(self.rules_key):
+            raise ValueError("RULES_BUCKET and RULES_KEY are set together or not at all")
+        return self
+
+
+class InspectorSettings(_GitRemote, _Remediations, _Rules):
     """Environment of the inspector function."""
 
     _json_fields: ClassVar[tuple[str, ...]] = ("WATCHED_REPOSITORIES", "REMEDIATIONS", "ACCEPTANCE_POLICY")
@@ -97,7 +120,6 @@ class InspectorSettings(_GitRemote, _Remediations):
     #: The admins' topic, for the one warning the inspector sends itself (a commit vanished unscanned).
     topic_arn: str = Field(alias="TOPIC_ARN")
     watched_repositories: tuple[str, ...] = Field(alias="WATCHED_REPOSITORIES")
-    rules_path: str | None = Field(alias="RULES_PATH", default=None)
     #: The deployment's fingerprint key (Secrets Manager id): the same fingerprints as developers'.
     fingerprint_key_secret: str = Field(alias="FINGERPRINT_KEY_SECRET")
     #: Per repository (or ``*``): ``honour`` in-repository acceptances (audited) or treat them as findings.
@@ -126,29 +148,27 @@ class NotifySettings(_Settings):
     report_bucket: str = Field(alias="REPORT_BUCKET")
 
 
-class LockSettings(_Remediations):
+class LockSettings(_Remediations, _Rules):
     """Environment of the lock function.
 
-    ``REMEDIATIONS``: lock acts only where it is enabled; ``RULES_PATH``: the rules it confirms an
-    incident with (over the CodeCommit API), the inspector's own.
+    ``REMEDIATIONS``: lock acts only where it is enabled; the rules (``RULES_*``) it confirms an
+    incident with (over the CodeCommit API) are the inspector's own active rules.
     """
 
     lock_tag_key: str = Field(alias="LOCK_TAG_KEY", default="RepoState")
     lock_tag_value: str = Field(alias="LOCK_TAG_VALUE", default="locked")
-    rules_path: str | None = Field(alias="RULES_PATH", default=None)
     topic_arn: str = Field(alias="TOPIC_ARN")
     idempotency_table: str = Field(alias="IDEMPOTENCY_TABLE")
 
 
-class ResetSettings(_GitRemote, _Remediations):
+class ResetSettings(_GitRemote, _Remediations, _Rules):
     """Environment of the reset function.
 
-    ``REMEDIATIONS``: reset acts only where the deployment enables it, whatever an event says;
-    ``RULES_PATH``: the rules it re-scans leaking commits with, the inspector's own.
+    ``REMEDIATIONS``: reset acts only where the deployment enables it, whatever an event says; the
+    rules (``RULES_*``) it re-scans leaking commits with are the inspector's own active rules.
     """
 
     quarantine_bucket: str = Field(alias="QUARANTINE_BUCKET")
-    rules_path: str | None = Field(alias="RULES_PATH", default=None)
     topic_arn: str = Field(alias="TOPIC_ARN")
     idempotency_table: str = Field(alias="IDEMPOTENCY_TABLE")
     report_bucket: str = Field(alias="REPORT_BUCKET")

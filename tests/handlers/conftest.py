@@ -120,6 +120,11 @@ def git(path: Path, *args: str) -> str:
 class Pipeline:
     """The deployed wiring, in process: resources, env, the four handler modules, a CodeCommit remote."""
 
+    inspector: ModuleType
+    notify: ModuleType
+    lock: ModuleType
+    reset: ModuleType
+
     def __init__(
         self,
         tmp_path: Path,
@@ -155,6 +160,23 @@ class Pipeline:
                 },
             )
         self.kms_key_id = key_id
+        # The published rules, as stacks/rules_store.py makes their bucket: versioned, SSE-KMS. Nothing
+        # is published at first, so the functions start on RULES_PATH (the bundled rules in Lambda).
+        self.s3.create_bucket(Bucket="rules")
+        self.s3.put_bucket_versioning(Bucket="rules", VersioningConfiguration={"Status": "Enabled"})
+        self.s3.put_bucket_encryption(
+            Bucket="rules",
+            ServerSideEncryptionConfiguration={
+                "Rules": [
+                    {
+                        "ApplyServerSideEncryptionByDefault": {
+                            "SSEAlgorithm": "aws:kms",
+                            "KMSMasterKeyID": key_id,
+                        }
+                    }
+                ]
+            },
+        )
         self.dynamodb = boto3.client("dynamodb", region_name=REGION)
         self.dynamodb.create_table(
             TableName="idempotency",
@@ -197,6 +219,8 @@ class Pipeline:
             "WATCHED_REPOSITORIES": json.dumps(["app", "svc", "quiet"]),
             "REMEDIATIONS": json.dumps({"*": {"lock": True, "reset": True}, "quiet": {}}),
             "RULES_PATH": str(FIXTURES / "rules.json"),
+            "RULES_BUCKET": "rules",
+            "RULES_KEY": "rules/active.json",
             "FINGERPRINT_KEY_SECRET": key_arn,
             "LOCK_TAG_KEY": "RepoState",
             "LOCK_TAG_VALUE": "locked",
@@ -206,12 +230,18 @@ class Pipeline:
         for key, value in self.env.items():
             monkeypatch.setenv(key, value)
         self.codecommit = FakeCodeCommit(region=REGION, account=ACCOUNT)
-        self.inspector = _cold_start("handlers.inspector")
-        self.notify = _cold_start("handlers.notify")
-        self.lock = _cold_start("handlers.lock")
-        self.reset = _cold_start("handlers.reset")
-        self.codecommit.install(self.lock.LOCKER.tags.client)
-        self.codecommit.install(self.inspector.INSPECTOR.vanished.api.client)
+        for name in ("inspector", "notify", "lock", "reset"):
+            self.cold_start(name)
+
+    def cold_start(self, name: str) -> ModuleType:
+        """Start ``handlers.<name>`` afresh (a new sandbox), with the CodeCommit stand-in behind it."""
+        module = _cold_start(f"handlers.{name}")
+        setattr(self, name, module)
+        if name == "lock":
+            self.codecommit.install(module.LOCKER.tags.client)
+        if name == "inspector":
+            self.codecommit.install(module.INSPECTOR.vanished.api.client)
+        return module
 
     # --- AWS plumbing -------------------------------------------------------------------------
     def _queue(self, name: str) -> str:

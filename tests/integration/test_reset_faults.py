@@ -287,12 +287,13 @@ def _world(tmp: Path, rng: random.Random, aws: dict[str, object], small_rules: o
     aws["s3"].create_bucket(Bucket=bucket)  # type: ignore[attr-defined]
     clones = FaultyClones(tmp / "lambda-tmp" / "reset", lambda _repo: f"file://{remote}")
     clones.faults = faults
+    detector = Detector(small_rules, plugins=False)  # type: ignore[arg-type]
     resetter = Resetter(
         clones=clones,
         store=ObjectStore(aws["s3"]),
         publisher=Publisher(str(aws["topic"]), aws["sns"]),
         quarantine_bucket=bucket,
-        detector=Detector(small_rules, plugins=False),
+        detector=lambda: detector,
         scratch=tmp / "lambda-tmp" / "reset-scratch",
     )
     world = World(tmp, rng, aws["s3"], aws["sqs"], str(aws["queue"]), remote, dev, resetter, faults, {})

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, timedelta
 from typing import Any
@@ -103,12 +104,16 @@ class _Target:
 
 
 class Inspector:
-    """Scans a push with a :class:`Detector` and emits its security event."""
+    """Scans a push with the active rules' :class:`Detector` and emits its security event.
+
+    ``detector`` is asked once per push: the deployed rules may change between pushes
+    (:class:`~leakguard.rules.active.ActiveRules`).
+    """
 
     def __init__(
         self,
         settings: InspectorSettings,
-        detector: Detector,
+        detector: Callable[[], Detector],
         *,
         clones: CloneCache,
         bus: SecurityEventBus,
@@ -120,7 +125,7 @@ class Inspector:
         max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     ) -> None:
         self.settings = settings
-        self.scanner = PushScanner(detector, max_file_bytes=max_file_bytes)
+        self.detector = detector
         self.clones = clones
         self.bus = bus
         self.store = store
@@ -280,7 +285,8 @@ class Inspector:
 
     def _scan(self, git: Git, target: _Target, exclusions: Exclusions, ref: str) -> PushScan:
         read = target.vanished
-        return self.scanner.scan(
+        scanner = PushScanner(self.detector(), max_file_bytes=self.max_file_bytes)
+        return scanner.scan(
             git,
             heads=read.boundary if read is not None else [target.commit],
             exclude=exclusions.tips,

@@ -58,6 +58,7 @@ class ApiIncidentCheck:
         repository = incident.repository.name
         named = list(dict.fromkeys(incident.leakingCommits))
         missing = clean = 0
+        detector = self.detector()  # once per incident: the active rules, checked again for it
         for commit in named[: self.max_commits]:
             try:
                 items = self.reader.commit_items(repository, commit, max_file_bytes=self.max_file_bytes)
@@ -66,7 +67,7 @@ class ApiIncidentCheck:
                     raise  # throttling, access, an outage: retried, never taken for a forgery
                 missing += 1
                 continue
-            report = run_scan(self.detector(), items)
+            report = run_scan(detector, items)
             if any(f.commit == commit for f in report.enforced):
                 logger.info("incident confirmed over the API", extra={"commit": commit[:12]})
                 return

@@ -53,7 +53,7 @@ class Resetter:
         store: ObjectStore,
         publisher: Publisher,
         quarantine_bucket: str,
-        detector: Detector,
+        detector: Callable[[], Detector],
         scratch: Path,
         enabled: Callable[[str], bool] = lambda _repository: True,
     ) -> None:
@@ -81,13 +81,14 @@ class Resetter:
                 raise UnverifiedIncident(
                     [f"reset is not enabled for repository {repository} in this deployment's configuration"]
                 )
+            detector = self.detector()  # the active rules, checked again for this incident
             git = self.clones.sync(repository)
             drop_foreign_refs(git)
             verified = verify_incident(
                 git,
                 incident,
-                leaks=lambda g, commit: commit_leaks(g, self.detector, commit),
-                tag_leaks=lambda g, tag: tag_leaks(g, self.detector, tag),
+                leaks=lambda g, commit: commit_leaks(g, detector, commit),
+                tag_leaks=lambda g, tag: tag_leaks(g, detector, tag),
                 fetch_missing=lambda commit: self.clones.fetch_commit(git, repository, commit),
             )
             result.unconfirmed = [*verified.unverified, *verified.missing]
