@@ -60,7 +60,9 @@ def test_a_refused_version_leaves_the_last_good_one_scanning_and_raises_the_alar
     token, leak, result = _leak(pipeline, dev, rng, "first")
     assert result["status"] == "incident"
     (event,) = pipeline.security_events()
-    assert {f["rule_id"] for f in event["detail"]["findings"]} == {"acme-internal-token"}
+    assert [(f["rule_id"], f["commit"]) for f in event["detail"]["findings"]] == [
+        ("acme-internal-token", leak)
+    ]
 
     broken = json.loads(EXTENDS.read_text())
     broken["rules"][0]["severity"] = "urgent"
