@@ -58,6 +58,27 @@ LOG_RETENTION_DAYS = (
 )
 
 
+#: Every context key the app reads (``stackName`` aside, which app.py reads itself): a key missing
+#: here would be ignored by ``cdk deploy -c KEY=...`` without a word.
+CONTEXT_KEYS = (
+    "repositories",
+    "notificationEmails",
+    "remediations",
+    "lockTagKey",
+    "lockTagValue",
+    "architecture",
+    "adminRoleArns",
+    "quarantineRetentionDays",
+    "reportRetentionDays",
+    "logRetentionDays",
+    "gitRemoteTemplate",
+    "gitLayerArn",
+    "repositoryKmsKeyArns",
+    "acceptancePolicy",
+    "skippedContentNotice",
+)
+
+
 class ConfigError(ValueError):
     """A context value is missing, of the wrong type or out of range; the message names the key."""
 
@@ -121,23 +142,7 @@ class LeakguardConfig:
     @classmethod
     def from_context(cls, get: Callable[[str], Any]) -> LeakguardConfig:
         """Build from a context getter such as ``app.node.try_get_context``; absent keys take defaults."""
-        keys = (
-            "repositories",
-            "notificationEmails",
-            "remediations",
-            "lockTagKey",
-            "lockTagValue",
-            "architecture",
-            "adminRoleArns",
-            "quarantineRetentionDays",
-            "reportRetentionDays",
-            "logRetentionDays",
-            "gitRemoteTemplate",
-            "gitLayerArn",
-            "acceptancePolicy",
-            "skippedContentNotice",
-        )
-        return cls.from_mapping({k: v for k in keys if (v := get(k)) is not None})
+        return cls.from_mapping({k: v for k in CONTEXT_KEYS if (v := get(k)) is not None})
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any]) -> LeakguardConfig:

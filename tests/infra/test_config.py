@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 from stacks import ConfigError, LeakguardConfig, Remediation
+from stacks.config import CONTEXT_KEYS
 
 
 def test_defaults_watch_everything_and_remediate_nothing() -> None:
@@ -127,3 +129,18 @@ def test_admin_role_arns_that_would_exempt_no_one_or_everyone_are_refused(arn: s
 )
 def test_admin_role_arns_naming_admins_are_accepted(arn: str) -> None:
     assert LeakguardConfig.from_mapping({"adminRoleArns": [arn]}).admin_role_arns == (arn,)
+
+
+def test_every_context_key_the_deploy_guide_documents_reaches_the_config() -> None:
+    """``cdk deploy -c KEY=...`` goes through ``from_context``: a key it does not read is ignored silently
+    (``repositoryKmsKeyArns`` was, so a repository under a customer key could not be inspected)."""
+    guide = (Path(__file__).parents[2] / "docs" / "deploy.md").read_text()
+    documented = set(re.findall(r"^\| `(\w+)`(?: / `(\w+)`)? \|", guide, re.M))
+    keys = {key for pair in documented for key in pair if key} - {"stackName"}  # app.py reads stackName
+    assert "repositoryKmsKeyArns" in keys and "acceptancePolicy" in keys
+    key_arn = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    context = {"repositoryKmsKeyArns": json.dumps([key_arn]), "acceptancePolicy": "findings"}
+    config = LeakguardConfig.from_context(context.get)
+    assert config.repository_kms_key_arns == (key_arn,)
+    assert config.acceptance_policy == {"*": "findings"}
+    assert keys <= set(CONTEXT_KEYS), keys - set(CONTEXT_KEYS)

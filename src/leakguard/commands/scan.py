@@ -98,7 +98,8 @@ def add_scan_options(scan: argparse.ArgumentParser) -> None:
         type=int,
         default=None,
         metavar="BYTES",
-        help="skip (and report) files larger than this; default 10 MiB",
+        help=f"read at most this much of a file (the rest is reported as skipped); "
+        f"default {DEFAULT_MAX_FILE_BYTES >> 20} MiB",
     )
     accepting = scan.add_argument_group("accepted findings")
     accepting.add_argument(
