@@ -76,6 +76,7 @@ CONTEXT_KEYS = (
     "repositoryKmsKeyArns",
     "acceptancePolicy",
     "skippedContentNotice",
+    "rulesRefreshSeconds",
 )
 
 
@@ -118,6 +119,8 @@ class LeakguardConfig:
     acceptance_policy: Mapping[str, str] = field(default_factory=lambda: {"*": "honour"})
     #: When a clean push with content that could not be read gets a low-severity notice.
     skipped_content_notice: Literal["off", "unreadable", "all"] = "unreadable"
+    #: How old a warm function's check of the published rules may get (``RULES_REFRESH_SECONDS``).
+    rules_refresh_seconds: int = 300
 
     @property
     def watches_all(self) -> bool:
@@ -198,6 +201,10 @@ class LeakguardConfig:
             keys = _string_list("repositoryKmsKeyArns", _decode(raw["repositoryKmsKeyArns"]))
             values["repository_kms_key_arns"] = tuple(
                 _matching("repositoryKmsKeyArns", k, _KEY_ARN) for k in keys
+            )
+        if "rulesRefreshSeconds" in raw:
+            values["rules_refresh_seconds"] = _bounded(
+                "rulesRefreshSeconds", raw["rulesRefreshSeconds"], 10, 86_400
             )
         config = cls(**values)
         config._check_remediation_targets()
@@ -316,6 +323,14 @@ def _days(key: str, value: Any) -> int:
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 3653:
         raise ConfigError(f"{key}: must be a whole number of days between 1 and 3653, got {value!r}")
+    return value
+
+
+def _bounded(key: str, value: Any, low: int, high: int) -> int:
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ConfigError(f"{key}: must be a whole number between {low} and {high}, got {value!r}")
     return value
 
 

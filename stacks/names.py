@@ -24,6 +24,11 @@ DEFAULT_GIT_REMOTE_TEMPLATE: Final = "codecommit::{region}://{repository}"
 # leakguard:lockIncident, leakguard:unlockedBy, ...), next to the lock tag itself.
 AUDIT_TAG_PATTERN: Final = "leakguard:*"
 REPORT_PREFIX: Final = "reports/"
+# The published rules (``leakguard rules publish``; the CLI's default --key is the same).
+RULES_OBJECT_KEY: Final = "rules/active.json"
+# The metric a function adds when it refuses a published rules version (leakguard.rules.alerts).
+RULES_REFUSED_METRIC: Final = "RulesRefused"
+RULES_ENV: Final = ("RULES_BUCKET", "RULES_KEY", "RULES_REFRESH_SECONDS")
 QUARANTINE_PREFIX: Final = "quarantine/"
 
 HANDLERS: Final = {
@@ -48,6 +53,7 @@ CONTRACT_ENV: Final = {
         "FINGERPRINT_KEY_SECRET",
         "ACCEPTANCE_POLICY",
         "SKIPPED_CONTENT_NOTICE",
+        *RULES_ENV,
         "POWERTOOLS_SERVICE_NAME",
     ),
     "notify": ("TOPIC_ARN", "IDEMPOTENCY_TABLE", "REPORT_BUCKET", "POWERTOOLS_SERVICE_NAME"),
@@ -57,6 +63,7 @@ CONTRACT_ENV: Final = {
         "TOPIC_ARN",
         "IDEMPOTENCY_TABLE",
         "REMEDIATIONS",
+        *RULES_ENV,
         "POWERTOOLS_SERVICE_NAME",
     ),
     "reset": (
@@ -66,6 +73,7 @@ CONTRACT_ENV: Final = {
         "IDEMPOTENCY_TABLE",
         "REPORT_BUCKET",
         "REMEDIATIONS",
+        *RULES_ENV,
         "POWERTOOLS_SERVICE_NAME",
     ),
 }

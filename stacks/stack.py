@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from aws_cdk import Annotations, CfnOutput, RemovalPolicy, Stack
@@ -9,6 +10,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
+from .build_steps import PROJECT_ROOT
 from .bypass_notices import BypassNotices
 from .config import LeakguardConfig
 from .failures import FailureAlarms
@@ -17,20 +19,32 @@ from .fingerprint_key import FingerprintKey
 from .idempotency import IdempotencyTable
 from .inspection import Inspection
 from .lock_policy import DeveloperLockPolicy
+from .names import RULES_OBJECT_KEY
 from .notifications import NotificationTopic
 from .packaging import RUNTIME, code_asset, dependency_layer_code, git_layer_code, lambda_architecture
 from .remediation import Remediations
 from .repository_keys import allow_repository_keys
+from .rules_store import RulesStore, check_bundled_rules
 from .scan_record import ScanRecordTable
 from .storage import AccessLogsBucket, HardenedBucket
+
+BUNDLED_RULES = PROJECT_ROOT / "rules" / "regex.json"
 
 
 class LeakguardStack(Stack):
     """Everything one account needs to catch and contain credentials pushed to CodeCommit."""
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, config: LeakguardConfig, **kwargs: Any
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: LeakguardConfig,
+        rules_file: Path = BUNDLED_RULES,
+        **kwargs: Any,
     ) -> None:
+        # The rules the code asset bundles must pass rules lint and rules test, or nothing synthesizes.
+        check_bundled_rules(rules_file)
         super().__init__(scope, construct_id, **kwargs)
         # Grant S3 log delivery through the log bucket's policy, not the legacy LogDeliveryWrite ACL
         # (set here, before any child exists, so the stack does not depend on cdk.json's flags).
@@ -123,6 +137,13 @@ class LeakguardStack(Stack):
             table=table,
         )
         BypassNotices(self, "BypassNotices", bus=fanout.bus, notify=remediations.notify.function)
+        rules = RulesStore(
+            self, "Rules", access_logs=access_logs.bucket, refresh_seconds=config.rules_refresh_seconds
+        )
+        readers = [inspection.inspector, remediations.lock, remediations.reset]
+        for reader in readers:  # the functions that scan or confirm incidents; notify never scans
+            rules.grant_read(reader)
+        rules.alarm_refusals(readers, topic=notifications.topic)
         # Repositories under a customer-managed key: only the two functions that run git use it.
         allow_repository_keys(inspection.inspector, config, push=False)
         allow_repository_keys(remediations.reset, config, push=True)
@@ -158,6 +179,20 @@ class LeakguardStack(Stack):
         )
         CfnOutput(self, "FingerprintKeySecretArn", value=fingerprint_key.secret.secret_arn)
         CfnOutput(self, "AlertTopicArn", value=notifications.topic.topic_arn)
+        CfnOutput(
+            self,
+            "RulesBucketName",
+            value=rules.bucket.bucket_name,
+            description="leakguard rules publish --stack: where the deployed rules are published",
+        )
+        CfnOutput(self, "RulesObjectKey", value=RULES_OBJECT_KEY)
+        CfnOutput(self, "RulesKeyArn", value=rules.key.key_arn)
+        CfnOutput(
+            self,
+            "RulesPublisherPolicyArn",
+            value=rules.publisher_policy.managed_policy_arn,
+            description="Attach to the security team's role: leakguard rules publish",
+        )
         CfnOutput(self, "QuarantineBucketName", value=quarantine.bucket.bucket_name)
         CfnOutput(self, "SecurityEventBusName", value=fanout.bus.event_bus_name)
         CfnOutput(

@@ -34,6 +34,7 @@ LISTED: dict[str, Any] = {
     "quarantineRetentionDays": 30,
     "acceptancePolicy": {"payments": "findings"},
     "repositoryKmsKeyArns": [REPOSITORY_KEY],
+    "rulesRefreshSeconds": 60,
 }
 
 

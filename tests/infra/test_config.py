@@ -82,6 +82,8 @@ def test_command_line_strings_are_decoded() -> None:
         ({"lockTagKey": ""}, "lockTagKey"),
         ({"gitRemoteTemplate": "codecommit::eu-west-1://fixed"}, "gitRemoteTemplate"),
         ({"gitLayerArn": "layer"}, "gitLayerArn"),
+        ({"rulesRefreshSeconds": 5}, "rulesRefreshSeconds"),
+        ({"rulesRefreshSeconds": "soon"}, "rulesRefreshSeconds"),
     ],
 )
 def test_invalid_values_name_their_key(raw: dict[str, Any], key: str) -> None:
@@ -144,3 +146,9 @@ def test_every_context_key_the_deploy_guide_documents_reaches_the_config() -> No
     assert config.repository_kms_key_arns == (key_arn,)
     assert config.acceptance_policy == {"*": "findings"}
     assert keys <= set(CONTEXT_KEYS), keys - set(CONTEXT_KEYS)
+
+
+def test_rules_refresh_seconds_reaches_the_config_through_cdk_context() -> None:
+    """``cdk deploy -c rulesRefreshSeconds=60`` arrives as a string and is read."""
+    assert LeakguardConfig.from_context({"rulesRefreshSeconds": "60"}.get).rules_refresh_seconds == 60
+    assert LeakguardConfig.from_mapping({}).rules_refresh_seconds == 300

@@ -97,7 +97,7 @@ def test_data_buckets_are_kms_encrypted_versioned_private_logged_and_expiring(
         assert rule["Status"] == "Enabled"
     for policy in resources(template, "AWS::S3::BucketPolicy").values():
         assert _denies_insecure_transport(policy["Properties"])
-    assert len(resources(template, "AWS::S3::BucketPolicy")) == len(buckets) == 3
+    assert len(resources(template, "AWS::S3::BucketPolicy")) == len(buckets) == 4  # and the rules
 
 
 def test_access_log_bucket_is_encrypted_private_and_expiring(synthesized: Synthesized) -> None:
@@ -125,5 +125,5 @@ def test_idempotency_table(all_repos: Template) -> None:
 
 def test_every_kms_key_rotates(all_repos: Template) -> None:
     keys = all_repos.find_resources("AWS::KMS::Key")
-    assert len(keys) == 3  # data, notifications, fingerprint key secret
+    assert len(keys) == 4  # data, notifications, fingerprint key secret, published rules
     assert all(k["Properties"]["EnableKeyRotation"] is True for k in keys.values())

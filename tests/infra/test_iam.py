@@ -20,13 +20,14 @@ PARK = {"sqs:SendMessage"}  # its own on-failure queue (see test_failures.py)
 LOCK_TAGS = {"codecommit:TagResource", "codecommit:ListTagsForResource", "codecommit:GetRepository"}
 LOCK_CONFIRMS = {"codecommit:GetCommit", "codecommit:GetDifferences", "codecommit:GetBlob"}
 RESET_GIT = {"codecommit:GitPull", "codecommit:GitPush"}
+RULES = {"s3:GetObject", "s3:ListBucket", "kms:Decrypt"}  # the published rules object and its key
 EXPECTED_ACTIONS = {
     "inspector": TRACING | LOGS | IDEMPOTENCY | PARK | set(RECORD_ACTIONS) | set(OBJECT_READ_ACTIONS)
     | {"codecommit:GitPull", "events:PutEvents", "s3:PutObject", "kms:GenerateDataKey", "kms:Decrypt",
-       "sns:Publish", "secretsmanager:GetSecretValue"},
+       "sns:Publish", "secretsmanager:GetSecretValue"} | RULES,
     "notify": TRACING | LOGS | IDEMPOTENCY | NOTIFY | PARK | {"s3:GetObject"},
-    "lock": TRACING | LOGS | IDEMPOTENCY | NOTIFY | PARK,
-    "reset": TRACING | LOGS | IDEMPOTENCY | NOTIFY | PARK | {"s3:PutObject", "s3:GetObject"},
+    "lock": TRACING | LOGS | IDEMPOTENCY | NOTIFY | PARK | RULES,
+    "reset": TRACING | LOGS | IDEMPOTENCY | NOTIFY | PARK | {"s3:PutObject", "s3:GetObject"} | RULES,
 }  # fmt: skip
 # AllRepos enables no remediation, so lock and reset hold no CodeCommit permission at all there;
 # Listed enables lock everywhere and reset for payments only (see tests/infra/test_scoping.py).
@@ -105,7 +106,8 @@ def test_object_permissions_are_limited_to_their_prefix(synthesized: Synthesized
     (quarantine,) = _resources(statement_with(reset, "s3:PutObject"))
     assert quarantine.startswith("${QuarantineBucket") and quarantine.endswith("/quarantine/*")
     for name in ("notify", "reset"):
-        (report,) = _resources(statement_with(role_statements(template, name), "s3:GetObject"))
+        reads = [s for s in role_statements(template, name) if "s3:GetObject" in as_list(s["Action"])]
+        (report,) = [r for s in reads if s["Sid"] != "ReadRules" for r in _resources(s)]
         assert report.startswith("${ReportsBucket") and report.endswith("/reports/*")
 
 
@@ -121,7 +123,7 @@ def test_publishers_use_the_topic_and_its_key_only(synthesized: Synthesized) -> 
             for r in as_list(s["Resource"])
         }
         assert any(k.startswith("${NotificationsKey") for k in key_arns)
-        assert all(k.startswith(("${NotificationsKey", "${DataKey")) for k in key_arns)
+        assert all(k.startswith(("${NotificationsKey", "${DataKey", "${RulesKey")) for k in key_arns)
     lock_keys = {joined(r) for s in role_statements(template, "lock") if "kms:Decrypt" in as_list(s["Action"])
                  for r in as_list(s["Resource"])}  # fmt: skip
     assert not any(k.startswith("${DataKey") for k in lock_keys), "lock never touches quarantine or reports"
