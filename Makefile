@@ -28,8 +28,10 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/leakguard demo --dir demo-out
 
+# One worker per core, whole files per worker (module fixtures such as the synthesized stacks are
+# built once per file); the suite is CPU-bound, so two cores take about half the time of one.
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto --dist loadfile
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check $(LINT_PATHS)
