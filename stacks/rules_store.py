@@ -23,12 +23,12 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from .failures import ALARM_PREFIX
 from .function import POWERTOOLS_NAMESPACE, LeakguardFunction
 from .names import RULES_OBJECT_KEY, RULES_REFUSED_METRIC
 
 #: What people publishing and rolling back need: write, read the current and any older version.
 PUBLISH_ACTIONS = ("s3:PutObject", "s3:GetObject", "s3:GetObjectVersion")
-RULES_ALARM_PREFIX = "leakguard refused a rules version"
 
 
 class RulesStore(Construct):
@@ -127,8 +127,9 @@ class RulesStore(Construct):
             alarm = cloudwatch.Alarm(
                 self,
                 f"Refused{fn.name.title()}",
-                alarm_name=f"{RULES_ALARM_PREFIX}: {stack} {fn.name}"[:255],
-                alarm_description=f"{RULES_ALARM_PREFIX}: the {fn.name} function did not activate the "
+                # The shared prefix: `describe-alarms --alarm-name-prefix "leakguard is failing"` lists it.
+                alarm_name=f"{ALARM_PREFIX}: {stack} rules version refused by {fn.name}"[:255],
+                alarm_description=f"{ALARM_PREFIX}: the {fn.name} function did not activate the "
                 "published rules (invalid or unreadable) and keeps scanning with the last good ones. "
                 "The admins' email names the version and the first error; fix it and run "
                 "leakguard rules publish, or publish the last good file again.",

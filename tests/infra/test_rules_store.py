@@ -114,7 +114,10 @@ def test_a_refused_version_alarms_to_the_admins_for_each_reader(synthesized: Syn
         assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
         assert alarm["AlarmActions"] == [topic]
         assert alarm["TreatMissingData"] == "notBreaching"
-        assert service.removeprefix("leakguard-") in alarm["AlarmName"]
+        assert "leakguard is failing" in json.dumps(alarm["AlarmName"])
+        assert f"rules version refused by {service.removeprefix('leakguard-')}" in json.dumps(
+            alarm["AlarmName"]
+        )
         assert "leakguard rules publish" in alarm["AlarmDescription"]
         env = function(template, service.removeprefix("leakguard-"))["Properties"]["Environment"]
         assert env["Variables"]["POWERTOOLS_SERVICE_NAME"] == service
