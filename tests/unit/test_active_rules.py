@@ -183,3 +183,15 @@ def test_neither_a_crashing_validation_nor_a_failing_alert_stops_the_scan(world)
     world.rules._make_detector = lambda ruleset: (_ for _ in ()).throw(KeyError("crafted"))
     world.publish(_doc(ACME, description="v2"))
     assert world.rules.detector(max_age=0) is good
+
+
+def test_an_oversized_version_is_refused_without_being_read(world):
+    from leakguard.aws.rules_object import MAX_RULES_BYTES
+
+    world.publish(_doc(ACME))
+    good = world.rules.detector()
+    big = world.publish(b" " * (MAX_RULES_BYTES + 1))
+    compiled = world.compiled
+    assert world.rules.detector(max_age=0) is good and world.compiled == compiled
+    ((refusal, first),) = world.refusals
+    assert first and refusal.version == big and "more than the" in refusal.problems[0]

@@ -74,3 +74,10 @@ def test_an_extending_file_is_checked_merged_with_the_bundled_rules():
     verdict = check_file(FIXTURES / "rules-extends.json")
     assert verdict.ok
     assert verdict.accepted().rules[-1].id == "acme-internal-token"
+
+
+def test_an_oversized_document_is_refused_before_parsing():
+    from leakguard.aws.rules_object import MAX_RULES_BYTES
+
+    verdict = check_text(b"[" + b" " * MAX_RULES_BYTES + b"]", source="big.json")
+    assert not verdict.ok and "more than the" in verdict.problems[0]

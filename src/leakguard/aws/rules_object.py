@@ -18,6 +18,8 @@ from botocore.exceptions import ClientError
 
 #: Error codes of a GetObject that found no current version (never published, or deleted).
 _MISSING = ("NoSuchKey", "NoSuchVersion", "404")
+#: Larger than any sane rules file (the bundled one is ~170 KB): not downloaded into a function's memory.
+MAX_RULES_BYTES = 4 << 20
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,15 @@ class RulesVersion:
 
 class RulesMissingError(LookupError):
     """The object has no current version: nothing was published (or the object was deleted)."""
+
+
+class RulesTooLargeError(ValueError):
+    """The current version is larger than :data:`MAX_RULES_BYTES`; its body was not read."""
+
+    def __init__(self, label: str, size: int) -> None:
+        self.label = label
+        self.size = size
+        super().__init__(f"is {size} bytes, more than the {MAX_RULES_BYTES} a rules file may have")
 
 
 class RulesObject:
@@ -72,9 +83,12 @@ class RulesObject:
             if code in _MISSING:
                 raise RulesMissingError(self.url) from exc
             raise
-        return RulesVersion(
-            body=response["Body"].read(), etag=response["ETag"], version_id=response.get("VersionId")
-        )
+        etag, version_id = response["ETag"], response.get("VersionId")
+        size = int(response.get("ContentLength") or 0)
+        if size > MAX_RULES_BYTES:
+            response["Body"].close()
+            raise RulesTooLargeError(version_id or etag.strip('"'), size)
+        return RulesVersion(body=response["Body"].read(), etag=etag, version_id=version_id)
 
     def publish(self, body: bytes, *, kms_key_id: str | None) -> RulesVersion:
         """Upload a new version, encrypted with ``kms_key_id`` (SSE-KMS), else SSE-S3 (AES256).

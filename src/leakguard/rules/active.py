@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from leakguard.aws.rules_object import RulesMissingError, RulesObject, RulesVersion
+from leakguard.aws.rules_object import RulesMissingError, RulesObject, RulesTooLargeError, RulesVersion
 from leakguard.detect.engine import Detector
 from leakguard.rules.check import check_text
 from leakguard.rules.model import RuleSet
@@ -110,6 +110,9 @@ class ActiveRules:
             version = self.source.fetch(unless_etag=self._etag)
         except RulesMissingError:
             self._no_published_rules()
+            return
+        except RulesTooLargeError as exc:
+            self._refuse(exc.label, (str(exc),))
             return
         except (ClientError, BotoCoreError) as exc:
             self._refuse(None, (f"cannot read {self.source.url}: {_aws_reason(exc)}",))

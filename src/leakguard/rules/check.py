@@ -64,6 +64,11 @@ def check_document(raw: Any, *, source: str, builtin: Path | None = None) -> Rul
 
 def check_text(text: str | bytes, *, source: str, builtin: Path | None = None) -> RulesVerdict:
     """:func:`check_document` of a rules file's content (an S3 object's body, a file's text)."""
+    from leakguard.aws.rules_object import MAX_RULES_BYTES
+
+    size = len(text.encode("utf-8") if isinstance(text, str) else text)
+    if size > MAX_RULES_BYTES:
+        return RulesVerdict(source, None, (f"is {size} bytes, more than the {MAX_RULES_BYTES} allowed",))
     try:
         raw = json.loads(text.decode("utf-8-sig") if isinstance(text, bytes) else text)
     except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
