@@ -46,6 +46,7 @@ def test_resource_counts(synthesized: Synthesized) -> None:
     counts, text = Counter(r["Type"] for r in _default(synthesized)["Resources"].values()), _guide()
     assert counts["AWS::CloudWatch::Alarm"] == 16 and "| 16 CloudWatch alarms |" in text
     assert "Sixteen CloudWatch alarms" in text and "the 16 alarms $1.60" in text
+    assert "alarms[16 CloudWatch alarms" in text  # the architecture diagram
     assert counts["AWS::SQS::Queue"] == 9 and "| 9 SQS queues (SQS-encrypted, 14 days) |" in text
     assert counts["AWS::KMS::Key"] == 4 and "| 4 KMS keys" in text and "the four KMS keys $4.00" in text
     assert counts["AWS::SecretsManager::Secret"] == 1 and "the secret $0.40" in text
