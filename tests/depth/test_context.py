@@ -32,6 +32,9 @@ def _b64(text: str) -> str:
 FOUND = {
     "k8s env list": (f'env:\n  - name: DB_PASSWORD\n    value: "{PASSWORD}"\n', 3),
     "k8s env unquoted": (f"  - name: API_TOKEN\n    value: {API_KEY}\n", 2),
+    # Python's \s takes Unicode spaces: the C-level prefilter of value lines must too
+    "k8s env nbsp indent": (f"  - name: API_TOKEN\n\u00a0\u00a0\u00a0 value:\u2003{API_KEY}\n", 2),
+    "json value trailing comma": (f'  {{\n    "Name": "DB_PASSWORD",\n    "Value": "{PASSWORD}",\n', 3),
     "ecs one line": (f'{{"name": "DB_PASSWORD", "value": "{PASSWORD}"}}\n', 1),
     "ecs multi line": (f'{{\n  "name": "AWS_SECRET_ACCESS_KEY",\n  "value": "{SECRET_KEY}"\n}}\n', 3),
     "cfn name/value": (f"- Name: SMTP_PASSWORD\n  Value: '{PASSWORD}'\n", 2),

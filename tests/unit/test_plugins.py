@@ -28,6 +28,19 @@ def test_high_entropy_value_under_a_secret_name_is_found(plugins_only, rng):
     assert value not in repr(finding)
 
 
+def test_secret_name_and_entropy_value_apart_on_one_line_is_found(plugins_only, rng):
+    # The C-level prefilter wants a secret-ish word and a quoted token on one line, in any order.
+    value = _random_b64(rng, 30)
+    line = f'conf = {{"api_secret_ref": 1, "x": 2, "value": "{value}"}}'
+    assert [f.rule_id for f in plugins_only.scan_text(line, path="settings.py")] == ["high-entropy-base64"]
+
+
+def test_secret_word_only_inside_a_short_quoted_token_is_not_analysed(plugins_only, rng):
+    # "auths" holds the word but is no 20-character token: the line has no quoted token at all
+    value = _random_b64(rng, 30)
+    assert plugins_only.scan_text(f'{{"auths": {{"r": {{"x": \\"{value}\\"}}}}}}', path="c.json") == []
+
+
 def test_hex_secret_under_a_secret_name_is_found(plugins_only, rng):
     value = rng.randbytes(32).hex()
     findings = plugins_only.scan_text(f'SIGNING_SECRET = "{value}"', path="settings.py")

@@ -61,19 +61,34 @@ class DerivedLine:
 #: the top bits of a byte from 0x20 to 0x7e, so it is one of ``I-Z`` or ``a-f``. Random tokens, hex
 #: digests and identifiers rarely keep that up for 16 characters, text-in-base64 always does.
 _TEXT_BASE64 = rb"(?:[I-Za-f][A-Za-z0-9+/]{3}|[I-Za-f][A-Za-z0-9_-]{3}){4,}"
-_TRIGGER = re2.compile(
-    rb"(?m)(?:(?i:\b(?:value|default(?:_?value)?|parametervalue)[\"']?\s*[:=]|^\s*env\s+\w+\s+[^\s=]|<value>|<entry\s)|"
-    rb"(?:^|[^A-Za-z0-9+/_-])" + _TEXT_BASE64 + rb")[^\n]*",
-    re2_options(),
-)
-_TEXT_BASE64_IN_LINE = re2.compile(rb"(?:^|[^A-Za-z0-9+/_-])" + _TEXT_BASE64, re2_options())
+_TEXT_BASE64_TRIGGER = rb"(?:^|[^A-Za-z0-9+/_-])" + _TEXT_BASE64
 #: Cheap C-level test that a line holds a name/value attribute pair before the Python regexes run.
-_PAIR_SHAPE = re2.compile(
+_PAIR_SHAPE_PATTERN = (
     rb"""(?i)\b(?:name|key|id|parameterkey|parametername|optionname|variable|property)["']?\s*[:=]\s*["']"""
     rb"""[^"'<>\n]{1,128}["'][^<>\n]{0,200}?\bvalue["']?\s*[:=]|\bvalue\s*=\s*["'][^"'<>\n]*["'][^<>\n]{0,200}?"""
-    rb"""\b(?:name|key|id)\s*=""",
-    re2_options(),
+    rb"""\b(?:name|key|id)\s*="""
 )
+_PAIR_SHAPE = re2.compile(_PAIR_SHAPE_PATTERN, re2_options())
+#: Python's ``\s`` on text: RE2's ASCII ``\s`` plus the Unicode spaces, so the C-level prefilter below
+#: over-matches the Python shapes it stands for rather than missing one.
+_ANY_SPACE = rb"[\s\v\x1c-\x1f\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]"
+#: A line ``_VALUE_LINE`` can match with a value of two characters or more (a one-character value, the
+#: ``{`` opening a JSON object, holds no credential: see ``_value_line``).
+_VALUE_LINE_SHAPE = (
+    rb"^" + _ANY_SPACE + rb"*(?:-" + _ANY_SPACE + rb"+)?[\"']?"
+    rb"(?:value|Value|VALUE|parameterValue|ParameterValue|default|Default|DEFAULT|defaultValue|default_value"
+    rb"|DefaultValue)[\"']?" + _ANY_SPACE + rb"*[:=]" + _ANY_SPACE + rb"*[\"'`]?"
+    rb"[^\"'`,;\t\n\f\r ][^\"'`\n]+[\"'`]?" + _ANY_SPACE + rb"*,?" + _ANY_SPACE + rb"*$"
+)
+#: Every line ``_derive`` can make something of, and a few more: one RE2 pass over the fragment.
+_TRIGGER = re2.compile(
+    rb"(?m)(?:" + _VALUE_LINE_SHAPE
+    + rb"|(?:" + _PAIR_SHAPE_PATTERN + rb")"
+    + rb"|(?i:^\s*env\s+\w+\s+[^\s=]|<value>|<entry\s)"
+    + rb"|" + _TEXT_BASE64_TRIGGER + rb")[^\n]*",
+    re2_options(),
+)  # fmt: skip
+_TEXT_BASE64_IN_LINE = re2.compile(_TEXT_BASE64_TRIGGER, re2_options())
 
 
 # -- shapes (Python re: they run on the few candidate lines only) -------------------------------------
@@ -184,7 +199,9 @@ def _derive(index: int, line: str, lookup: _Neighbours) -> Iterator[DerivedLine]
 
 def _value_line(index: int, line: str, lookup: _Neighbours) -> Iterator[DerivedLine]:
     value_line = _VALUE_LINE.match(line)
-    if value_line:
+    if value_line and len(set(value_line.group("value"))) > 1:
+        # A value of one repeated character ({, 0, ***) is never a credential (the placeholder filter
+        # drops it): not worth looking for its name.
         name = lookup.sibling_name(index, len(value_line.group("indent")))
         if name is None and value_line.group("key").lower().startswith(("default", "value", "parameter")):
             name = lookup.block_name(index, len(value_line.group("indent")))

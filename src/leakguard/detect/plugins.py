@@ -34,22 +34,34 @@ _KEYWORD_ASSIGNMENT = (
 )
 
 
-class _Prefilter:
-    """An RE2 pattern run twice: once over a fragment (one hit per line), once inside long lines."""
+#: Names that say the value next to them is a secret.
+_CONTEXT_WORDS = (
+    r"secret|passw|pwd|token|api[_\-.]?key|access[_\-.]?key|private[_\-.]?key|signing|"
+    r"credential|auth|bearer|session[_\-.]?key|encryption[_\-.]?key|master[_\-.]?key"
+)
+_SECRET_CONTEXT = re.compile(r"(?i)(" + _CONTEXT_WORDS + ")")
+_WORD = b"(?i:" + _CONTEXT_WORDS.encode() + b")"
+#: A quoted token and a secret-ish word on one line, in any order: the only lines where an entropy hit
+#: can count (see ``SecretPlugins.scan``). The word holds no quote, so it lies before the token, after it,
+#: or inside its body; the third branch cannot count the body's length, so ``scan`` checks that a whole
+#: token is there (a prefilter may over-match, never under-match).
+_QUOTED_IN_CONTEXT = (
+    _WORD + rb"[^\n]*" + _QUOTED_TOKEN
+    + rb"|" + _QUOTED_TOKEN + rb"[^\n]*" + _WORD
+    + rb"""|["'`][A-Za-z0-9+/=_\-]*""" + _WORD + rb"""[A-Za-z0-9+/=_\-]*["'`]"""
+)  # fmt: skip
 
-    def __init__(self, pattern: bytes) -> None:
-        self.line = re2.compile(pattern + rb"[^\n]*", re2_options())
+
+class _Prefilter:
+    """RE2 patterns run twice: once over a fragment (one hit per line), once inside long lines."""
+
+    def __init__(self, pattern: bytes, *, line_pattern: bytes | None = None) -> None:
+        self.line = re2.compile(b"(?:" + (line_pattern or pattern) + rb")[^\n]*", re2_options())
         self.hits = re2.compile(pattern, re2_options())
 
 
-_QUOTED = _Prefilter(_QUOTED_TOKEN)
+_QUOTED = _Prefilter(_QUOTED_TOKEN, line_pattern=_QUOTED_IN_CONTEXT)
 _ASSIGNMENT = _Prefilter(_KEYWORD_ASSIGNMENT)
-
-#: Names that say the value next to them is a secret.
-_SECRET_CONTEXT = re.compile(
-    r"(?i)(secret|passw|pwd|token|api[_\-.]?key|access[_\-.]?key|private[_\-.]?key|signing|"
-    r"credential|auth|bearer|session[_\-.]?key|encryption[_\-.]?key|master[_\-.]?key)"
-)
 #: Names and markers that say a random-looking value is a digest, an id or public material.
 _PUBLIC_CONTEXT = re.compile(
     r"(?i)(sha(1|224|256|384|512)?\b|sha\d*[-_:]|md5|hash|digest|checksum|integrity|commit|revision|\brev\b|"
@@ -91,8 +103,10 @@ class SecretPlugins:
         ):
             if not plugins:
                 continue
-            for index, segment, offset in _candidate_segments(prefilter, texts, blob):
-                if family == "high-entropy" and not _SECRET_CONTEXT.search(segment):
+            for index, segment, offset, whole in _candidate_segments(prefilter, texts, blob):
+                if family == "high-entropy" and not (
+                    _SECRET_CONTEXT.search(segment) and (not whole or prefilter.hits.search(segment))
+                ):
                     continue  # an entropy hit only counts under a secret-ish name (see below)
                 for plugin in plugins:
                     yield from self._analyse(plugin, family, path, index, segment, offset)
@@ -124,8 +138,9 @@ class SecretPlugins:
 
 def _candidate_segments(
     prefilter: _Prefilter, texts: Sequence[str], blob: bytes
-) -> Iterator[tuple[int, str, int]]:
-    """(line index, text to analyse, its column in the line) for every line the prefilter hits.
+) -> Iterator[tuple[int, str, int, bool]]:
+    """(line index, text to analyse, its column in the line, whether that is the whole line) for every
+    line the prefilter hits.
 
     A short line is analysed whole. A very long line (minified code) is analysed in windows around
     each hit, so the plugins' own backtracking regexes never see more than a few hundred characters.
@@ -137,12 +152,14 @@ def _candidate_segments(
         scanned_to = start
         line = texts[line_index]
         if len(line) <= 4 * WINDOW:
-            yield line_index, line, 0
+            yield line_index, line, 0, True
         else:
             yield from _long_line_windows(prefilter, line_index, line)
 
 
-def _long_line_windows(prefilter: _Prefilter, line_index: int, line: str) -> Iterator[tuple[int, str, int]]:
+def _long_line_windows(
+    prefilter: _Prefilter, line_index: int, line: str
+) -> Iterator[tuple[int, str, int, bool]]:
     encoded = line.encode("utf-8")
     char_at, byte_at, window_end = 0, 0, -1
     for hit in prefilter.hits.finditer(encoded):
@@ -151,7 +168,7 @@ def _long_line_windows(prefilter: _Prefilter, line_index: int, line: str) -> Ite
         if char_at + WINDOW // 2 <= window_end:
             continue  # well inside the window already analysed
         window_start, window_end = max(0, char_at - WINDOW // 4), char_at + WINDOW
-        yield line_index, line[window_start:window_end], window_start
+        yield line_index, line[window_start:window_end], window_start, False
 
 
 def _is_false_positive(plugin: BasePlugin, secret: str, line: str) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
+from functools import lru_cache
 from pathlib import Path
 
 from leakguard.findings import SkippedFile
@@ -84,11 +85,17 @@ def _shown(path: Path, relative_to: Path | None) -> str:
     if relative_to is not None:
         try:
             # The directory's real path (git reports the root resolved), the name as it is.
-            real = Path(os.path.realpath(path.parent)) / path.name
+            real = _real_directory(str(path.parent)) / path.name
             return real.relative_to(relative_to).as_posix()
         except ValueError:
             pass
     return path.as_posix()
+
+
+@lru_cache(maxsize=4096)
+def _real_directory(directory: str) -> Path:
+    """``realpath`` of a directory, once per directory of a walk rather than once per file."""
+    return Path(os.path.realpath(directory))
 
 
 def _relative(item: Fragment | SkippedFile, path: Path, relative_to: Path | None) -> Fragment | SkippedFile:
