@@ -144,3 +144,18 @@ def test_repository_key_arns_are_validated() -> None:
         {"repositoryKmsKeyArns": json.dumps(["arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab"])}
     )
     assert len(ok.repository_kms_key_arns) == 1
+
+
+def _warnings(synthesized: Synthesized, stack: str) -> list[str]:
+    """The warnings the cloud assembly carries for ``stack`` (what cdk synth and cdk deploy print)."""
+    artifact = json.loads((synthesized.outdir / "manifest.json").read_text())["artifacts"][stack]
+    metadata = dict(artifact.get("metadata", {}))
+    if "additionalMetadataFile" in artifact:  # newer CDK versions move the metadata to a file
+        metadata.update(json.loads((synthesized.outdir / artifact["additionalMetadataFile"]).read_text()))
+    return [str(e["data"]) for entries in metadata.values() for e in entries if e["type"] == "aws:cdk:warning"]
+
+
+def test_synth_warns_when_no_one_would_receive_the_emails_and_alarms(synthesized: Synthesized) -> None:
+    (warning,) = [w for w in _warnings(synthesized, "AllRepos") if "notificationEmails" in w]
+    assert "no one receives the incident emails" in warning and "'leakguard is failing' alarms" in warning
+    assert not [w for w in _warnings(synthesized, "Listed") if "notificationEmails" in w]
