@@ -152,7 +152,8 @@ def _warnings(synthesized: Synthesized, stack: str) -> list[str]:
     metadata = dict(artifact.get("metadata", {}))
     if "additionalMetadataFile" in artifact:  # newer CDK versions move the metadata to a file
         metadata.update(json.loads((synthesized.outdir / artifact["additionalMetadataFile"]).read_text()))
-    return [str(e["data"]) for entries in metadata.values() for e in entries if e["type"] == "aws:cdk:warning"]
+    entries = [entry for per_path in metadata.values() for entry in per_path]
+    return [str(e["data"]) for e in entries if e["type"] == "aws:cdk:warning"]
 
 
 def test_synth_warns_when_no_one_would_receive_the_emails_and_alarms(synthesized: Synthesized) -> None:
