@@ -136,6 +136,26 @@ def test_a_deleted_leaking_branch_is_read_over_the_codecommit_api(pipeline, rng,
     assert [f["path"] for f in security["detail"]["findings"]] == ["conf.py"]
 
 
+def test_vanished_history_the_api_walk_leaves_unread_is_reported_not_dropped(pipeline, rng, monkeypatch):
+    for key, value in {
+        "GIT_CONFIG_COUNT": "1",
+        "GIT_CONFIG_KEY_0": "protocol.version",
+        "GIT_CONFIG_VALUE_0": "0",
+    }.items():
+        monkeypatch.setenv(key, value)
+    _dev, leak, pushed = _leak_then_force_push_it_away(pipeline, rng, delete=True)
+    monkeypatch.setattr(pipeline.inspector.INSPECTOR.vanished, "limit", 1)  # reads the leak, not its parent
+    result = pipeline.inspect(pushed)
+    assert result["status"] == "incident" and result["vanished"] == 1
+    (security,) = pipeline.security_events()
+    assert security["detail"]["leakingCommits"] == [leak]
+    (skipped,) = security["detail"]["skipped"]
+    assert skipped["path"] == "(vanished history)" and "API walk stops after 1 commits" in skipped["reason"]
+    pipeline.deliver(security)
+    (mail,) = [m for m in pipeline.mails() if m[0].startswith("[ACTION REQUIRED]")]
+    assert "(vanished history): commit" in mail[1] and "check them by hand" in mail[1]
+
+
 def test_a_pushed_commit_that_cannot_be_read_at_all_warns_the_admins(pipeline, rng):
     _dev, _leak, pushed = _leak_then_force_push_it_away(pipeline, rng, delete=True)
     remote = pipeline.remotes / "app.git"

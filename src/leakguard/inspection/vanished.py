@@ -39,7 +39,11 @@ class VanishedUnreadable(Exception):
 
 @dataclass
 class VanishedRead:
-    """What the API gave: scan items, the vanished commits (oldest first), parents the clone has."""
+    """What the API gave: scan items, the vanished commits (oldest first), parents the clone has.
+
+    ``truncated``: the walk stopped early; ``items`` then holds a :class:`SkippedFile` for what it left,
+    so the incident email or a skipped-content notice tells the admins.
+    """
 
     items: list[Fragment | SkippedFile | CommitInfo] = field(default_factory=list)
     commits: list[str] = field(default_factory=list)
@@ -74,6 +78,7 @@ class VanishedCommits:
                 continue
             if len(metadata) >= self.limit:
                 result.truncated = True
+                result.items.append(_unread(current, f"the API walk stops after {self.limit} commits"))
                 break
             try:
                 metadata[current] = self.api.commit(repository, current)
@@ -82,6 +87,7 @@ class VanishedCommits:
                     raise VanishedUnreadable(f"GetCommit {commit[:12]}: {type(exc).__name__}") from None
                 logger.warning("vanished parent %s unreadable: %s", current[:12], type(exc).__name__)
                 result.truncated = True
+                result.items.append(_unread(current, f"GetCommit failed ({type(exc).__name__})"))
                 continue
             queue.extend(validate_commit_id(p) for p in metadata[current].get("parents", []))
         for current in reversed(list(metadata)):  # parents were discovered after children
@@ -146,6 +152,15 @@ class VanishedCommits:
             previous = self.api.blob(repository, before["blobId"]) if before else None
             out.extend(blob_fragments(path, content, previous=previous, commit=commit, author=author))
         return out
+
+
+def _unread(commit: str, why: str) -> SkippedFile:
+    """What a truncated walk leaves unscanned, reported like any unread content (never silent)."""
+    return SkippedFile(
+        path="(vanished history)",
+        reason=f"commit {commit[:12]} and its vanished ancestors not read over the API: {why}",
+        commit=commit,
+    )
 
 
 def _common(per_parent: list[list[Fragment | SkippedFile]]) -> Iterator[Fragment | SkippedFile]:
