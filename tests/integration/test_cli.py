@@ -203,3 +203,29 @@ def test_progress_bar_on_a_terminal_only(make_repo, capsys, monkeypatch, rng):
         capsys, "scan", "--repo", str(repo.path), "--range", "HEAD", "--rules", RULES, "--no-progress"
     )
     assert err == ""
+
+
+def test_a_range_scan_reads_the_messages_of_annotated_tags_on_its_commits(tmp_path, capsys, rng):
+    """The bot scans a pushed tag's message; a backtest over the same history must find it too."""
+    from tests.conftest import Repo
+
+    repo = Repo(tmp_path / "repo")
+    repo.commit("base", {"a.py": "a = 1\n"})
+    repo.git("tag", "-a", "v0", "-m", f"old release\n\nkey {fake_aws_key(rng)}\n")
+    repo.commit("next", {"b.py": "b = 2\n"})
+    repo.git("tag", "-a", "v1", "-m", f"release\n\ntoken {fake_github_token(rng)}\n")
+    repo.git("tag", "light")  # a lightweight tag has no message of its own
+    cwd = str(repo.path)
+    code, out, _ = run(capsys, "scan", "--repo", cwd, "--range=--all", "--rules", RULES, "--format", "jsonl")
+    found = [f for f in map(json.loads, out.splitlines()) if f["kind"] == "finding"]
+    assert code == 1
+    assert sorted((f["source"], f["path"]) for f in found if f["source"] == "tag-message") == [
+        ("tag-message", "v0"),
+        ("tag-message", "v1"),
+    ]
+    # a range that leaves v0's commit out leaves its message out
+    code, out, _ = run(
+        capsys, "scan", "--repo", cwd, "--range", "HEAD~1..HEAD", "--rules", RULES, "--format", "jsonl"
+    )
+    found = [f for f in map(json.loads, out.splitlines()) if f["kind"] == "finding"]
+    assert [f["path"] for f in found if f["source"] == "tag-message"] == ["v1"]

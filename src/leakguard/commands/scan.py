@@ -23,7 +23,7 @@ from leakguard.detect.engine import Detector
 from leakguard.errors import ConfigError, GitError
 from leakguard.findings import SkippedFile
 from leakguard.fingerprints import FingerprintKey, use_key
-from leakguard.git import validate_log_argument
+from leakguard.git import Git, validate_log_argument
 from leakguard.ignore import IGNORE_FILE_NAME, IgnoreList, render_additions
 from leakguard.keystore import cli_key
 from leakguard.report.jsonl import render_json, render_jsonl
@@ -36,6 +36,7 @@ from leakguard.sources.base import DEFAULT_MAX_FILE_BYTES, CommitInfo, Fragment
 from leakguard.sources.blobs import blob_fragments
 from leakguard.sources.files import file_fragments
 from leakguard.sources.history import commit_fragments, count_commits, staged_fragments
+from leakguard.sources.metadata import annotated_tags_on, tag_message_fragments
 
 EXIT_CLEAN = 0
 STDIN = "-"
@@ -198,6 +199,8 @@ def _source(
         paths += log_paths
         progress = _progress(args, target, revisions)
         items = commit_fragments(target.git, revisions, max_file_bytes=max_bytes)
+        if not paths:  # a tag message has no path: a path-limited scan leaves it out
+            items = _with_tag_messages(target.git, items, max_bytes)
         return _only_paths(items, paths), target.root, ignore, progress
     if args.since or args.until or args.log_opts:
         raise ConfigError("--since, --until and --log-opts select commits: use them with --range")
@@ -284,6 +287,16 @@ def _progress(args: argparse.Namespace, target: GitTarget, revisions: list[str])
     from tqdm import tqdm
 
     return tqdm(total=count_commits(target.git, revisions), unit="commit", file=sys.stderr, leave=False)
+
+
+def _with_tag_messages(git: Git, items: Items, max_bytes: int) -> Items:
+    """The range's items, then the messages of the annotated tags on its commits (as the bot reads)."""
+    commits = []
+    for item in items:
+        if isinstance(item, CommitInfo):
+            commits.append(item.commit)
+        yield item
+    yield from tag_message_fragments(git, annotated_tags_on(git, commits), max_bytes=max_bytes)
 
 
 def _only_paths(items: Items, paths: list[str]) -> Items:
