@@ -14,6 +14,7 @@ import pytest
 
 from leakguard.git import Git
 from leakguard.scan import run_scan
+from leakguard.sources.base import FileLines, Fragment
 from leakguard.sources.history import commit_fragments
 from tests.fakes import ALNUM, B64, HEX, _password, _s, fake
 
@@ -84,6 +85,16 @@ def test_a_credential_laid_out_apart_is_found_on_its_value_line(detector, case):
     text, line = FOUND[case]
     findings = detector.scan_text(text, path="deploy/config")
     assert [f.line for f in findings] == [line], [(f.rule_id, f.line) for f in findings]
+    # the same text as a whole file (lines split lazily, names looked up only near a rule's word)
+    whole = detector.scan(Fragment(path="deploy/config", lines=FileLines(text)))
+    assert [f.line for f in whole] == [line], [(f.rule_id, f.line) for f in whole]
+
+
+def test_a_default_far_below_its_block_name_is_found_in_a_whole_file(detector):
+    padding = "".join(f"  # note {n}\n" for n in range(35))
+    text = f'variable "db_password" {{\n{padding}  default = "{PASSWORD}"\n}}\n'
+    findings = detector.scan(Fragment(path="main.tf", lines=FileLines(text)))
+    assert [f.line for f in findings] == [37]
 
 
 @pytest.mark.parametrize("case", sorted(QUIET))

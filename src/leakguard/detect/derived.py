@@ -22,11 +22,13 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from bisect import bisect_left
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import re2
 
+from leakguard.detect.lines import matching_lines
 from leakguard.rules.model import re2_options
 
 #: How many lines above or below a value its name may sit (list items, attribute blocks).
@@ -152,15 +154,18 @@ def derived_lines(
     blob: bytes,
     numbers: Sequence[int],
     context: Callable[[], Sequence[str] | None] | None,
+    named: Callable[[], Sequence[int]] | None = None,
 ) -> list[DerivedLine]:
-    """Every derived line of a fragment (``texts`` its added lines, ``numbers`` their line numbers)."""
+    """Every derived line of a fragment (``texts`` its added lines, ``numbers`` their line numbers).
+
+    ``named``, when given, returns the sorted indices of the lines holding a word some rule looks
+    for: a value with no such line within reach of its name (``BLOCK_SEARCH`` above, ``NEIGHBOURS``
+    below) makes a derived line no rule can fire on, so its name is not looked up. Only for fragments
+    that hold every line a name can sit on (a whole file).
+    """
     derived: list[DerivedLine] = []
-    lookup = _Neighbours(texts, numbers, context)
-    line_index, scanned_to = 0, 0
-    for match in _TRIGGER.finditer(blob):
-        start = match.start()
-        line_index += blob.count(b"\n", scanned_to, start)
-        scanned_to = start
+    lookup = _Neighbours(texts, numbers, context, named)
+    for line_index in matching_lines(_TRIGGER, blob):
         derived.extend(_derive(line_index, texts[line_index], lookup))
     return derived
 
@@ -199,7 +204,7 @@ def _derive(index: int, line: str, lookup: _Neighbours) -> Iterator[DerivedLine]
 
 def _value_line(index: int, line: str, lookup: _Neighbours) -> Iterator[DerivedLine]:
     value_line = _VALUE_LINE.match(line)
-    if value_line and len(set(value_line.group("value"))) > 1:
+    if value_line and len(set(value_line.group("value"))) > 1 and lookup.may_be_named(index):
         # A value of one repeated character ({, 0, ***) is never a credential (the placeholder filter
         # drops it): not worth looking for its name.
         name = lookup.sibling_name(index, len(value_line.group("indent")))
@@ -286,9 +291,12 @@ class _Neighbours:
         texts: Sequence[str],
         numbers: Sequence[int],
         context: Callable[[], Sequence[str] | None] | None,
+        named: Callable[[], Sequence[int]] | None = None,
     ) -> None:
         self.texts = texts
         self.numbers = numbers
+        self._named_source = named
+        self._named: Sequence[int] | None = None
         self._by_number: dict[int, int] | None = None
         self.context = context
         self._file: Sequence[str] | None = None
@@ -296,9 +304,12 @@ class _Neighbours:
 
     def line(self, number: int) -> str | None:
         """The text of line ``number`` of the new file, if known."""
-        if self._by_number is None:
-            self._by_number = {number: index for index, number in enumerate(self.numbers)}
-        index = self._by_number.get(number)
+        if isinstance(self.numbers, range) and self.numbers.step == 1:  # a whole file
+            index: int | None = number - self.numbers.start if number in self.numbers else None
+        else:
+            if self._by_number is None:
+                self._by_number = {number: index for index, number in enumerate(self.numbers)}
+            index = self._by_number.get(number)
         if index is not None:
             return self.texts[index]
         if not self._asked:
@@ -307,6 +318,15 @@ class _Neighbours:
         if self._file is not None and 1 <= number <= len(self._file):
             return self._file[number - 1]
         return None
+
+    def may_be_named(self, index: int) -> bool:
+        """False when no line a name of the value at ``index`` could sit on holds a rule's word."""
+        if self._named_source is None:
+            return True
+        if self._named is None:
+            self._named = self._named_source()
+        position = bisect_left(self._named, index - BLOCK_SEARCH)
+        return position < len(self._named) and self._named[position] <= index + NEIGHBOURS
 
     def sibling_name(self, index: int, indent: int) -> str | None:
         """The ``name:``/``key:`` of the same list item or object, within NEIGHBOURS lines."""

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import replace
-from typing import Any
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, overload
 
 import re2
 
@@ -27,10 +27,12 @@ from leakguard.detect.derived import DerivedLine, derived_lines
 from leakguard.detect.entropy import shannon_entropy
 from leakguard.detect.filters import has_inline_allow, inline_allow_reason, is_placeholder
 from leakguard.detect.keys import KEY_MATERIAL, PEM_LINE, pem_blocks
+from leakguard.detect.lines import matching_lines
 from leakguard.detect.plugins import SecretPlugins
+from leakguard.detect.prefilter import RulePrefilter
 from leakguard.findings import AcceptedFinding, Finding
 from leakguard.rules.model import Rule, RuleSet, re2_options
-from leakguard.sources.base import Fragment
+from leakguard.sources.base import FileLines, Fragment
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +40,8 @@ logger = logging.getLogger(__name__)
 LONG_LINE = 4096
 #: Half-width of such a window: far more than any credential and its assignment context.
 KEYWORD_WINDOW = 512
+#: Keyword routes kept for combinations of rules the prefilter lets through (a handful in practice).
+_MAX_ROUTES = 256
 
 
 class Detector:
@@ -68,6 +72,20 @@ class Detector:
         self._keyword_line_re = (
             re2.compile(b"(?i)(?:" + alternation + b")[^\n]*", re2_options()) if alternation else None
         )
+        self._all_routes = _Routes(
+            self._keyword_line_re, self._keyword_set, self._keywords, self._keyword_rules
+        )
+        self._routes: dict[frozenset[str], _Routes | None] = {}
+        self._prefilter = RulePrefilter([rule for rule in ruleset.rules if not rule.keywordless])
+        # Words a derived ``NAME = "VALUE"`` line needs for any rule to fire on it: the keywords, and
+        # the stems of those that could straddle the ``NAME = "`` glue (``auth "``, ``"pass``).
+        name_words = sorted(
+            {k.encode() for k in self._keyword_rules} | {b"auth", b"pass"}, key=len, reverse=True
+        )
+        self._name_line_re = re2.compile(
+            b"(?i)(?:" + b"|".join(re2.escape(w) for w in name_words) + b")[^\n]*", re2_options()
+        )
+        self._names_matter = not self._always  # legacy rules have no keywords: every line matters
         self._plugins = (
             SecretPlugins(high_entropy=ruleset.high_entropy, keyword=ruleset.keyword) if plugins else None
         )
@@ -81,8 +99,15 @@ class Detector:
         accepts: an inline acceptance is a developer's bypass, which the caller must audit, not lose."""
         if self.ruleset.allowlist.allows_path(fragment.path) or not fragment.lines:
             return [], []
-        texts = [text for _, text in fragment.lines]
-        blob_text = "\n".join(texts)
+        texts: Sequence[str]
+        numbers: Sequence[int]
+        if isinstance(fragment.lines, FileLines):  # a whole file: lines split only if a prefilter hits
+            texts, numbers = _LazyTexts(fragment.lines), range(1, len(fragment.lines) + 1)
+            blob_text = fragment.lines.joined
+        else:
+            texts = [text for _, text in fragment.lines]
+            numbers = [number for number, _ in fragment.lines]
+            blob_text = "\n".join(texts)
         try:
             blob = blob_text.encode("utf-8")
         except UnicodeEncodeError:  # lone surrogates (from surrogateescape decoding): RE2 wants UTF-8
@@ -90,8 +115,8 @@ class Detector:
             blob_text = "\n".join(texts)
             blob = blob_text.encode("utf-8")
         candidates = list(self._rule_candidates(fragment.path, texts, blob, blob_text))
-        numbers = [number for number, _ in fragment.lines]
-        derived = derived_lines(texts, blob, numbers, fragment.context)
+        named = (lambda: self._lines_with_names(blob)) if isinstance(numbers, range) else None
+        derived = derived_lines(texts, blob, numbers, fragment.context, named)
         if derived:
             candidates.extend(self._derived_candidates(fragment.path, derived))
         if self._multiline and not any(c.rule_id in self._multiline for c in candidates):
@@ -120,11 +145,12 @@ class Detector:
     def _rule_candidates(
         self, path: str, texts: Sequence[str], blob: bytes, blob_text: str
     ) -> Iterator[Candidate]:
-        triggered = self._lines_with_keywords(blob)
+        possible = self._prefilter.possible(blob)
+        routes = self._routes_for(possible)
         multiline_done: set[str] = set()
-        for index in triggered:
+        for index in self._lines_with_keywords(blob, routes):
             line = texts[index]
-            for rule, spans in self._rules_for_line(line):
+            for rule, spans in self._rules_for_line(line, routes):
                 if rule.multiline:
                     if rule.id not in multiline_done:
                         multiline_done.add(rule.id)
@@ -133,35 +159,59 @@ class Detector:
                 for start, end in spans:
                     yield from _line_matches(rule, index, line, start, end)
         for rule in self._always:
+            if possible is not None and rule.id not in possible:
+                continue
             for index, line in enumerate(texts):
                 yield from _line_matches(rule, index, line, 0, len(line))
         if self._keywordless_set is not None:
             for position in self._keywordless_set.Match(blob) or ():
                 yield from _multiline_matches(self._keywordless[position], blob_text)
 
-    def _lines_with_keywords(self, blob: bytes) -> list[int]:
-        """Indices of the lines holding any keyword: one C-speed pass over the blob.
+    def _routes_for(self, possible: set[str] | None) -> _Routes | None:
+        """The keywords to look for when only the ``possible`` rules can match (None: no rule can)."""
+        if possible is None:
+            return self._all_routes
+        key = frozenset(possible)
+        routes = self._routes.get(key)
+        if routes is None and key not in self._routes:
+            keyword_rules: dict[str, list[Rule]] = {}
+            for keyword, rules in self._keyword_rules.items():
+                kept = [rule for rule in rules if rule.id in key]
+                if kept:
+                    keyword_rules[keyword] = kept
+            routes = _Routes.build(keyword_rules) if keyword_rules else None
+            if len(self._routes) >= _MAX_ROUTES:
+                self._routes.clear()
+            self._routes[key] = routes
+        return routes
+
+    def _lines_with_keywords(self, blob: bytes, routes: _Routes | None) -> list[int]:
+        """Indices of the lines holding any keyword of ``routes``: one C-speed pass over the blob.
 
         The pattern swallows the rest of the line after a keyword, so a line full of keywords (minified
         code) costs one match, not one per keyword.
         """
-        if self._keyword_line_re is None:
+        if routes is None or routes.line_re is None:
             return []
-        found: list[int] = []
-        line_index, scanned_to = 0, 0
-        for match in self._keyword_line_re.finditer(blob):
-            start = match.start()
-            line_index += blob.count(b"\n", scanned_to, start)
-            scanned_to = start
-            found.append(line_index)
-        return found
+        return matching_lines(routes.line_re, blob)
 
-    def _rules_for_line(self, line: str) -> Iterator[tuple[Rule, list[tuple[int, int]]]]:
+    def _lines_with_names(self, blob: bytes) -> Sequence[int]:
+        """Lines holding a word a rule looks for; every line when a rule needs none (see derived)."""
+        if not self._names_matter or (
+            self._keywordless_set is not None and self._keywordless_set.Match(blob)
+        ):
+            return range(blob.count(b"\n") + 1)
+        return matching_lines(self._name_line_re, blob)
+
+    def _rules_for_line(
+        self, line: str, routes: _Routes | None = None
+    ) -> Iterator[tuple[Rule, list[tuple[int, int]]]]:
         """The rules a line's keywords trigger, with the spans of the line each should run on."""
-        keywords = [self._keywords[i] for i in self._keyword_set.Match(line)] if self._keywords else []
+        routes = routes or self._all_routes
+        keywords = [routes.keywords[i] for i in routes.keyword_set.Match(line)] if routes.keywords else []
         rules: dict[str, tuple[Rule, list[str]]] = {}
         for keyword in keywords:
-            for rule in self._keyword_rules[keyword]:
+            for rule in routes.keyword_rules[keyword]:
                 rules.setdefault(rule.id, (rule, []))[1].append(keyword)
         for rule, rule_keywords in rules.values():
             if len(line) <= LONG_LINE:
@@ -266,6 +316,46 @@ class Detector:
             end_line=end_line,
             end_column=end_column,
         )
+
+
+@dataclass(frozen=True)
+class _Routes:
+    """Keyword routing for a set of rules: the keyword-line pattern, the per-line keyword set, the
+    keywords by set position, and the rules each keyword triggers."""
+
+    line_re: Any
+    keyword_set: Any
+    keywords: list[str]
+    keyword_rules: Mapping[str, list[Rule]]
+
+    @classmethod
+    def build(cls, keyword_rules: dict[str, list[Rule]]) -> _Routes:
+        """Routes for exactly these keywords."""
+        keywords = list(keyword_rules)
+        alternation = b"|".join(re2.escape(k.encode()) for k in sorted(keywords, key=len, reverse=True))
+        line_re = re2.compile(b"(?i)(?:" + alternation + b")[^\n]*", re2_options())
+        return cls(line_re, _keyword_set(keywords), keywords, keyword_rules)
+
+
+class _LazyTexts(Sequence[str]):
+    """The texts of a :class:`FileLines`, split on the first line asked for."""
+
+    __slots__ = ("_lines",)
+
+    def __init__(self, lines: FileLines) -> None:
+        self._lines = lines
+
+    def __len__(self) -> int:
+        return len(self._lines)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        return self._lines.texts[index]
 
 
 def _keyword_set(keywords: Sequence[str]) -> Any:

@@ -21,6 +21,7 @@ from detect_secrets.plugins.keyword import KeywordDetector
 from leakguard.detect.candidate import PRIORITY_PLUGIN, Candidate
 from leakguard.detect.entropy import shannon_entropy
 from leakguard.detect.filters import is_placeholder
+from leakguard.detect.lines import matching_lines
 from leakguard.rules.model import DetectorSettings, re2_options
 
 #: Lines longer than this are analysed in windows around each candidate, not whole.
@@ -145,11 +146,7 @@ def _candidate_segments(
     A short line is analysed whole. A very long line (minified code) is analysed in windows around
     each hit, so the plugins' own backtracking regexes never see more than a few hundred characters.
     """
-    line_index, scanned_to = 0, 0
-    for match in prefilter.line.finditer(blob):
-        start = match.start()
-        line_index += blob.count(b"\n", scanned_to, start)
-        scanned_to = start
+    for line_index in matching_lines(prefilter.line, blob):
         line = texts[line_index]
         if len(line) <= 4 * WINDOW:
             yield line_index, line, 0, True

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import count
+from typing import Any, overload
 
 #: Bytes of one file read at most (in windows); the rest is reported as skipped.
 DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024
@@ -15,6 +17,81 @@ SOURCE_PATH = "path"
 SOURCE_COMMIT_MESSAGE = "commit-message"
 SOURCE_TAG_MESSAGE = "tag-message"
 SOURCES = (SOURCE_FILE, SOURCE_PATH, SOURCE_COMMIT_MESSAGE, SOURCE_TAG_MESSAGE)
+
+
+class FileLines(Sequence[tuple[int, str]]):
+    """Every line of a whole file's text, numbered from 1, split into lines only when one is asked for.
+
+    Most files hold nothing: the engine scans :attr:`joined` (the lines joined by ``\\n``, built
+    without splitting) in one C-level pass and never touches a line, so a clean file costs no Python
+    work per line. Equal to the list of ``(number, text)`` pairs it stands for.
+    """
+
+    __slots__ = ("_count", "_lines", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._lines: list[str] | None = None
+        self._count: int | None = None
+
+    @property
+    def texts(self) -> list[str]:
+        """The lines without their terminators (split once, on first use)."""
+        if self._lines is None:
+            self._lines = split_lines(self.text)
+        return self._lines
+
+    @property
+    def joined(self) -> str:
+        """``"\\n".join(self.texts)``, computed from the text without splitting it."""
+        text = self.text[:-1] if self.text.endswith("\n") else self.text
+        if "\r" in text:
+            text = text.replace("\r\n", "\n")
+            if text.endswith("\r"):
+                text = text[:-1]
+        return text
+
+    def __len__(self) -> int:
+        if self._count is None:
+            text = self.text
+            self._count = text.count("\n") + (1 if text and not text.endswith("\n") else 0)
+        return self._count
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[int, str]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[tuple[int, str]]: ...
+
+    def __getitem__(self, index: int | slice) -> tuple[int, str] | list[tuple[int, str]]:
+        if isinstance(index, slice):
+            return list(self)[index]
+        texts = self.texts
+        position = index + len(texts) if index < 0 else index
+        return position + 1, texts[index]
+
+    def __iter__(self) -> Iterator[tuple[int, str]]:
+        return zip(count(1), self.texts, strict=False)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, FileLines):
+            return self.texts == other.texts
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    __hash__: Any = None
+
+    def __repr__(self) -> str:
+        return f"FileLines({len(self)} lines)"
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines without their terminators (``\\n`` or ``\\r\\n``), no empty last line for a final newline."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    if "\r" not in text:
+        return lines
+    return [line[:-1] if line.endswith("\r") else line for line in lines]
 
 
 @dataclass(frozen=True)

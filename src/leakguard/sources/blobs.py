@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from leakguard.findings import SkippedFile
 from leakguard.git import Git, GitError
 from leakguard.sources.archives import DEFAULT_LIMITS, ArchiveLimits, Member, archive_kind, iter_members
-from leakguard.sources.base import Fragment
+from leakguard.sources.base import FileLines, Fragment, split_lines
 from leakguard.sources.content import decode_text
 
 #: A fragment holds at most about this much text; larger files are read as several windows.
@@ -57,6 +57,12 @@ def _text_fragments(
     if text is None:
         yield SkippedFile(path=path, reason="binary file", commit=commit)
         return
+    if previous is None and len(text) < WINDOW_BYTES:  # the common case: one fragment, no per-line work
+        whole = FileLines(text)
+        yield Fragment(
+            path=path, lines=whole, commit=commit, author=author, size=len(data), context=lambda: whole.texts
+        )
+        return
     lines = split_lines(text)
     numbered = list(enumerate(lines, start=1))
     if previous is not None:
@@ -64,22 +70,12 @@ def _text_fragments(
         if old_text is not None:
             old_lines = set(split_lines(old_text))
             numbered = [(number, line) for number, line in numbered if line not in old_lines]
-    if len(text) < WINDOW_BYTES:  # the common case: one fragment, no per-line work
+    if len(text) < WINDOW_BYTES:
         yield Fragment(
             path=path, lines=numbered, commit=commit, author=author, size=len(data), context=lambda: lines
         )
         return
     yield from windows(path, numbered, commit=commit, author=author, context=lambda: lines)
-
-
-def split_lines(text: str) -> list[str]:
-    """Lines without their terminators (``\\n`` or ``\\r\\n``), no empty last line for a final newline."""
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    if "\r" not in text:
-        return lines
-    return [line[:-1] if line.endswith("\r") else line for line in lines]
 
 
 def windows(

@@ -1,0 +1,41 @@
+"""Which lines of a blob an RE2 pattern matches: the loop every prefilter of the engine runs.
+
+The engine joins a fragment's lines into one UTF-8 blob and asks RE2 for the lines where a cheap
+pattern matches; only those lines get Python work. The loop calls RE2 once per matching line and
+counts newlines in C, then jumps to the next line: a line full of hits costs one call.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import re2
+
+_UNANCHORED = re2._re2.RE2.Anchor.UNANCHORED
+
+
+def matching_lines(regex: Any, blob: bytes) -> list[int]:
+    """0-based indices of the lines of ``blob`` (split at ``\\n``) where ``regex`` matches, in order.
+
+    ``regex`` is a compiled bytes pattern (``re2.compile``). A match is attributed to the line it
+    starts on, and the search goes on from the next line, even when a match ran past its own line:
+    every line where a match starts is found. RE2 is called directly (``_regexp.Match``): the
+    module's ``finditer`` builds a match object per hit, which costs more than the search itself on a
+    blob with many candidate lines.
+    """
+    search = regex._regexp.Match
+    found: list[int] = []
+    end = len(blob)
+    position = line = counted = 0
+    while position <= end:
+        start = search(_UNANCHORED, blob, position, end)[0][0]
+        if start < 0:
+            break
+        line += blob.count(b"\n", counted, start)
+        counted = start
+        found.append(line)
+        following = blob.find(b"\n", start)  # the next search starts on the next line
+        if following < 0:
+            break
+        position = following + 1
+    return found
