@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import copy
 
+import jsonschema
 import pytest
 
 from leakguard.errors import ConfigError, EventError
 from leakguard.events.codecommit import parse_codecommit_event
-from leakguard.events.security import incident_id, parse_security_event
+from leakguard.events.security import incident_id, parse_security_event, security_event_schema
 from leakguard.remediate.email import email_subject
 from leakguard.settings import InspectorSettings, LockSettings
 from tests.conftest import fake_aws_key
-from tests.handlers.conftest import codecommit_event
+from tests.handlers.conftest import LambdaContext, codecommit_event
 
 SHA = "a" * 40
 
@@ -103,6 +104,44 @@ def test_consumers_accept_what_the_inspector_emits(pipeline, rng):
     assert incident.incidentId == event["detail"]["incidentId"]
     with pytest.raises(EventError, match="not a security event"):
         parse_security_event({**event, "detail-type": "Something Else"})
+
+
+class _CountedValidations:
+    """Every jsonschema pass over a security event detail, in order (the schema's validator class)."""
+
+    def __init__(self, monkeypatch):
+        self.details = []
+        original = jsonschema.Draft202012Validator.iter_errors
+
+        def iter_errors(validator, instance, *args, **kwargs):
+            if validator.schema is security_event_schema():
+                self.details.append(instance)
+            return original(validator, instance, *args, **kwargs)
+
+        monkeypatch.setattr(jsonschema.Draft202012Validator, "iter_errors", iter_errors)
+
+
+@pytest.mark.parametrize("oversized", [False, True])
+def test_the_inspector_validates_the_event_it_emits_once_and_consumers_validate_again(
+    pipeline, rng, monkeypatch, oversized
+):
+    dev = pipeline.repository()
+    dev.commit("base", {"a.py": "a = 1\n"})
+    pipeline.inspect(pipeline.push(dev, "main", "refs/heads/main"))
+    dev.commit("leak", {"k.py": "".join(f"k{i} = '{fake_aws_key(rng)}'\n" for i in range(20))})
+    if oversized:  # the full report goes to S3, a smaller detail on the bus
+        pipeline.inspector.INSPECTOR.max_detail_bytes = 4 * 1024
+    counted = _CountedValidations(monkeypatch)
+    assert pipeline.inspect(pipeline.push(dev, "main", "refs/heads/main"))["status"] == "incident"
+    (event,) = pipeline.security_events()
+    assert counted.details == [event["detail"]]  # one pass, over exactly what went on the bus
+    assert event["detail"]["findingsTruncated"] is oversized
+    counted.details.clear()
+    assert pipeline.notify.handler(event, LambdaContext(function_name="notify"))["status"] != "ignored"
+    # The consumer trusts nothing: the bus detail, and the full report from S3 when truncated.
+    assert len(counted.details) == (2 if oversized else 1)
+    if oversized:
+        assert len(counted.details[1]["findings"]) == 20 > len(event["detail"]["findings"])
 
 
 def test_email_subject_fits_sns_limit_even_for_long_names(pipeline, rng):

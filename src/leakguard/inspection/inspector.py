@@ -33,7 +33,7 @@ from leakguard.aws.storage import ObjectStore
 from leakguard.detect.engine import Detector
 from leakguard.events.bypass import BYPASS_NOTICE_DETAIL_TYPE
 from leakguard.events.codecommit import CodeCommitEvent
-from leakguard.events.security import SecurityEvent
+from leakguard.events.security import SecurityEvent, validate_detail
 from leakguard.git import Git
 from leakguard.inspection import commits as history
 from leakguard.inspection import refs as git_refs
@@ -364,14 +364,23 @@ class Inspector:
         return clean
 
     def _emit(self, security_event: SecurityEvent, event: CodeCommitEvent) -> dict[str, Any]:
-        """Put the event on the bus; when too large, store the full report in S3 and send a pointer."""
-        detail = security_event.to_detail()
-        if detail_size(detail) > self.max_detail_bytes:
+        """Put the event on the bus; when too large, store the full report in S3 and send a pointer.
+
+        The schema check runs once, on the detail that goes on the bus (see
+        :mod:`leakguard.events.security`): validating the full report too doubled the cost of a large
+        push's event, and the consumers validate it anyway when they read it.
+        """
+        full = security_event.to_unvalidated_detail()
+        size = detail_size(full)
+        if size <= self.max_detail_bytes:
+            validate_detail(full)
+            detail = full
+        else:
             small = shrink(security_event, bucket=self.settings.report_bucket, limit=self.max_detail_bytes)
             assert small.report is not None  # noqa: S101 - shrink always sets it
-            self.store.put_json(small.report.bucket, small.report.key, detail)
-            logger.info("event too large (%d bytes): full report stored in S3", detail_size(detail))
-            detail = small.to_detail()
+            detail = small.to_detail()  # validated before anything is stored or sent
+            self.store.put_json(small.report.bucket, small.report.key, full)
+            logger.info("event too large (%d bytes): full report stored in S3", size)
         self.bus.put(detail, resources=_resources(event))
         return detail
 
