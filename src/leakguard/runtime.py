@@ -105,7 +105,11 @@ def build_inspector(
     return Inspector(
         settings,
         rules.detector,
-        clones=CloneCache(Path(settings.clone_root) / "inspector", settings.remote_for),
+        clones=CloneCache(
+            Path(settings.clone_root) / "inspector",
+            settings.remote_for,
+            budget_bytes=settings.clone_budget_bytes,
+        ),
         bus=SecurityEventBus(settings.event_bus_name, events),
         store=ObjectStore(s3),
         history=ScanHistory(ScanRecordTable(settings.scan_record_table, dynamodb)),
@@ -171,7 +175,11 @@ def build_resetter(settings: ResetSettings, *, s3: Any | None = None, sns: Any |
     rules = build_rules(settings, function="reset", publisher=publisher, s3=s3)
     rules.detector()  # cold start, as the inspector
     return Resetter(
-        clones=CloneCache(Path(settings.clone_root) / "reset", settings.remote_for),
+        clones=CloneCache(
+            Path(settings.clone_root) / "reset",
+            settings.remote_for,
+            budget_bytes=settings.clone_budget_bytes,
+        ),
         store=ObjectStore(s3),
         publisher=publisher,
         quarantine_bucket=settings.quarantine_bucket,
@@ -189,6 +197,10 @@ def record_inspection(metrics: Metrics, result: InspectionResult) -> None:
     if result.status == "warning":
         metrics.add_metric(name="VanishedUnscanned", unit=MetricUnit.Count, value=1)
         return
+    if result.clones_evicted:
+        metrics.add_metric(name="ClonesEvicted", unit=MetricUnit.Count, value=result.clones_evicted)
+    if result.clone_over_budget:
+        metrics.add_metric(name="CloneOverBudget", unit=MetricUnit.Count, value=1)
     if result.first_sight:
         metrics.add_metric(name="RepositoriesFirstSeen", unit=MetricUnit.Count, value=1)
     metrics.add_metric(name="PushesScanned", unit=MetricUnit.Count, value=1)

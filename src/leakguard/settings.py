@@ -61,6 +61,14 @@ class _GitRemote(_Settings):
     git_remote_template: str = Field(alias="GIT_REMOTE_TEMPLATE", default=DEFAULT_REMOTE_TEMPLATE)
     #: Where clones are cached across warm invocations (optional; tests point it at tmp_path).
     clone_root: str = Field(alias="LEAKGUARD_CLONE_ROOT", default="/tmp/leakguard")  # noqa: S108
+    #: The most the cached clones may take on disk, in MB; unset: half of the filesystem of
+    #: ``clone_root`` (in Lambda, half of the function's ephemeral storage).
+    clone_budget_mb: float | None = Field(alias="LEAKGUARD_CLONE_BUDGET_MB", default=None, gt=0)
+
+    @property
+    def clone_budget_bytes(self) -> int | None:
+        """The clone cache's byte budget, None for the default share of ``/tmp``."""
+        return None if self.clone_budget_mb is None else int(self.clone_budget_mb * 1024 * 1024)
 
     @field_validator("git_remote_template")
     @classmethod

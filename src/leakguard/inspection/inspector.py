@@ -80,11 +80,15 @@ class InspectionResult:
     incident_id: str | None = None
     first_sight: bool = False
     vanished: int = 0
+    #: Clones the bounded cache removed to make room for this push's, and whether this one alone
+    #: exceeds the cache's budget (only said when there were some / when it does).
+    clones_evicted: int = 0
+    clone_over_budget: bool = False
     event: dict[str, Any] | None = field(default=None, repr=False)
 
     def summary(self) -> dict[str, Any]:
         """Log- and return-friendly form (no event body, no secret: findings are counts)."""
-        optional = ("first_sight", "vanished")  # only said when true
+        optional = ("first_sight", "vanished", "clones_evicted", "clone_over_budget")  # only said when true
         return {
             k: v
             for k, v in self.__dict__.items()
@@ -187,6 +191,8 @@ class Inspector:
             reference=ref,
             first_sight=exclusions.first_sight,
             vanished=len(vanished),
+            clones_evicted=len(self.clones.report.evicted),
+            clone_over_budget=self.clones.report.over_budget,
         )
         logger.info("push scanned", extra={**exclusions.summary(), "extendedTo": len(push.extended_to)})
         notice = acceptance.bypass_notice(event, push.report, forced=forced)
