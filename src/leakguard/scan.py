@@ -8,12 +8,13 @@ The CLI and the inspector both scan through :func:`run_scan`, so what a develope
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
 from leakguard.detect.engine import Detector
 from leakguard.findings import AcceptedFinding, Finding, SkippedFile
 from leakguard.ignore import IGNORE_FILE_NAME, IgnoreList
+from leakguard.pool import OrderedPool, can_fork
 from leakguard.sources.base import SOURCE_FILE, SOURCE_PATH, CommitInfo, Fragment
 
 logger = logging.getLogger(__name__)
@@ -46,40 +47,108 @@ class ScanReport:
         return len(self.accepted)
 
 
+@dataclass(frozen=True)
+class Scanned:
+    """A fragment after detection: what :func:`run_scan` needs of it, small enough to cross a pipe.
+
+    ``fragment`` keeps its lines only when they matter later (the ignore file itself); its context
+    reader is dropped.
+    """
+
+    fragment: Fragment
+    lines: int
+    bytes: int
+    findings: list[Finding]
+    inline: list[AcceptedFinding]
+
+
+Item = Fragment | SkippedFile | CommitInfo
+#: Fragments are sent to workers in batches of about this many bytes of text (or this many items).
+BATCH_BYTES = 1 << 20
+BATCH_ITEMS = 256
+
+
+def scan_fragment(detector: Detector, fragment: Fragment) -> Scanned:
+    """Run the detector over one fragment."""
+    findings, inline = detector.scan_with_acceptances(fragment)
+    size = fragment.size or sum(len(text) + 1 for _, text in fragment.lines)
+    keep = fragment.path == IGNORE_FILE_NAME and fragment.commit and fragment.source == SOURCE_FILE
+    shown = replace(fragment, lines=list(fragment.lines) if keep else (), context=None)
+    return Scanned(shown, len(fragment.lines), size, findings, inline)
+
+
+def scanned_items(
+    detector: Detector, items: Iterable[Item], *, jobs: int = 1
+) -> Iterator[Scanned | SkippedFile | CommitInfo]:
+    """``items`` with every fragment replaced by its :class:`Scanned` result, in the same order.
+
+    With ``jobs`` > 1 the detector runs in that many forked worker processes (see
+    :class:`leakguard.pool.OrderedPool`) over batches of fragments; the order, and so every report, is
+    the same as with one job.
+    """
+    if jobs <= 1 or not can_fork():
+        for item in items:
+            yield scan_fragment(detector, item) if isinstance(item, Fragment) else item
+        return
+
+    def work(batch: list[Item]) -> list[Scanned | SkippedFile | CommitInfo]:
+        return [scan_fragment(detector, i) if isinstance(i, Fragment) else i for i in batch]
+
+    with OrderedPool(work, jobs) as pool:
+        for results in pool.map(_batches(items)):
+            yield from results
+
+
+def _batches(items: Iterable[Item]) -> Iterator[list[Item]]:
+    batch: list[Item] = []
+    size = 0
+    for item in items:
+        batch.append(item)
+        if isinstance(item, Fragment):
+            size += item.size or len(item.lines)
+        if size >= BATCH_BYTES or len(batch) >= BATCH_ITEMS:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
 def run_scan(
     detector: Detector,
     items: Iterable[Fragment | SkippedFile | CommitInfo],
     *,
     ignore: IgnoreList | None = None,
     on_commit: Callable[[str], None] | None = None,
+    jobs: int = 1,
 ) -> ScanReport:
     """Scan every fragment of ``items``; record skipped files; set aside what the repository accepts.
 
     Paths are shown to people (reports, emails, logs), so a path holding a credential is masked in
     every finding and skipped file that names it: see :class:`PathMasker`. Each finding says which
-    ``source`` (file content, a path, a commit or tag message) it was found in.
+    ``source`` (file content, a path, a commit or tag message) it was found in. ``jobs`` > 1 runs the
+    detector on that many cores; the report is the same.
     """
     report = ScanReport()
     masker = PathMasker(detector)
     added_entries: dict[str, tuple[str | None, str | None]] = {}
-    for item in items:
-        if isinstance(item, CommitInfo):
-            report.commits.append(item.commit)
+    for result in scanned_items(detector, items, jobs=jobs):
+        if isinstance(result, CommitInfo):
+            report.commits.append(result.commit)
             if on_commit is not None:
-                on_commit(item.commit)
+                on_commit(result.commit)
             continue
-        if isinstance(item, SkippedFile):
-            skipped = replace(item, path=masker.mask(item.path))
+        if isinstance(result, SkippedFile):
+            skipped = replace(result, path=masker.mask(result.path))
             logger.info("skipped %s: %s", skipped.path, skipped.reason)
             report.skipped.append(skipped)
             continue
+        item = result.fragment
         if item.source == SOURCE_FILE:
             report.files += 1
-        report.lines += len(item.lines)
-        report.bytes += item.size or sum(len(text) + 1 for _, text in item.lines)
+        report.lines += result.lines
+        report.bytes += result.bytes
         if item.path == IGNORE_FILE_NAME and item.commit and item.source == SOURCE_FILE:
             _note_added_entries(item, added_entries)
-        findings, inline = detector.scan_with_acceptances(item)
         report.accepted.extend(
             replace(
                 a,
@@ -87,9 +156,9 @@ def run_scan(
                 accepted_in=a.finding.commit,
                 accepted_by=a.finding.author,
             )
-            for a in inline
+            for a in result.inline
         )
-        for found in findings:
+        for found in result.findings:
             match = ignore.match(found) if ignore is not None else None
             finding = _shown(found, item, masker)
             if match is None:

@@ -142,6 +142,16 @@ class InspectorSettings(_GitRemote, _Remediations, _Rules):
     skipped_content_notice: Literal["off", "unreadable", "all"] = Field(
         alias="SKIPPED_CONTENT_NOTICE", default="unreadable"
     )
+    #: Set by Lambda itself: the function's memory, which decides its vCPUs (1 per 1,769 MB).
+    memory_mb: int | None = Field(alias="AWS_LAMBDA_FUNCTION_MEMORY_SIZE", default=None, ge=128)
+
+    @property
+    def scan_jobs(self) -> int:
+        """Processes the scan of a push runs in: the vCPUs the function's memory gives it (one below
+        1,769 MB, and outside Lambda, where the inspector runs inside tests and the local demo)."""
+        from leakguard.pool import lambda_vcpus
+
+        return lambda_vcpus(self.memory_mb) if self.memory_mb is not None else 1
 
     def watches(self, repository: str) -> bool:
         """True when the configuration watches ``repository`` (``["*"]`` watches every one)."""

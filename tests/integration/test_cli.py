@@ -229,3 +229,19 @@ def test_a_range_scan_reads_the_messages_of_annotated_tags_on_its_commits(tmp_pa
     )
     found = [f for f in map(json.loads, out.splitlines()) if f["kind"] == "finding"]
     assert [f["path"] for f in found if f["source"] == "tag-message"] == ["v1"]
+
+
+def test_jobs_give_the_same_report_as_one_job(tmp_path, capsys, rng):
+    for index in range(40):
+        body = f"k = '{fake_aws_key(rng)}'\n" if index % 7 == 0 else "x = 1\n" * 50
+        (tmp_path / f"f{index:02d}.py").write_text(body)
+    (tmp_path / "b.bin").write_bytes(b"\x00\x01")
+    one = run(capsys, "scan", str(tmp_path), "--rules", RULES, "--format", "jsonl", "--jobs", "1")
+    three = run(capsys, "scan", str(tmp_path), "--rules", RULES, "--format", "jsonl", "--jobs", "3")
+    assert one == three
+    assert one[0] == 1 and one[1].count('"kind": "finding"') == 6
+
+
+def test_jobs_must_be_positive(tmp_path, capsys):
+    code, _, err = run(capsys, "scan", str(tmp_path), "--jobs", "0")
+    assert code == 2 and "--jobs must be at least 1" in err

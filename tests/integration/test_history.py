@@ -98,3 +98,37 @@ def test_count_commits(make_repo):
     for i in range(3):
         repo.commit(f"c{i}")
     assert count_commits(Git(repo.path), ["HEAD"]) == 3
+
+
+def test_history_scanned_on_several_cores_reports_the_same(make_repo, rng, monkeypatch):
+    # Patch fragments cross to worker processes with their context readers (blob ids read by the
+    # worker's own git): a key rotated in place between unchanged markers needs that context.
+    from leakguard import scan
+    from leakguard.rules import load_rules
+
+    monkeypatch.setattr(scan, "BATCH_ITEMS", 2)  # many small batches: every worker gets some
+    repo = make_repo()
+
+    def pem_body():
+        alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef0123456789+/"
+        return "".join("".join(rng.choice(alphabet) for _ in range(64)) + "\n" for _ in range(12))
+
+    key = f"-----BEGIN RSA PRIVATE KEY-----\n{pem_body()}-----END RSA PRIVATE KEY-----\n"
+    repo.commit("key", {"deploy/id_rsa": key})
+    for index in range(12):
+        files = {f"src/m{index}.py": f"x = {index}\n"}
+        if index % 4 == 0:
+            files[f"conf/c{index}.py"] = f"token = '{fake_github_token(rng)}'\n"
+        repo.commit(f"change {index}", files)
+    rotated = f"-----BEGIN RSA PRIVATE KEY-----\n{pem_body()}-----END RSA PRIVATE KEY-----\n"
+    repo.commit("rotate", {"deploy/id_rsa": rotated})
+    detector = Detector(load_rules())
+
+    def report(jobs):
+        found = run_scan(detector, commit_fragments(Git(repo.path), ["HEAD"]), jobs=jobs)
+        return [(f.rule_id, f.commit, f.path, f.line) for f in found.findings], found.commits, found.lines
+
+    one, three = report(1), report(3)
+    assert one == three
+    assert {rule for rule, *_ in one[0]} >= {"github-pat", "private-key"}
+    assert len([f for f in one[0] if f[0] == "private-key"]) == 2  # the rotation is a new key

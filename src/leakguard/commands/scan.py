@@ -26,6 +26,7 @@ from leakguard.fingerprints import FingerprintKey, use_key
 from leakguard.git import Git, validate_log_argument
 from leakguard.ignore import IGNORE_FILE_NAME, IgnoreList, render_additions
 from leakguard.keystore import cli_key
+from leakguard.pool import available_cores
 from leakguard.report.jsonl import render_json, render_jsonl
 from leakguard.report.sarif import render_sarif
 from leakguard.report.text import render_text
@@ -94,6 +95,14 @@ def add_scan_options(scan: argparse.ArgumentParser) -> None:
         help="also scan node_modules, .venv and similar directories (reported as skipped otherwise)",
     )
     selection.add_argument("--no-plugins", action="store_true", help="rules only, no detect-secrets plugins")
+    scan.add_argument(
+        "--jobs",
+        "-j",
+        type=int,
+        default=None,
+        metavar="N",
+        help="scan on N cores (default: every core this process may use); the report is the same",
+    )
     selection.add_argument(
         "--max-file-size",
         type=int,
@@ -149,6 +158,9 @@ def run(args: argparse.Namespace) -> int:
         min_severity=args.min_severity,
         exclude=tuple(args.exclude_path),
     )
+    jobs = args.jobs if args.jobs is not None else available_cores()
+    if jobs < 1:
+        raise ConfigError("--jobs must be at least 1")
     ruleset = load_rules(args.rules)
     selection.check(ruleset)
     items, root, ignore, progress = _source(args, selection, max_bytes)
@@ -158,6 +170,7 @@ def run(args: argparse.Namespace) -> int:
             selection.items(items),
             ignore=ignore,
             on_commit=(lambda _commit: progress.update(1)) if progress else None,
+            jobs=jobs,
         )
     finally:
         if progress is not None:

@@ -291,7 +291,9 @@ class Inspector:
 
     def _scan(self, git: Git, target: _Target, exclusions: Exclusions, ref: str) -> PushScan:
         read = target.vanished
-        scanner = PushScanner(self.detector(), max_file_bytes=self.max_file_bytes)
+        scanner = PushScanner(
+            self.detector(), max_file_bytes=self.max_file_bytes, jobs=self.settings.scan_jobs
+        )
         return scanner.scan(
             git,
             heads=read.boundary if read is not None else [target.commit],

@@ -66,9 +66,10 @@ class PushScan:
 class PushScanner:
     """Runs the detector over a push, extending the scan to every ref that carries what it finds."""
 
-    def __init__(self, detector: Detector, *, max_file_bytes: int) -> None:
+    def __init__(self, detector: Detector, *, max_file_bytes: int, jobs: int = 1) -> None:
         self.detector = detector
         self.max_file_bytes = max_file_bytes
+        self.jobs = jobs
 
     def scan(
         self,
@@ -143,7 +144,7 @@ class PushScanner:
         ignore: IgnoreList | None,
     ) -> ScanReport:
         items = self._items(git, prelude, heads, exclude, tag_objects)
-        return run_scan(self.detector, self._recording(push, items), ignore=ignore)
+        return run_scan(self.detector, self._recording(push, items), ignore=ignore, jobs=self.jobs)
 
     def _items(
         self,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import count
 from typing import Any, overload
 
@@ -51,6 +52,10 @@ class FileLines(Sequence[tuple[int, str]]):
                 text = text[:-1]
         return text
 
+    def context(self) -> Callable[[], Sequence[str]]:
+        """A fragment's ``context`` reader of these lines (picklable, so a fragment can go to a worker)."""
+        return partial(getattr, self, "texts")
+
     def __len__(self) -> int:
         if self._count is None:
             text = self.text
@@ -82,6 +87,15 @@ class FileLines(Sequence[tuple[int, str]]):
 
     def __repr__(self) -> str:
         return f"FileLines({len(self)} lines)"
+
+
+def given(lines: Sequence[str]) -> Callable[[], Sequence[str]]:
+    """A ``context`` reader returning lines already read (picklable, unlike a lambda)."""
+    return partial(_identity, lines)
+
+
+def _identity(lines: Sequence[str]) -> Sequence[str]:
+    return lines
 
 
 def split_lines(text: str) -> list[str]:

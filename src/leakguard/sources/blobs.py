@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from leakguard.findings import SkippedFile
 from leakguard.git import Git, GitError
 from leakguard.sources.archives import DEFAULT_LIMITS, ArchiveLimits, Member, archive_kind, iter_members
-from leakguard.sources.base import FileLines, Fragment, split_lines
+from leakguard.sources.base import FileLines, Fragment, given, split_lines
 from leakguard.sources.content import decode_text
 
 #: A fragment holds at most about this much text; larger files are read as several windows.
@@ -60,7 +60,7 @@ def _text_fragments(
     if previous is None and len(text) < WINDOW_BYTES:  # the common case: one fragment, no per-line work
         whole = FileLines(text)
         yield Fragment(
-            path=path, lines=whole, commit=commit, author=author, size=len(data), context=lambda: whole.texts
+            path=path, lines=whole, commit=commit, author=author, size=len(data), context=whole.context()
         )
         return
     lines = split_lines(text)
@@ -72,10 +72,10 @@ def _text_fragments(
             numbered = [(number, line) for number, line in numbered if line not in old_lines]
     if len(text) < WINDOW_BYTES:
         yield Fragment(
-            path=path, lines=numbered, commit=commit, author=author, size=len(data), context=lambda: lines
+            path=path, lines=numbered, commit=commit, author=author, size=len(data), context=given(lines)
         )
         return
-    yield from windows(path, numbered, commit=commit, author=author, context=lambda: lines)
+    yield from windows(path, numbered, commit=commit, author=author, context=given(lines))
 
 
 def windows(

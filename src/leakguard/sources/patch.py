@@ -204,17 +204,23 @@ def _context(blobs: BlobSource | None, oid: str | None) -> Callable[[], Sequence
     """A reader of the new file's lines, run (once) only if the engine asks."""
     if blobs is None or oid is None:
         return None
-    reader = blobs
-    cache: list[Sequence[str] | None] = []
+    return BlobLines(blobs, oid)
 
-    def lines() -> Sequence[str] | None:
-        if not cache:
-            data = reader.read(oid)
+
+class BlobLines:
+    """The lines of blob ``oid``, read on the first call and kept (a picklable ``context``)."""
+
+    def __init__(self, blobs: BlobSource, oid: str) -> None:
+        self.blobs = blobs
+        self.oid = oid
+        self._lines: list[Sequence[str] | None] = []
+
+    def __call__(self) -> Sequence[str] | None:
+        if not self._lines:
+            data = self.blobs.read(self.oid)
             text = decode_text(data) if data is not None else None
-            cache.append(split_lines(text) if text is not None else None)
-        return cache[0]
-
-    return lines
+            self._lines.append(split_lines(text) if text is not None else None)
+        return self._lines[0]
 
 
 def _take_line(state: _FileState, raw: bytes, max_file_bytes: int) -> None:
