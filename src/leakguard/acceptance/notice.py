@@ -10,7 +10,7 @@ from typing import Any
 
 from leakguard.events.bypass import MAX_LISTED, BypassNotice, notice_id
 from leakguard.events.codecommit import CodeCommitEvent
-from leakguard.events.security import Reference, Repository
+from leakguard.events.security import Repository, pushed_reference
 from leakguard.findings import AcceptedFinding
 from leakguard.report.display import printable
 
@@ -27,15 +27,7 @@ def build_notice(event: CodeCommitEvent, accepted: list[AcceptedFinding], *, for
         account=event.account,
         region=event.region,
         repository=Repository(name=detail.repositoryName, arn=event.repository_arn),
-        reference=Reference(
-            type=detail.referenceType,
-            name=detail.referenceName,
-            fullName=detail.referenceFullName,
-            event=detail.event,  # type: ignore[arg-type]  # referenceDeleted is filtered before
-            oldCommitId=detail.oldCommitId,
-            newCommitId=detail.commitId,
-            forced=forced,
-        ),
+        reference=pushed_reference(event, forced=forced),
         pusher=detail.callerUserArn,
         acceptedFindings=accepted_details(accepted),
         acceptedCount=len(accepted),

@@ -15,12 +15,15 @@ from collections.abc import Iterable
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import jsonschema
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from leakguard.errors import EventError
+
+if TYPE_CHECKING:
+    from leakguard.events.codecommit import CodeCommitEvent
 
 SECURITY_EVENT_SOURCE = "leakguard.inspector"
 SECURITY_EVENT_DETAIL_TYPE = "CodeCommit Security Event"
@@ -88,6 +91,22 @@ class Reference(_Model):
     oldCommitId: str | None
     newCommitId: str
     forced: bool
+
+
+def pushed_reference(event: CodeCommitEvent, *, forced: bool) -> Reference:
+    """The ref a CodeCommit push event moved (deletions never get this far: nothing to scan)."""
+    detail = event.detail
+    if detail.commitId is None or detail.event == "referenceDeleted":
+        raise EventError("a deleted reference has no pushed commit")
+    return Reference(
+        type=detail.referenceType,
+        name=detail.referenceName,
+        fullName=detail.referenceFullName,
+        event=detail.event,
+        oldCommitId=detail.oldCommitId,
+        newCommitId=detail.commitId,
+        forced=forced,
+    )
 
 
 class AffectedRef(_Model):

@@ -11,7 +11,6 @@ from leakguard.events.codecommit import CodeCommitEvent
 from leakguard.events.security import (
     AffectedRef,
     CommitRef,
-    Reference,
     Remediations,
     ReportLocation,
     Repository,
@@ -19,6 +18,7 @@ from leakguard.events.security import (
     SecurityEvent,
     SkippedRef,
     incident_id,
+    pushed_reference,
 )
 from leakguard.inspection.push import PushScan
 from leakguard.scan import ScanReport
@@ -70,15 +70,7 @@ def build_event(
         account=event.account,
         region=event.region,
         repository=Repository(name=detail.repositoryName, arn=event.repository_arn),
-        reference=Reference(
-            type=detail.referenceType,
-            name=detail.referenceName,
-            fullName=detail.referenceFullName,
-            event=detail.event,  # type: ignore[arg-type]  # referenceDeleted is filtered before
-            oldCommitId=detail.oldCommitId,
-            newCommitId=detail.commitId,
-            forced=facts.forced,
-        ),
+        reference=pushed_reference(event, forced=facts.forced),
         pusher=detail.callerUserArn,
         commits=[CommitRef(id=c, author=a) for c, a in push.authors],
         commitCount=len(push.authors),
