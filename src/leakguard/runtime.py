@@ -109,6 +109,7 @@ def build_inspector(
             Path(settings.clone_root) / "inspector",
             settings.remote_for,
             budget_bytes=settings.clone_budget_bytes,
+            partial=settings.partial_clone,
         ),
         bus=SecurityEventBus(settings.event_bus_name, events),
         store=ObjectStore(s3),

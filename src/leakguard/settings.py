@@ -118,6 +118,10 @@ class _Rules(_Settings):
 class InspectorSettings(_GitRemote, _Remediations, _Rules):
     """Environment of the inspector function."""
 
+    #: Cold clones are blobless partial clones, blobs fetched for the pushes that need them
+    #: (:mod:`leakguard.inspection.clone`); off: every clone is full.
+    partial_clone: bool = Field(alias="LEAKGUARD_PARTIAL_CLONE", default=True)
+
     _json_fields: ClassVar[tuple[str, ...]] = ("WATCHED_REPOSITORIES", "REMEDIATIONS", "ACCEPTANCE_POLICY")
 
     event_bus_name: str = Field(alias="EVENT_BUS_NAME")

@@ -1,17 +1,26 @@
 """The inspector's clone cache in /tmp is bounded: least recently used clones go first, the one in use never.
 
 Real repositories through the ``codecommit::`` transport (the handler harness); every assertion is about
-what is on disk, never about time.
+what is on disk, never about time. Full clones here, whose sizes do not depend on what a push needs
+(partial clones: ``test_partial_clone.py``).
 """
 
 from __future__ import annotations
 
 import json
 
+import pytest
+
 from leakguard.inspection.disk import disk_usage
 from tests.conftest import fake_aws_key
 
 MIB = 1024 * 1024
+
+
+@pytest.fixture(autouse=True)
+def _full_clones(pipeline, monkeypatch):
+    monkeypatch.setenv("LEAKGUARD_PARTIAL_CLONE", "false")
+    pipeline.cold_start("inspector")
 
 
 def _repository_with_large_history(pipeline, rng, name):

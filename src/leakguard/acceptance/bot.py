@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from leakguard.acceptance.notice import accepted_details, build_notice
 from leakguard.acceptance.policy import AcceptancePolicy, apply_policy
-from leakguard.acceptance.repository import fill_provenance, pushed_ignore_list
+from leakguard.acceptance.repository import fill_provenance, ignore_file_blob, pushed_ignore_list
 from leakguard.events.bypass import BypassNotice
 from leakguard.events.codecommit import CodeCommitEvent
 from leakguard.events.security import SecurityEvent
 from leakguard.git import Git
 from leakguard.scan import ScanReport
 
-__all__ = ["annotate_incident", "bypass_notice", "pushed_ignore_list", "settle"]
+__all__ = ["annotate_incident", "bypass_notice", "ignore_file_blob", "pushed_ignore_list", "settle"]
 
 
 def settle(git: Git, report: ScanReport, *, head: str, policy: AcceptancePolicy) -> None:

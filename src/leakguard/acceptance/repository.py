@@ -22,6 +22,16 @@ logger = logging.getLogger(__name__)
 MAX_PROVENANCE_LOOKUPS = 20
 
 
+def ignore_file_blob(git: Git, commit: str) -> list[str]:
+    """The id of ``commit``'s ``.leakguardignore`` blob (read from its tree, not the blob), if any.
+
+    A partial clone fetches it ahead of the scan with the push's other blobs.
+    """
+    spec = f"{validate_commit_id(commit)}:{IGNORE_FILE_NAME}"
+    oid = git.run(["rev-parse", "--verify", "--quiet", spec], check=False).decode("ascii", "replace").strip()
+    return [oid] if oid else []
+
+
 def pushed_ignore_list(git: Git, commit: str) -> IgnoreList | None:
     """``.leakguardignore`` at the root of ``commit``'s tree; None when it has none.
 

@@ -7,6 +7,15 @@ exceeds the budget is still used (the budget is a share of ``/tmp``, not all of 
 the push unscanned), and reported in :attr:`CloneCache.report` (the inspector logs it and adds the
 ``CloneOverBudget`` metric). It is the first to go when another repository needs the room.
 
+With ``partial`` (the inspector's default), a cold clone is blobless (``--filter=blob:none``): every
+commit and tree, no file content. The blobs a push's diffs need are fetched in one batch before the
+scan (:meth:`CloneCache.prefetch`) and anything else git reads is fetched on demand from the promisor
+remote. Whether CodeCommit serves filtered fetches is not documented: a server that ignores the
+filter sends every object (git warns and the clone is simply full), and one that refuses to serve
+blobs by id makes :meth:`CloneCache.prefetch` replace the clone with a full one. A partial clone keeps
+its remote in its config (``remote.origin.url``: git needs it to fetch missing blobs), so it is only
+made for a remote that carries no credentials (``codecommit::REGION://REPO`` never does).
+
 The remote is passed on the command line at each fetch and never stored in the clone's config or
 logged: with git-remote-codecommit the helper signs requests itself, but a template could still
 name a URL with credentials in it.
@@ -28,6 +37,11 @@ from leakguard.inspection.disk import default_budget, disk_usage
 
 logger = logging.getLogger(__name__)
 
+#: The promisor remote's name in a partial clone, and the filter it was cloned with.
+PROMISOR = "origin"
+PARTIAL_FILTER = "blob:none"
+#: Blob ids per fetch request of :meth:`CloneCache.prefetch` (on stdin, so only the request size).
+PREFETCH_BATCH = 5000
 FETCH_REFSPECS = ("+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*")
 _URL_CREDENTIALS = re.compile(r"(?i)([a-z][a-z0-9+.-]*://)[^/\s@]+@")
 _SIGNATURE = re.compile(r"(?i)(x-amz-[a-z-]+|signature|token)=[^&\s]+")
@@ -48,6 +62,9 @@ class CacheReport:
     #: Bytes the synced clone takes; over ``budget`` means it alone exceeds the budget.
     clone_bytes: int = 0
     budget: int = 0
+    #: Blobs fetched ahead of the scan into a partial clone.
+    prefetched: int = 0
+    warned: bool = False
 
     @property
     def over_budget(self) -> bool:
@@ -69,12 +86,16 @@ class CloneCache:
         *,
         git_timeout: float = 600.0,
         budget_bytes: int | None = None,
+        partial: bool = False,
     ) -> None:
         self.root = root
         self.remote_for = remote_for
         self.git_timeout = git_timeout
         self.budget_bytes = budget_bytes if budget_bytes is not None else default_budget(root)
+        self.partial = partial
         self.report = CacheReport(budget=self.budget_bytes)
+        #: Repositories whose server refused to serve blobs by id: cloned in full from then on.
+        self._full_only: set[str] = set()
 
     def sync(self, repository: str) -> Git:
         """Return a :class:`Git` on an up-to-date bare clone of ``repository``.
@@ -89,13 +110,17 @@ class CloneCache:
         git = self._sync(path, repository)
         (path / LAST_USED).touch()
         self._evict(keep=path)
-        if self.report.over_budget:
+        self._warn_over_budget(repository)
+        return git
+
+    def _warn_over_budget(self, repository: str) -> None:
+        if self.report.over_budget and not self.report.warned:
+            self.report.warned = True
             logger.warning(
                 "clone alone exceeds the clone cache budget: used anyway, evicted first next time",
                 extra={"repository": repository, "cloneBytes": self.report.clone_bytes,
                        "budgetBytes": self.budget_bytes},
             )  # fmt: skip
-        return git
 
     def _sync(self, path: Path, repository: str) -> Git:
         git = Git(path, timeout=self.git_timeout)
@@ -112,11 +137,55 @@ class CloneCache:
                 return git
         path.mkdir(parents=True, exist_ok=True)
         git.run(["init", "--quiet", "--bare"])
+        if self.partial and repository not in self._full_only:
+            self._make_partial(git, repository)
         try:
             self.fetch(git, repository)
         except GitError as exc:
             raise GitError(exc.command, exc.returncode, scrub(exc.stderr)) from None
-        logger.info("clone created", extra={"repository": repository})
+        logger.info("clone created", extra={"repository": repository, "partial": is_partial(git)})
+        return git
+
+    def _make_partial(self, git: Git, repository: str) -> None:
+        """Configure a fresh clone as a blobless partial clone of its remote, if the remote allows it."""
+        remote = self.remote_for(repository)
+        if scrub(remote) != remote:
+            logger.warning("remote carries credentials: not stored in a partial clone's config, full clone")
+            return
+        for key, value in (
+            (f"remote.{PROMISOR}.url", remote),
+            (f"remote.{PROMISOR}.promisor", "true"),
+            (f"remote.{PROMISOR}.partialclonefilter", PARTIAL_FILTER),
+            ("extensions.partialClone", PROMISOR),
+        ):
+            git.run(["config", key, value])
+
+    def prefetch(self, git: Git, repository: str, objects: list[str]) -> Git:
+        """Fetch ``objects`` (blob ids a scan will read) into a partial clone in a few requests.
+
+        Without it git fetches missing blobs one diff at a time. A server that refuses them (it may
+        not serve unadvertised objects) gets the clone replaced by a full one, which is returned.
+        """
+        if not objects or not is_partial(git):
+            return git
+        try:
+            for start in range(0, len(objects), PREFETCH_BATCH):
+                batch = "".join(f"{oid}\n" for oid in objects[start : start + PREFETCH_BATCH])
+                git.run(
+                    ["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--recurse-submodules=no",
+                     f"--filter={PARTIAL_FILTER}", "--stdin", PROMISOR],
+                    input=batch.encode(),
+                )  # fmt: skip
+        except GitError as exc:
+            logger.warning(
+                "server refused blobs of a partial clone: cloning in full: %s", scrub(exc.stderr)[:300]
+            )
+            self._full_only.add(repository)
+            shutil.rmtree(git.repo)
+            return self.sync(repository)
+        self.report.prefetched += len(objects)
+        self._evict(keep=git.repo)  # the clone grew again
+        self._warn_over_budget(repository)
         return git
 
     def _evict(self, *, keep: Path) -> None:
@@ -142,16 +211,30 @@ class CloneCache:
         Servers may refuse objects they do not advertise; the caller copes with False.
         """
         try:
-            git.run(["fetch", "--quiet", "--no-tags", "--", self.remote_for(repository), commit])
+            git.run(["fetch", "--quiet", "--no-tags", *self._source(git, repository), commit])
         except GitError:
             return False
         return True
 
     def fetch(self, git: Git, repository: str) -> None:
         """Fetch every branch and tag, pruning refs the remote no longer has."""
-        git.run(
-            ["fetch", "--quiet", "--prune", "--no-tags", "--", self.remote_for(repository), *FETCH_REFSPECS]
-        )
+        git.run(["fetch", "--quiet", "--prune", "--no-tags", *self._source(git, repository), *FETCH_REFSPECS])
+
+    def _source(self, git: Git, repository: str) -> list[str]:
+        """Where a fetch reads from: the promisor remote (filtered) in a partial clone, else the URL."""
+        if is_partial(git):
+            return [f"--filter={PARTIAL_FILTER}", "--", PROMISOR]
+        return ["--", self.remote_for(repository)]
+
+
+def is_partial(git: Git) -> bool:
+    """Whether the clone at ``git`` is a partial clone (blobs fetched on demand from its promisor)."""
+    config = git.repo / "config"
+    try:
+        text = config.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return False
+    return re.search(r"(?im)^\s*partialclone\s*=\s*" + PROMISOR + r"\s*$", text) is not None
 
 
 def _last_used(clone: Path) -> int:

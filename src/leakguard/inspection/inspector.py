@@ -39,6 +39,7 @@ from leakguard.inspection import commits as history
 from leakguard.inspection import refs as git_refs
 from leakguard.inspection.alerts import vanished_unscanned
 from leakguard.inspection.clone import CloneCache
+from leakguard.inspection.prefetch import changed_blobs
 from leakguard.inspection.push import PushScan, PushScanner
 from leakguard.inspection.record import Exclusions, ScanHistory
 from leakguard.inspection.report import (
@@ -175,6 +176,7 @@ class Inspector:
                 target.vanished = self._read_vanished(git, event, exclusions)
             except VanishedUnreadable as exc:
                 return self._unreadable(event, str(exc))
+        git = self._prefetch(git, target, exclusions)
         push = self._scan(git, target, exclusions, ref)
         policy = self.settings.acceptance_policy_for(repo)
         acceptance.settle(git, push.report, head=target.commit, policy=policy)
@@ -289,6 +291,16 @@ class Inspector:
             git, event.detail.repositoryName, new, max_file_bytes=self.max_file_bytes, known=exclusions.known
         )
 
+    def _prefetch(self, git: Git, target: _Target, exclusions: Exclusions) -> Git:
+        """In a partial clone, the blobs the scan reads, in one batch (the clone may come back full)."""
+        heads = target.vanished.boundary if target.vanished is not None else [target.commit]
+        repository = exclusions.repository
+        blobs = changed_blobs(git, heads, exclusions.tips) + acceptance.ignore_file_blob(git, target.commit)
+        synced = self.clones.prefetch(git, repository, blobs)
+        if synced is not git and not history.has_commit(synced, target.commit):  # cloned again in full
+            self.clones.fetch_commit(synced, repository, target.commit)
+        return synced
+
     def _scan(self, git: Git, target: _Target, exclusions: Exclusions, ref: str) -> PushScan:
         read = target.vanished
         scanner = PushScanner(
@@ -310,9 +322,9 @@ class Inspector:
         """Scanned commits of this push that no branch or tag carries any more."""
         if target.vanished is not None:
             return list(target.vanished.commits)
-        if target.fetched_by_id:
-            return history.unreachable(git, target.commit)
-        return []
+        # By reachability, not by how the commit came: a partial clone fetches a commit no ref
+        # carries on demand, the moment the inspector asks whether it has it.
+        return history.unreachable(git, target.commit)
 
     def _unreadable(self, event: CodeCommitEvent, why: str) -> InspectionResult:
         """The commit vanished and cannot be read at all: tell the admins, never stay silent."""

@@ -8,6 +8,9 @@ verification), answers 401 without credentials and 403 unless git-remote-codecom
 for credentials it was given and the caller may do what it asks (GitPull, GitPush), and hands the rest
 to ``git http-backend``, git's own smart-HTTP server. git-remote-codecommit finds it through its
 ``CODE_COMMIT_ENDPOINT`` variable: nothing on the client side exists only for local mode.
+
+It serves filtered fetches (partial clones: ``uploadpack.allowFilter``) unless ``serves_filters`` is
+turned off. Whether CodeCommit itself does is not documented, so tests run the inspector both ways.
 """
 
 from __future__ import annotations
@@ -59,6 +62,11 @@ class GitEndpoint:
         self.git = shutil.which(git) or git
         self.repositories: dict[str, Path] = {}
         self.requests: list[GitRequest] = []
+        #: Answer ``--filter`` fetches with a filtered pack (git's default is to ignore the filter).
+        self.serves_filters = True
+        #: Speak git's protocol v2 when the client asks for it, which serves any object by id (a
+        #: partial clone's missing blobs); off: protocol v0, which refuses objects no ref advertises.
+        self.serves_protocol_v2 = True
         self._credentials: dict[str, Credentials] = {}
         self._actions: dict[str, frozenset[str]] = {}
         self._lock = threading.Lock()
@@ -104,6 +112,8 @@ class GitEndpoint:
             self._credentials.clear()
             self._actions.clear()
             self.requests.clear()
+            self.serves_filters = True
+            self.serves_protocol_v2 = True
 
     def stop(self) -> None:
         """Stop serving and wait for the server thread."""
@@ -273,7 +283,16 @@ class _Handler(BaseHTTPRequestHandler):
             REMOTE_ADDR=self.client_address[0],
             REMOTE_USER=user,  # also what makes http-backend enable receive-pack
         )
-        for header in ("Content-Encoding", "Git-Protocol"):
+        if self.server.endpoint.serves_filters:
+            env.update(
+                GIT_CONFIG_COUNT="1", GIT_CONFIG_KEY_0="uploadpack.allowFilter", GIT_CONFIG_VALUE_0="true"
+            )
+        headers = (
+            ("Content-Encoding", "Git-Protocol")
+            if self.server.endpoint.serves_protocol_v2
+            else ("Content-Encoding",)
+        )
+        for header in headers:
             if value := self.headers.get(header):
                 env["HTTP_" + header.upper().replace("-", "_")] = value
         with tempfile.TemporaryFile() as body, tempfile.TemporaryFile() as errors:
