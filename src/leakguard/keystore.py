@@ -40,6 +40,13 @@ def config_dir(environ: Mapping[str, str] | None = None) -> Path:
     return Path(base) / "leakguard"
 
 
+def cache_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """``$XDG_CACHE_HOME/leakguard``, else ``~/.cache/leakguard``: what can be rebuilt any time."""
+    env = os.environ if environ is None else environ
+    base = env.get("XDG_CACHE_HOME") or str(Path(env.get("HOME") or Path.home()) / ".cache")
+    return Path(base) / "leakguard"
+
+
 def cli_key(key_file: str | None = None, environ: Mapping[str, str] | None = None) -> FingerprintKey:
     """The CLI's fingerprint key, from the first place of the chain above that has one."""
     env = os.environ if environ is None else environ

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from itertools import chain
 
 from leakguard.detect.engine import Detector
 from leakguard.findings import AcceptedFinding, Finding, SkippedFile
@@ -86,16 +87,22 @@ def scanned_items(
     :class:`leakguard.pool.OrderedPool`) over batches of fragments; the order, and so every report, is
     the same as with one job.
     """
-    if jobs <= 1 or not can_fork():
-        for item in items:
-            yield scan_fragment(detector, item) if isinstance(item, Fragment) else item
-        return
 
     def work(batch: list[Item]) -> list[Scanned | SkippedFile | CommitInfo]:
         return [scan_fragment(detector, i) if isinstance(i, Fragment) else i for i in batch]
 
+    if jobs <= 1 or not can_fork():
+        for item in items:
+            yield scan_fragment(detector, item) if isinstance(item, Fragment) else item
+        return
+    batches = _batches(items)
+    first = next(batches, [])
+    second = next(batches, None)
+    if second is None:  # one batch (a pre-commit hook, a small push): forking would cost more
+        yield from work(first)
+        return
     with OrderedPool(work, jobs) as pool:
-        for results in pool.map(_batches(items)):
+        for results in pool.map(chain((first, second), batches)):
             yield from results
 
 

@@ -245,3 +245,19 @@ def test_jobs_give_the_same_report_as_one_job(tmp_path, capsys, rng):
 def test_jobs_must_be_positive(tmp_path, capsys):
     code, _, err = run(capsys, "scan", str(tmp_path), "--jobs", "0")
     assert code == 2 and "--jobs must be at least 1" in err
+
+
+def test_a_directory_outside_any_repository_does_not_start_git(tmp_path, monkeypatch, make_repo):
+    from leakguard.commands import scan_target
+
+    calls = []
+    real = scan_target.Git
+    monkeypatch.setattr(scan_target, "Git", lambda path: calls.append(path) or real(path))
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    assert scan_target.work_tree_root(plain) is None
+    assert calls == []
+    repo = make_repo()
+    (repo.path / "sub").mkdir()
+    assert scan_target.work_tree_root(repo.path / "sub") == repo.path.resolve()
+    assert calls

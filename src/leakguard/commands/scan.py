@@ -25,13 +25,14 @@ from leakguard.findings import SkippedFile
 from leakguard.fingerprints import FingerprintKey, use_key
 from leakguard.git import Git, validate_log_argument
 from leakguard.ignore import IGNORE_FILE_NAME, IgnoreList, render_additions
-from leakguard.keystore import cli_key
+from leakguard.keystore import cache_dir, cli_key
 from leakguard.pool import available_cores
 from leakguard.report.jsonl import render_json, render_jsonl
 from leakguard.report.sarif import render_sarif
 from leakguard.report.text import render_text
 from leakguard.rules import load_rules
 from leakguard.rules.model import SEVERITIES, RuleSet
+from leakguard.rules.validated import MarkDirectory
 from leakguard.scan import ScanReport, run_scan
 from leakguard.sources.base import DEFAULT_MAX_FILE_BYTES, CommitInfo, Fragment
 from leakguard.sources.blobs import blob_fragments
@@ -161,7 +162,7 @@ def run(args: argparse.Namespace) -> int:
     jobs = args.jobs if args.jobs is not None else available_cores()
     if jobs < 1:
         raise ConfigError("--jobs must be at least 1")
-    ruleset = load_rules(args.rules)
+    ruleset = load_rules(args.rules, validated=MarkDirectory(cache_dir() / "validated-rules"))
     selection.check(ruleset)
     items, root, ignore, progress = _source(args, selection, max_bytes)
     try:

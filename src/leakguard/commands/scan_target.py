@@ -52,6 +52,10 @@ def git_target(repo: str, *, staged: bool) -> GitTarget:
 def work_tree_root(path: Path) -> Path | None:
     """The root of the work tree ``path`` lies in, if any (a plain directory scan uses it)."""
     directory = path if path.is_dir() else path.parent
+    if "GIT_DIR" not in os.environ and not any(
+        (parent / ".git").exists() for parent in (directory.resolve(), *directory.resolve().parents)
+    ):
+        return None  # no repository around it: no need to start git (nor to import GitPython)
     try:
         text = Git(directory).text(["rev-parse", "--show-toplevel"])
     except GitError:

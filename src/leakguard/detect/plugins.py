@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from functools import cache
+from types import ModuleType
+from typing import Any
 
 import re2
-from detect_secrets.filters import heuristic
-from detect_secrets.plugins.base import BasePlugin
-from detect_secrets.plugins.high_entropy_strings import Base64HighEntropyString, HexHighEntropyString
-from detect_secrets.plugins.keyword import KeywordDetector
 
 from leakguard.detect.candidate import PRIORITY_PLUGIN, Candidate
 from leakguard.detect.entropy import shannon_entropy
@@ -85,35 +84,54 @@ _PLUGIN_NAMES = {
 
 
 class SecretPlugins:
-    """The detect-secrets plugins enabled by a rule set's ``detectors`` section."""
+    """The detect-secrets plugins enabled by a rule set's ``detectors`` section.
+
+    detect-secrets is imported when a line first needs it (importing it costs a CLI start-up about
+    0.2 s, and most files never get that far).
+    """
 
     def __init__(self, *, high_entropy: DetectorSettings, keyword: DetectorSettings) -> None:
-        self._entropy_plugins: tuple[BasePlugin, ...] = (
-            (Base64HighEntropyString(), HexHighEntropyString()) if high_entropy.enabled else ()
-        )
-        self._keyword_plugins: tuple[BasePlugin, ...] = (KeywordDetector(),) if keyword.enabled else ()
         self._settings = {"high-entropy": high_entropy, "keyword": keyword}
+        self._plugins: dict[str, tuple[Any, ...]] = {}
+
+    def plugins(self, family: str) -> tuple[Any, ...]:
+        """The plugin instances of ``family`` (``high-entropy`` or ``keyword``), made on first use."""
+        if family not in self._plugins:
+            if not self._settings[family].enabled:
+                self._plugins[family] = ()
+            elif family == "high-entropy":
+                from detect_secrets.plugins.high_entropy_strings import (
+                    Base64HighEntropyString,
+                    HexHighEntropyString,
+                )
+
+                self._plugins[family] = (Base64HighEntropyString(), HexHighEntropyString())
+            else:
+                from detect_secrets.plugins.keyword import KeywordDetector
+
+                self._plugins[family] = (KeywordDetector(),)
+        return self._plugins[family]
 
     def scan(self, path: str, texts: Sequence[str], blob: bytes) -> Iterator[Candidate]:
         """Yield the plugins' hits in ``texts`` (the fragment's lines; ``blob`` is them joined, UTF-8)."""
-        if heuristic.is_lock_file(path) or heuristic.is_swagger_file(path):
-            return
-        for prefilter, plugins, family in (
-            (_QUOTED, self._entropy_plugins, "high-entropy"),
-            (_ASSIGNMENT, self._keyword_plugins, "keyword"),
-        ):
-            if not plugins:
+        skipped_file: bool | None = None  # a lock or swagger file: asked once a line needs a plugin
+        for prefilter, family in ((_QUOTED, "high-entropy"), (_ASSIGNMENT, "keyword")):
+            if not self._settings[family].enabled:
                 continue
             for index, segment, offset, whole in _candidate_segments(prefilter, texts, blob):
                 if family == "high-entropy" and not (
                     _SECRET_CONTEXT.search(segment) and (not whole or prefilter.hits.search(segment))
                 ):
                     continue  # an entropy hit only counts under a secret-ish name (see below)
-                for plugin in plugins:
+                if skipped_file is None:
+                    skipped_file = _heuristic().is_lock_file(path) or _heuristic().is_swagger_file(path)
+                if skipped_file:
+                    return
+                for plugin in self.plugins(family):
                     yield from self._analyse(plugin, family, path, index, segment, offset)
 
     def _analyse(
-        self, plugin: BasePlugin, family: str, path: str, index: int, segment: str, offset: int
+        self, plugin: Any, family: str, path: str, index: int, segment: str, offset: int
     ) -> Iterator[Candidate]:
         settings = self._settings[family]
         rule_id, description = _PLUGIN_NAMES[type(plugin).__name__]
@@ -121,7 +139,7 @@ class SecretPlugins:
             secret = hit.secret_value or ""
             # Judge the hit by its segment: a window of a long line is context enough, and the
             # heuristics' own regexes must never run over a multi-megabyte line.
-            if not secret or _is_false_positive(plugin, secret, segment):
+            if not secret or _is_false_positive(plugin, family, secret, segment):
                 continue
             column = segment.find(secret)
             yield Candidate(
@@ -135,6 +153,14 @@ class SecretPlugins:
                 column=offset + max(column, 0),
                 secret=secret,
             )
+
+
+@cache
+def _heuristic() -> ModuleType:
+    """detect-secrets' heuristic filters, imported on first use."""
+    from detect_secrets.filters import heuristic
+
+    return heuristic
 
 
 def _candidate_segments(
@@ -168,8 +194,9 @@ def _long_line_windows(
         yield line_index, line[window_start:window_end], window_start, False
 
 
-def _is_false_positive(plugin: BasePlugin, secret: str, line: str) -> bool:
+def _is_false_positive(plugin: Any, family: str, secret: str, line: str) -> bool:
     """detect-secrets' heuristics plus the contexts that make random-looking values harmless."""
+    heuristic = _heuristic()
     if (
         is_placeholder(secret)
         or heuristic.is_sequential_string(secret)
@@ -180,7 +207,7 @@ def _is_false_positive(plugin: BasePlugin, secret: str, line: str) -> bool:
         or _SRI.match(secret)
     ):
         return True
-    if isinstance(plugin, KeywordDetector):
+    if family == "keyword":
         key = line[: max(line.find(secret), 0)]
         return (
             heuristic.is_indirect_reference(line)

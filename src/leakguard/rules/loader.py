@@ -15,12 +15,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import re2
 
+from leakguard import __version__
 from leakguard.errors import ConfigError, RuleError
 from leakguard.rules.extends import extends_builtin, resolve
 from leakguard.rules.model import Allowlist, DetectorSettings, Rule, RuleSet, re2_options
+from leakguard.rules.validated import ValidatedRules, digest
 
 logger = logging.getLogger(__name__)
 
@@ -46,8 +47,11 @@ def rules_schema() -> dict[str, Any]:
     return json.loads(_bundled("regex.schema.json").read_text(encoding="utf-8"))
 
 
-def load_rules(path: str | Path | None = None) -> RuleSet:
+def load_rules(path: str | Path | None = None, *, validated: ValidatedRules | None = None) -> RuleSet:
     """Load, validate and compile a rules file; the bundled default when ``path`` is None.
+
+    ``validated`` remembers documents that passed schema validation (see
+    :mod:`leakguard.rules.validated`): an identical document is not validated again.
 
     Raises
     ------
@@ -67,10 +71,16 @@ def load_rules(path: str | Path | None = None) -> RuleSet:
         raise ConfigError(
             f"rules file {source} is not valid JSON: line {exc.lineno} column {exc.colno}: {exc.msg}"
         ) from exc
-    return parse_rules(raw, source=str(source))
+    return parse_rules(raw, source=str(source), validated=validated)
 
 
-def parse_rules(raw: Any, *, source: str = "<memory>", builtin: Path | None = None) -> RuleSet:
+def parse_rules(
+    raw: Any,
+    *,
+    source: str = "<memory>",
+    builtin: Path | None = None,
+    validated: ValidatedRules | None = None,
+) -> RuleSet:
     """Validate and compile already-parsed rules JSON (the current format or the legacy list).
 
     A file that ``extends`` the built-in set is validated as written, then merged with the built-in
@@ -78,10 +88,10 @@ def parse_rules(raw: Any, *, source: str = "<memory>", builtin: Path | None = No
     """
     if isinstance(raw, list):
         return _parse_legacy(raw, source)
-    _validate(raw)
+    _validate(raw, validated)
     if extends_builtin(raw):
         raw = resolve(raw, builtin=builtin)
-        _validate(raw)
+        _validate(raw, validated)
     rules = tuple(_compile_rule(entry) for entry in raw["rules"])
     _reject_duplicate_ids(rules)
     detectors = raw.get("detectors", {})
@@ -96,10 +106,17 @@ def parse_rules(raw: Any, *, source: str = "<memory>", builtin: Path | None = No
     )
 
 
-def _validate(raw: Any) -> None:
+def _validate(raw: Any, validated: ValidatedRules | None = None) -> None:
+    key = digest(raw, rules_schema(), __version__) if validated is not None else ""
+    if validated is not None and validated.seen(key):
+        return
+    import jsonschema  # here, not at the top: an already validated document never needs it
+
     validator = jsonschema.Draft202012Validator(rules_schema())
     error = jsonschema.exceptions.best_match(validator.iter_errors(raw))
     if error is None:
+        if validated is not None:
+            validated.remember(key)
         return
     location = list(error.absolute_path)
     rule_id = None
