@@ -71,6 +71,7 @@ $(BENCH_STAMP): $(STAMP)
 bench: $(BENCH_STAMP)
 	$(PY) benchmarks/throughput.py
 	$(PY) benchmarks/accuracy.py
+	$(PY) benchmarks/inspector.py
 
 # Each handler's cold start (init) in Lambda's layout, before/after bytecode and lighter imports.
 cold-start: $(STAMP)
