@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from leakguard.aws.idempotency import persistence_layer
 from leakguard.errors import EventError
 from leakguard.events.codecommit import CodeCommitEvent, parse_codecommit_event
+from leakguard.inspection.deadline import Deadline
 from leakguard.runtime import METRICS_NAMESPACE, build_inspector, ignore_malformed, record_inspection
 from leakguard.settings import InspectorSettings
 
@@ -32,9 +33,9 @@ IDEMPOTENCY = IdempotencyConfig(
     config=IDEMPOTENCY,
     persistence_store=persistence_layer(SETTINGS.idempotency_table),
 )
-def inspect(*, push: CodeCommitEvent) -> dict[str, Any]:
+def inspect(*, push: CodeCommitEvent, deadline: Deadline) -> dict[str, Any]:
     """Scan one push (once per push, thanks to the idempotency record)."""
-    result = INSPECTOR.inspect(push)
+    result = INSPECTOR.inspect(push, deadline=deadline)
     logger.info(f"push {result.status}: {result.reason}", extra=result.summary())
     record_inspection(metrics, result)
     return result.summary()
@@ -50,4 +51,4 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         push = parse_codecommit_event(event)
     except EventError as exc:
         return ignore_malformed(exc, logger=logger, metrics=metrics)
-    return inspect(push=push)
+    return inspect(push=push, deadline=Deadline(context.get_remaining_time_in_millis))

@@ -44,7 +44,9 @@ class Sizing:
 
 SMALL = Sizing()
 # Clones of large repositories live in /tmp across warm invocations; pushes of thousands of commits
-# take minutes to scan. 15 minutes is Lambda's ceiling; the inspector splits anything bigger.
+# take minutes to scan. 15 minutes is Lambda's ceiling: the inspector stops a scan that would not
+# finish in time and warns the admins (leakguard.inspection.deadline); splitting such a push into
+# commit ranges fanned out to more invocations is not built yet.
 GIT_HEAVY = Sizing(memory_mb=2048, timeout_minutes=15, ephemeral_mb=4096)
 
 

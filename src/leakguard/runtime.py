@@ -195,6 +195,9 @@ def record_inspection(metrics: Metrics, result: InspectionResult) -> None:
     if result.status == "ignored":
         metrics.add_metric(name="PushesIgnored", unit=MetricUnit.Count, value=1)
         return
+    if result.status == "too_large":
+        metrics.add_metric(name="PushesTooLargeToScan", unit=MetricUnit.Count, value=1)
+        return
     if result.status == "warning":
         metrics.add_metric(name="VanishedUnscanned", unit=MetricUnit.Count, value=1)
         return

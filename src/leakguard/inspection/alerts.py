@@ -38,3 +38,32 @@ def vanished_unscanned(event: CodeCommitEvent, why: str) -> tuple[str, str]:
         ]
     )
     return subject, body + "\n"
+
+
+def too_large_to_scan(event: CodeCommitEvent, scanned: int) -> tuple[str, str]:
+    """Subject and body of the warning for a push the inspector could not scan within its time."""
+    detail = event.detail
+    ref = printable(detail.referenceFullName)
+    where = f"{detail.repositoryName} {printable(detail.referenceName)}"
+    subject = f"{SUBJECT_PREFIX} push too large to scan in time in {where}"
+    pushed_range = f"{detail.oldCommitId}..{detail.commitId}" if detail.oldCommitId else f"{detail.commitId}"
+    body = "\n".join(
+        [
+            "leakguard stopped scanning a push before its function's time ran out: the push is too large",
+            f"for one invocation. {scanned} commit(s) were scanned; nothing of the push is recorded as",
+            "scanned, so its next push scans it again (and may stop again if it is still too large).",
+            "Findings in the part that was scanned are not reported: treat the push as unscanned.",
+            "",
+            f"Repository:  {detail.repositoryName}",
+            f"Reference:   {ref} ({detail.event})",
+            f"Old commit:  {detail.oldCommitId or '(new ref)'}",
+            f"New commit:  {detail.commitId}",
+            f"Pushed by:   {printable(detail.callerUserArn or 'unknown')}",
+            "",
+            "What to do:",
+            "  1. Scan the pushed range yourself, from a clone of the repository:",
+            f"     leakguard scan --range {pushed_range}",
+            "  2. If it holds a credential, rotate it, then remove it from history.",
+        ]
+    )
+    return subject, body + "\n"

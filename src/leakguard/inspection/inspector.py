@@ -37,8 +37,9 @@ from leakguard.events.security import SecurityEvent, validate_detail
 from leakguard.git import Git
 from leakguard.inspection import commits as history
 from leakguard.inspection import refs as git_refs
-from leakguard.inspection.alerts import vanished_unscanned
+from leakguard.inspection.alerts import too_large_to_scan, vanished_unscanned
 from leakguard.inspection.clone import CloneCache
+from leakguard.inspection.deadline import Deadline, OutOfTime
 from leakguard.inspection.prefetch import changed_blobs
 from leakguard.inspection.push import PushScan, PushScanner
 from leakguard.inspection.record import Exclusions, ScanHistory
@@ -140,8 +141,12 @@ class Inspector:
         self.max_detail_bytes = max_detail_bytes
         self.max_file_bytes = max_file_bytes
 
-    def inspect(self, event: CodeCommitEvent) -> InspectionResult:
-        """Scan the commits the push introduced; emit one security event if anything was found."""
+    def inspect(self, event: CodeCommitEvent, *, deadline: Deadline | None = None) -> InspectionResult:
+        """Scan the commits the push introduced; emit one security event if anything was found.
+
+        ``deadline``: the invocation's time; a scan that reaches it stops and warns the admins
+        (:meth:`_out_of_time`) instead of being killed by Lambda's timeout mid-scan.
+        """
         detail = event.detail
         repo, ref = detail.repositoryName, detail.referenceFullName
         if detail.event == "referenceDeleted":
@@ -177,7 +182,10 @@ class Inspector:
             except VanishedUnreadable as exc:
                 return self._unreadable(event, str(exc))
         git = self._prefetch(git, target, exclusions)
-        push = self._scan(git, target, exclusions, ref)
+        try:
+            push = self._scan(git, target, exclusions, ref, deadline)
+        except OutOfTime as exc:
+            return self._out_of_time(event, exc)
         policy = self.settings.acceptance_policy_for(repo)
         acceptance.settle(git, push.report, head=target.commit, policy=policy)
         vanished = self._vanished_commits(git, target)
@@ -301,10 +309,15 @@ class Inspector:
             self.clones.fetch_commit(synced, repository, target.commit)
         return synced
 
-    def _scan(self, git: Git, target: _Target, exclusions: Exclusions, ref: str) -> PushScan:
+    def _scan(
+        self, git: Git, target: _Target, exclusions: Exclusions, ref: str, deadline: Deadline | None
+    ) -> PushScan:
         read = target.vanished
         scanner = PushScanner(
-            self.detector(), max_file_bytes=self.max_file_bytes, jobs=self.settings.scan_jobs
+            self.detector(),
+            max_file_bytes=self.max_file_bytes,
+            jobs=self.settings.scan_jobs,
+            deadline=deadline,
         )
         return scanner.scan(
             git,
@@ -325,6 +338,26 @@ class Inspector:
         # By reachability, not by how the commit came: a partial clone fetches a commit no ref
         # carries on demand, the moment the inspector asks whether it has it.
         return history.unreachable(git, target.commit)
+
+    def _out_of_time(self, event: CodeCommitEvent, stop: OutOfTime) -> InspectionResult:
+        """A push too large to scan in this invocation: warn the admins, record nothing as scanned.
+
+        Nothing of the push goes in the scan record, so the next push of the ref scans it all again;
+        the idempotency record keeps this result, so a redelivery does not loop on it.
+        """
+        detail = event.detail
+        logger.error(
+            "push too large to scan in time: stopped, admins warned, nothing recorded as scanned",
+            extra={"commitsScanned": stop.commits, "commit": detail.commitId},
+        )
+        self.alerts.publish(*too_large_to_scan(event, stop.commits))
+        return InspectionResult(
+            "too_large",
+            f"push too large to scan in time: stopped after {stop.commits} commit(s), admins warned",
+            repository=detail.repositoryName,
+            reference=detail.referenceFullName,
+            commits=stop.commits,
+        )
 
     def _unreadable(self, event: CodeCommitEvent, why: str) -> InspectionResult:
         """The commit vanished and cannot be read at all: tell the admins, never stay silent."""

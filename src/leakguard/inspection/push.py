@@ -19,6 +19,7 @@ from leakguard.findings import SkippedFile
 from leakguard.git import Git
 from leakguard.ignore import IgnoreList
 from leakguard.inspection import refs as git_refs
+from leakguard.inspection.deadline import Deadline, OutOfTime
 from leakguard.inspection.refs import RefTip
 from leakguard.scan import ScanReport, run_scan
 from leakguard.sources.base import SOURCE_TAG_MESSAGE, CommitInfo, Fragment
@@ -66,10 +67,13 @@ class PushScan:
 class PushScanner:
     """Runs the detector over a push, extending the scan to every ref that carries what it finds."""
 
-    def __init__(self, detector: Detector, *, max_file_bytes: int, jobs: int = 1) -> None:
+    def __init__(
+        self, detector: Detector, *, max_file_bytes: int, jobs: int = 1, deadline: Deadline | None = None
+    ) -> None:
         self.detector = detector
         self.max_file_bytes = max_file_bytes
         self.jobs = jobs
+        self.deadline = deadline
 
     def scan(
         self,
@@ -160,11 +164,16 @@ class PushScanner:
         if tag_objects:
             yield from tag_message_fragments(git, tag_objects, max_bytes=self.max_file_bytes)
 
-    @staticmethod
-    def _recording(push: PushScan, items: Iterable[Item]) -> Iterator[Item]:
-        """Pass items through, noting each commit and its author for the event."""
+    def _recording(self, push: PushScan, items: Iterable[Item]) -> Iterator[Item]:
+        """Pass items through, noting each commit and its author for the event.
+
+        Before each commit, the deadline: past it, :class:`OutOfTime` stops the scan (the commits
+        before were scanned whole; git is stopped as its output is closed).
+        """
         for item in items:
             if isinstance(item, CommitInfo):
+                if self.deadline is not None and self.deadline.expired():
+                    raise OutOfTime(len(push.authors))
                 push.authors.append((item.commit, item.author))
             yield item
 
