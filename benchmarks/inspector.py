@@ -13,7 +13,9 @@ deleted afterwards.
 * **warm 1-commit push**: a sandbox that already holds the clone receives a one-commit push.
 * **cold push, large repository**: a repository of ``--large-mb`` MB of packed, incompressible
   history (many files over many commits, several branches, like a long-lived monorepo) that the scan
-  record already knows; a fresh sandbox (empty ``/tmp``) receives a one-commit push.
+  record already knows; a fresh sandbox (empty ``/tmp``) receives a one-commit push. ``cold-large``
+  is today's cold start (a blobless partial clone), ``cold-large-full`` the same push with
+  ``LEAKGUARD_PARTIAL_CLONE=false`` (a full clone of every ref, as before), in the same run.
 * **1,000 / 10,000-commit push**: one push of that many new commits (a file each, a line of code and
   some churn), into a repository the record knows.
 """
@@ -39,7 +41,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-SCENARIOS = ("warm-1", "cold-large", "push-1000", "push-10000")
+SCENARIOS = ("warm-1", "cold-large", "cold-large-full", "push-1000", "push-10000")
 
 
 @contextmanager
@@ -138,7 +140,7 @@ def scenario(name: str, large_mb: int) -> dict[str, Any]:
             dev.git("commit", "-q", "-m", "first")
             for event in pipe.git_push(dev, "main"):
                 pipe.inspect(event)  # first sight: the record learns the repository
-            if name == "cold-large":
+            if name.startswith("cold-large"):
                 per_blob = 256 * 1024
                 branches = 4
                 count = max(branches, large_mb * 1024 * 1024 // per_blob)
@@ -155,6 +157,8 @@ def scenario(name: str, large_mb: int) -> dict[str, Any]:
                 for event in pipe.git_push(dev, "--all"):
                     pipe.inspect(event)  # every branch scanned and recorded
                 shutil.rmtree(pipe.env["LEAKGUARD_CLONE_ROOT"], ignore_errors=True)
+                if name == "cold-large-full":  # the cold clone as it was before: every ref, every blob
+                    os.environ["LEAKGUARD_PARTIAL_CLONE"] = "false"
                 pipe.cold_start("inspector")  # a new sandbox: empty /tmp
             if name.startswith("push-"):
                 head = git(dev.path, "rev-parse", "HEAD")
@@ -218,6 +222,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name}: failed: {done.stderr.strip()[-600:]}", file=sys.stderr)
             continue
         rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    by_name = {row["scenario"]: row for row in rows}
+    if "cold-large" in by_name and "cold-large-full" in by_name:
+        ratio = by_name["cold-large-full"]["seconds"] / by_name["cold-large"]["seconds"]
+        print(f"cold push, full clone ÷ partial clone: {ratio:.1f}x (the issue asks for more than 3x)\n")
     print("| scenario | inspect s | repository MB | clone MB | peak MB (inspector process) |")
     print("| --- | ---: | ---: | ---: | ---: |")
     for row in rows:
