@@ -14,7 +14,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 # What ruff and mypy check: whichever of these exist.
 LINT_PATHS := $(wildcard src tests benchmarks stacks handlers layers app.py .ci/*.py)
 
-.PHONY: install demo test lint rules-check sarif-check bench cold-start lock clean
+.PHONY: install demo test lint rules-check sarif-check bench bench-inspector cold-start lock clean
 
 # uv (from PyPI, into the venv) resolves and installs in seconds what pip takes minutes for.
 $(STAMP): pyproject.toml $(LOCK)
@@ -72,6 +72,12 @@ bench: $(BENCH_STAMP)
 	$(PY) benchmarks/throughput.py
 	$(PY) benchmarks/accuracy.py
 	$(PY) benchmarks/inspector.py
+
+# The inspector's figures alone (also the last part of make bench): warm 1-commit push, cold push on a
+# generated large repository (partial and full clone), 1,000 and 10,000-commit pushes, peak memory.
+# INSPECTOR_BENCH_ARGS="--large-mb 2000" for the issue's full-size repository.
+bench-inspector: $(STAMP)
+	$(PY) benchmarks/inspector.py $(INSPECTOR_BENCH_ARGS)
 
 # Each handler's cold start (init) in Lambda's layout, before/after bytecode and lighter imports.
 cold-start: $(STAMP)
