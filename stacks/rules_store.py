@@ -26,6 +26,7 @@ from constructs import Construct
 from .failures import ALARM_PREFIX
 from .function import POWERTOOLS_NAMESPACE, LeakguardFunction
 from .names import RULES_OBJECT_KEY, RULES_REFUSED_METRIC
+from .storage import kms_bucket
 
 #: What people publishing and rolling back need: write, read the current and any older version.
 PUBLISH_ACTIONS = ("s3:PutObject", "s3:GetObject", "s3:GetObjectVersion")
@@ -46,21 +47,8 @@ class RulesStore(Construct):
             enable_key_rotation=True,
             removal_policy=RemovalPolicy.RETAIN,
         )
-        self.bucket = s3.Bucket(
-            self,
-            "Bucket",
-            encryption=s3.BucketEncryption.KMS,
-            encryption_key=self.key,
-            bucket_key_enabled=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            versioned=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            server_access_logs_bucket=access_logs,
-            server_access_logs_prefix="rules/",
-            # The published rules and their history outlive the stack: they are the team's work.
-            removal_policy=RemovalPolicy.RETAIN,
-        )
+        # The published rules and their history outlive the stack: they are the team's work.
+        self.bucket = kms_bucket(self, encryption_key=self.key, access_logs=access_logs, log_prefix="rules/")
         self.object_arn = self.bucket.arn_for_objects(RULES_OBJECT_KEY)
         stack = Stack.of(self)
         self.publisher_policy = iam.ManagedPolicy(

@@ -7,6 +7,8 @@ objects so nothing is kept longer than the security team decided.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Validations
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -48,6 +50,33 @@ class AccessLogsBucket(Construct):
         )
 
 
+def kms_bucket(
+    scope: Construct,
+    *,
+    encryption_key: kms.IKey,
+    access_logs: s3.IBucket,
+    log_prefix: str,
+    lifecycle_rules: Sequence[s3.LifecycleRule] = (),
+) -> s3.Bucket:
+    """``scope``'s ``Bucket``: SSE-KMS with ``encryption_key``, versioned, private, TLS-only, logged,
+    retained (what these buckets hold outlives the stack)."""
+    return s3.Bucket(
+        scope,
+        "Bucket",
+        encryption=s3.BucketEncryption.KMS,
+        encryption_key=encryption_key,
+        bucket_key_enabled=True,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        enforce_ssl=True,
+        versioned=True,
+        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        server_access_logs_bucket=access_logs,
+        server_access_logs_prefix=log_prefix,
+        lifecycle_rules=list(lifecycle_rules) or None,
+        removal_policy=RemovalPolicy.RETAIN,
+    )
+
+
 class HardenedBucket(Construct):
     """A private, KMS-encrypted, versioned, TLS-only bucket whose objects expire after ``retention_days``."""
 
@@ -62,18 +91,11 @@ class HardenedBucket(Construct):
         log_prefix: str,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.bucket = s3.Bucket(
+        self.bucket = kms_bucket(
             self,
-            "Bucket",
-            encryption=s3.BucketEncryption.KMS,
             encryption_key=encryption_key,
-            bucket_key_enabled=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            versioned=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            server_access_logs_bucket=access_logs,
-            server_access_logs_prefix=log_prefix,
+            access_logs=access_logs,
+            log_prefix=log_prefix,
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="limit-retention",
@@ -82,6 +104,4 @@ class HardenedBucket(Construct):
                     abort_incomplete_multipart_upload_after=Duration.days(1),
                 )
             ],
-            # A quarantine that disappears with the stack would defeat its purpose.
-            removal_policy=RemovalPolicy.RETAIN,
-        )
+        )  # retained, as every kms_bucket: a quarantine that disappears with the stack defeats its purpose

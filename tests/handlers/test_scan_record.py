@@ -86,6 +86,17 @@ def test_a_new_repository_is_scanned_whole_on_its_first_push(pipeline, rng):
     ]
 
 
+def _git_protocol_v0(monkeypatch):
+    """Every git of this test speaks protocol v0: the server then serves no unadvertised object, so a
+    commit no ref reaches any more can only be read over the CodeCommit API."""
+    for key, value in {
+        "GIT_CONFIG_COUNT": "1",
+        "GIT_CONFIG_KEY_0": "protocol.version",
+        "GIT_CONFIG_VALUE_0": "0",
+    }.items():
+        monkeypatch.setenv(key, value)
+
+
 def _leak_then_force_push_it_away(pipeline, rng, *, delete=False):
     dev = pipeline.repository()
     dev.commit("base", {"app.py": "x = 1\n"})
@@ -118,13 +129,7 @@ def test_a_leak_force_pushed_away_before_inspection_is_read_by_id_over_git(pipel
 
 
 def test_a_deleted_leaking_branch_is_read_over_the_codecommit_api(pipeline, rng, monkeypatch):
-    # A server that serves no unadvertised object (git protocol v0): only the API can read the commit.
-    for key, value in {
-        "GIT_CONFIG_COUNT": "1",
-        "GIT_CONFIG_KEY_0": "protocol.version",
-        "GIT_CONFIG_VALUE_0": "0",
-    }.items():
-        monkeypatch.setenv(key, value)
+    _git_protocol_v0(monkeypatch)
     _dev, leak, pushed = _leak_then_force_push_it_away(pipeline, rng, delete=True)
     api = pipeline.codecommit.calls
     api.clear()
@@ -137,12 +142,7 @@ def test_a_deleted_leaking_branch_is_read_over_the_codecommit_api(pipeline, rng,
 
 
 def test_vanished_history_the_api_walk_leaves_unread_is_reported_not_dropped(pipeline, rng, monkeypatch):
-    for key, value in {
-        "GIT_CONFIG_COUNT": "1",
-        "GIT_CONFIG_KEY_0": "protocol.version",
-        "GIT_CONFIG_VALUE_0": "0",
-    }.items():
-        monkeypatch.setenv(key, value)
+    _git_protocol_v0(monkeypatch)
     _dev, leak, pushed = _leak_then_force_push_it_away(pipeline, rng, delete=True)
     monkeypatch.setattr(pipeline.inspector.INSPECTOR.vanished, "limit", 1)  # reads the leak, not its parent
     result = pipeline.inspect(pushed)
@@ -184,12 +184,7 @@ def test_a_sibling_event_arriving_after_its_ref_was_removed_is_not_a_second_inci
     assert pipeline.inspect(first)["status"] == "incident"
     pipeline.security_events()
     pipeline.git_push(dev, ":one", ":two")
-    for key, value in {
-        "GIT_CONFIG_COUNT": "1",
-        "GIT_CONFIG_KEY_0": "protocol.version",
-        "GIT_CONFIG_VALUE_0": "0",
-    }.items():
-        monkeypatch.setenv(key, value)
+    _git_protocol_v0(monkeypatch)
     (cold,) = pipeline.sandboxed_inspectors(1, barrier=False)
     from leakguard.events.codecommit import parse_codecommit_event
 
