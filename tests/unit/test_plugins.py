@@ -125,3 +125,124 @@ def test_hard_negatives_are_not_reported_by_the_default_rules_either(rng):
     for _ in range(5):
         for path, line in _hard_negatives(rng):
             assert detector.scan_text(line, path=path) == [], (path, line)
+
+
+# -- the line filter (plugins._line_filter): every line a kept hit can come from must get through -------
+# Each case below is found, and found only through the part of the filter it names: dropping that part
+# (or narrowing a length or a class) makes it fail. The entropy cases use names outside the keyword
+# plugin's denylist, so that the keyword family's part of the filter does not let their line through.
+
+
+def test_short_hex_value_under_a_secret_name_is_found(plugins_only):
+    # Nine different hex digits are the fewest HexHighEntropyString can report (eight give exactly 3.0
+    # bits); the 21-character token beside it is what has the entropy family look at the line at all.
+    line = 'SIGNING_TOKEN = "9f3a7c1e5"; FILLER = "zzzzzzzzzzzzzzzzzzzzz"'
+    findings = plugins_only.scan_text(line, path="settings.py")
+    assert [(f.rule_id, f.column) for f in findings] == [("high-entropy-hex", 18)]
+
+
+def test_shortest_base64_value_under_a_secret_name_is_found(plugins_only):
+    # 23 different characters: the fewest with more than 4.5 bits each
+    findings = plugins_only.scan_text('auth_token = "Qx7Lm2Vp9Kd4Rt8Wz3Hn6Jb"', path="settings.py")
+    assert [(f.rule_id, f.column) for f in findings] == [("high-entropy-base64", 15)]
+
+
+def test_base64_value_holding_a_backslash_is_found(plugins_only, rng):
+    # detect-secrets' base64 charset has the backslash ('\\-_' in its source is three characters).
+    value = _random_b64(rng, 18) + "\\" + _random_b64(rng, 18)
+    line = f'auth_token = "{value}"  # "zzzzzzzzzzzzzzzzzzzzz"'
+    assert [f.rule_id for f in plugins_only.scan_text(line, path="settings.py")] == ["high-entropy-base64"]
+
+
+def test_entropy_value_with_the_name_only_after_it_is_not_found(plugins_only, rng):
+    # What the filter relies on: a random value is kept only under a secret-ish name before it.
+    line = f'x = "{_random_b64(rng, 30)}"  # the auth_token'
+    assert plugins_only.scan_text(line, path="settings.py") == []
+
+
+@pytest.mark.parametrize(
+    ("path", "line"),
+    [
+        # DENYLIST \w* [bracket] \s* operator \s* @ quote SECRET
+        ("settings.py", 'password_clé = "Xk9mQ2vLp7"'),  # a non-ASCII word character in the name
+        ("settings.py", 'apİ_key = "Xk9mQ2vLp7", token = x'),  # Python's (?i) folds "i" with "İ"
+        ("auth.c", 'char password[25] = "Xk9mQ2vLp7"'),
+        ("Auth.m", 'NSString *password = @"Xk9mQ2vLp7", token = x'),
+        ("config.yaml", "  db_password: Xk9mQ2vLp7"),
+        # DENYLIST \w* ("SECRET"
+        ("auth.cpp", 'std::string secret("Xk9mQ2vLp7"); int pass = 1'),
+        # DENYLIST ... "SECRET";
+        ("settings.py", 'private_key "Xk9mQ2vLp7"; token = x'),
+        # "SECRET" == DENYLIST, the value first
+        ("settings.py", 'ok = "Xk9mQ2vLp7" == password or password == x'),
+    ],
+)
+def test_every_form_of_keyword_assignment_is_found(plugins_only, path, line):
+    findings = plugins_only.scan_text(line, path=path)
+    assert [(f.rule_id, line[f.column - 1 :].startswith("Xk9mQ2vLp7")) for f in findings] == [
+        ("secret-keyword", True)
+    ]
+
+
+def test_the_line_filter_words_fold_case_at_least_as_python_does():
+    # Python's (?i) lets "i" match "İ" and "ı"; the RE2 words must match whatever Python's do.
+    import re
+
+    import re2
+
+    from leakguard.detect import plugins
+
+    letters = set(plugins._CONTEXT_WORDS + plugins._DENYLIST) - set("|?[]\\_-.")
+    for letter in sorted(letters):
+        folded = re2.compile(plugins._re2_words(letter))
+        python = re.compile("(?i)" + re.escape(letter))
+        for code in range(0x110000):
+            if python.fullmatch(chr(code)) and not 0xD800 <= code < 0xE000:
+                assert folded.fullmatch(chr(code).encode()), (letter, hex(code))
+
+
+def test_the_line_filter_classes_hold_every_python_word_and_space_character():
+    import re
+
+    import re2
+
+    from leakguard.detect import plugins
+
+    word, space = re2.compile(plugins._W), re2.compile(plugins._S)
+    python_word, python_space = re.compile(r"\w"), re.compile(r"\s")
+    for code in range(0x110000):
+        if 0xD800 <= code < 0xE000 or code == 0x0A:
+            continue
+        character = chr(code)
+        if python_word.fullmatch(character):
+            assert word.fullmatch(character.encode()), hex(code)
+        if python_space.fullmatch(character):
+            assert space.fullmatch(character.encode()), hex(code)
+
+
+def test_the_shortest_entropy_values_are_the_filter_minimums():
+    import string
+
+    from detect_secrets.plugins.high_entropy_strings import (
+        Base64HighEntropyString,
+        HexHighEntropyString,
+    )
+
+    from leakguard.detect import plugins
+
+    # n different characters are the most entropy n characters can have
+    base64, hexadecimal = Base64HighEntropyString(), HexHighEntropyString()
+    shortest = plugins._BASE64_MIN
+    assert base64.calculate_shannon_entropy(string.ascii_letters[: shortest - 1]) <= base64.entropy_limit
+    assert base64.calculate_shannon_entropy(string.ascii_letters[:shortest]) > base64.entropy_limit
+    shortest = plugins._HEX_MIN
+    assert hexadecimal.calculate_shannon_entropy("abcdefABC"[: shortest - 1]) <= hexadecimal.entropy_limit
+    assert hexadecimal.calculate_shannon_entropy("abcdefABC"[:shortest]) > hexadecimal.entropy_limit
+
+
+def test_the_line_filter_denylist_is_detect_secrets_own():
+    from detect_secrets.plugins import keyword
+
+    from leakguard.detect import plugins
+
+    assert "|".join(keyword.DENYLIST) == plugins._DENYLIST

@@ -1,10 +1,11 @@
 """detect-secrets' entropy and keyword plugins, run beside the rules on candidate lines only.
 
-detect-secrets analyses every line in Python, which is what makes it slow. Here an RE2 prefilter over
-the whole fragment finds the few lines where a plugin could fire (a long quoted token, a secret-ish
-keyword), and the plugins run on those lines, or on windows around the candidate in a very long line.
-Their hits then pass detect-secrets' own heuristic filters plus leakguard's context filters, which are
-what keep hashes, UUIDs, lockfile integrity values and public keys away from admins.
+detect-secrets analyses every line in Python, which is what makes it slow. Here one RE2 pass over the
+whole fragment finds the few lines where a plugin hit could survive the filters below (a secret-ish
+name before a quoted random-looking token, a denylisted name assigned a value), and the plugins run on
+those lines, or on windows around the candidate in a very long line. Their hits then pass
+detect-secrets' own heuristic filters plus leakguard's context filters, which are what keep hashes,
+UUIDs, lockfile integrity values and public keys away from admins.
 """
 
 from __future__ import annotations
@@ -40,15 +41,65 @@ _CONTEXT_WORDS = (
     r"credential|auth|bearer|session[_\-.]?key|encryption[_\-.]?key|master[_\-.]?key"
 )
 _SECRET_CONTEXT = re.compile(r"(?i)(" + _CONTEXT_WORDS + ")")
+
+
+def _re2_words(words: str) -> bytes:
+    """``words`` (a ``(?i)`` alternation of ASCII words) for RE2, matching every string Python's ``re``
+    matches with it. Python folds ``i`` with ``İ`` and ``ı`` too, RE2 does not; every other letter
+    folds alike in both (``k`` with the Kelvin sign, ``s`` with ``ſ``): tested over all of Unicode."""
+    return b"(?i:" + words.replace("i", "[iİı]").encode() + b")"
+
+
 _WORD = b"(?i:" + _CONTEXT_WORDS.encode() + b")"
-#: A quoted token and a secret-ish word on one line, in any order: the only lines where an entropy hit
-#: can count (see ``SecretPlugins.scan``). The word holds no quote, so it lies before the token, after it,
-#: or inside its body; the third branch cannot count the body's length, so ``scan`` checks that a whole
-#: token is there (a prefilter may over-match, never under-match).
+#: A quoted token and a secret-ish word on one line, in any order: the lines the entropy family has
+#: always analysed (and still does, among those ``_ENTROPY_LINE`` finds). The word holds no quote, so
+#: it lies before the token, after it, or inside its body.
 _QUOTED_IN_CONTEXT = (
     _WORD + rb"[^\n]*" + _QUOTED_TOKEN
     + rb"|" + _QUOTED_TOKEN + rb"[^\n]*" + _WORD
     + rb"""|["'`][A-Za-z0-9+/=_\-]*""" + _WORD + rb"""[A-Za-z0-9+/=_\-]*["'`]"""
+)  # fmt: skip
+
+#: Shortest values the entropy plugins can report at their default limits: a string of n characters
+#: has at most log2(n) bits of entropy, and base64 needs more than 4.5 (log2(22) = 4.46), hex more than
+#: 3.0 (eight different digits give exactly 3.0).
+_BASE64_MIN, _HEX_MIN = 23, 9
+#: The lines where an entropy hit can be kept. ``_is_false_positive`` keeps a hit only when a secret-ish
+#: name lies *before* it in the analysed text (a window of the line, or the line), and detect-secrets
+#: reports only values between two equal quotes (' or ", never `) made of its charset (base64: letters,
+#: digits, ``+/\-_=`` -- the backslash included; hex: hex digits), at least ``_BASE64_MIN`` or
+#: ``_HEX_MIN`` long. So a kept hit's line holds the word, then a quote, the value, a quote: this
+#: pattern, or more. A name only after the value, or inside it, can never be kept.
+_ENTROPY_VALUE = rb"""['"](?:[A-Za-z0-9+/=_\\\-]{%d,}|[0-9A-Fa-f]{%d,})['"]""" % (_BASE64_MIN, _HEX_MIN)
+_ENTROPY_LINE = _re2_words(_CONTEXT_WORDS) + rb"[^\n]*" + _ENTROPY_VALUE
+
+#: detect-secrets' KeywordDetector denylist (``detect_secrets.plugins.keyword.DENYLIST``).
+_DENYLIST = (
+    "api_?key|auth_?key|service_?key|account_?key|db_?key|database_?key|priv_?key|private_?key|"
+    "client_?key|db_?pass|database_?pass|key_?pass|password|passwd|pwd|secret|contraseña|contrasena"
+)
+_DENIED = _re2_words(_DENYLIST)
+#: RE2 classes holding every character Python's ``\w`` and ``\s`` match in a line (Python's are
+#: Unicode, RE2's ASCII; RE2's ``\s`` leaves out ``\v``): ASCII ones plus any non-ASCII character.
+_W = rb"(?:[0-9A-Za-z_]|[^\x00-\x7f])"
+_S = rb"(?:[\t\r\f \x0b\x1c-\x1f]|[^\x00-\x7f])"
+#: A kept keyword value: detect-secrets' ``SECRET`` (a word character first, then no quote or ``\v``)
+#: that ``_is_weak_keyword_value`` does not drop (six characters or more, no space).
+_VALUE = _W + rb"""[^ '"\x0b\n]{5}"""
+_VALUE_TO_END = _W + rb"""[^ '"\x0b\n]{5,}"""
+_KQ = rb"""['"`]"""
+#: The lines where a keyword hit can be kept: each of KeywordDetector's regexes, relaxed. All but two
+#: are ``DENYLIST \w* [closing quote or bracket] \s* operator \s* [@] [quote] SECRET``; the others
+#: are ``DENYLIST \w* [.assign] ("SECRET"`` and ``DENYLIST ... QUOTE SECRET QUOTE;``; and one puts the
+#: value first: ``QUOTE SECRET QUOTE \s* == \s* \w* DENYLIST`` (case-sensitive there, so (?i) is more).
+_KEYWORD_LINE = b"|".join(
+    (
+        _DENIED + _W + rb"""*(?:[\]'"]{0,2}|\[[0-9]*\])""" + _S + rb"*[:=!]{1,3}>?" + _S + rb"*@?"
+        + _KQ + b"?" + _VALUE,
+        _DENIED + _W + rb'*(?:[^\n]assign)?\("' + _VALUE,
+        _DENIED + rb"[^\n]*" + _KQ + _VALUE_TO_END + _KQ + b";",
+        _KQ + _VALUE_TO_END + _KQ + _S + rb"*[!=]{2,3}" + _S + b"*" + _W + b"*" + _DENIED,
+    )
 )  # fmt: skip
 
 
@@ -62,6 +113,18 @@ class _Prefilter:
 
 _QUOTED = _Prefilter(_QUOTED_TOKEN, line_pattern=_QUOTED_IN_CONTEXT)
 _ASSIGNMENT = _Prefilter(_KEYWORD_ASSIGNMENT)
+#: The plugin families, in the order their hits are reported, with the prefilter choosing their lines.
+_FAMILIES = {"high-entropy": _QUOTED, "keyword": _ASSIGNMENT}
+_KEEPABLE_LINE = {"high-entropy": _ENTROPY_LINE, "keyword": _KEYWORD_LINE}
+
+
+@cache
+def _line_filter(families: tuple[str, ...]) -> Any:
+    """The one RE2 pattern finding, per line, where any of ``families`` can keep a hit."""
+    alternation = b"|".join(_KEEPABLE_LINE[family] for family in families)
+    return re2.compile(b"(?:" + alternation + rb")[^\n]*", re2_options())
+
+
 #: Names and markers that say a random-looking value is a digest, an id or public material.
 _PUBLIC_CONTEXT = re.compile(
     r"(?i)(sha(1|224|256|384|512)?\b|sha\d*[-_:]|md5|hash|digest|checksum|integrity|commit|revision|\brev\b|"
@@ -113,12 +176,22 @@ class SecretPlugins:
         return self._plugins[family]
 
     def scan(self, path: str, texts: Sequence[str], blob: bytes) -> Iterator[Candidate]:
-        """Yield the plugins' hits in ``texts`` (the fragment's lines; ``blob`` is them joined, UTF-8)."""
+        """Yield the plugins' hits in ``texts`` (the fragment's lines; ``blob`` is them joined, UTF-8).
+
+        One RE2 pass finds the lines where an enabled family can keep a hit (``_ENTROPY_LINE``,
+        ``_KEYWORD_LINE``: each is implied by what the family's filters keep, so no kept hit is lost);
+        of those, each family analyses the lines its own prefilter has always chosen.
+        """
+        families = tuple(family for family in _FAMILIES if self._settings[family].enabled)
+        if not families:
+            return
+        lines = matching_lines(_line_filter(families), blob)
+        if not lines:
+            return
         skipped_file: bool | None = None  # a lock or swagger file: asked once a line needs a plugin
-        for prefilter, family in ((_QUOTED, "high-entropy"), (_ASSIGNMENT, "keyword")):
-            if not self._settings[family].enabled:
-                continue
-            for index, segment, offset, whole in _candidate_segments(prefilter, texts, blob):
+        for family in families:
+            prefilter = _FAMILIES[family]
+            for index, segment, offset, whole in _candidate_segments(prefilter, texts, lines):
                 if family == "high-entropy" and not (
                     _SECRET_CONTEXT.search(segment) and (not whole or prefilter.hits.search(segment))
                 ):
@@ -164,16 +237,18 @@ def _heuristic() -> ModuleType:
 
 
 def _candidate_segments(
-    prefilter: _Prefilter, texts: Sequence[str], blob: bytes
+    prefilter: _Prefilter, texts: Sequence[str], lines: Sequence[int]
 ) -> Iterator[tuple[int, str, int, bool]]:
     """(line index, text to analyse, its column in the line, whether that is the whole line) for every
-    line the prefilter hits.
+    line of ``lines`` the prefilter hits.
 
     A short line is analysed whole. A very long line (minified code) is analysed in windows around
     each hit, so the plugins' own backtracking regexes never see more than a few hundred characters.
     """
-    for line_index in matching_lines(prefilter.line, blob):
+    for line_index in lines:
         line = texts[line_index]
+        if prefilter.line.search(line) is None:
+            continue
         if len(line) <= 4 * WINDOW:
             yield line_index, line, 0, True
         else:
