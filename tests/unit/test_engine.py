@@ -5,7 +5,7 @@ import pytest
 
 from leakguard.detect.engine import Detector
 from leakguard.rules import parse_rules
-from leakguard.sources.base import Fragment
+from leakguard.sources.base import FileLines, Fragment
 from tests.conftest import fake_aws_key, fake_github_token
 
 
@@ -208,3 +208,29 @@ def test_a_keywordless_rule_runs_on_every_line_and_reports_its_line_and_column()
     detector = Detector(parse_rules(raw), plugins=False)
     findings = detector.scan_text("x = 1\nreturn 'Q123.abcd.9876' or 'Q555.wxyz.0000'\nQ12.ab.1")
     assert [(f.rule_id, f.line, f.column) for f in findings] == [("shape", 2, 9), ("shape", 2, 29)]
+
+
+def test_a_whole_files_key_block_is_scanned_on_its_own_when_the_file_pass_misses_it(rng):
+    # A whole file is its own context: its PEM blocks are matched again one by one (here a rule anchored
+    # at the start of the text finds the block only on its own). Files without "-----BEGIN " skip that
+    # before any regex runs, so the test must see a block still found.
+    body = "\n".join(base64.b64encode(rng.randbytes(48)).decode() for _ in range(6))
+    block = f"-----BEGIN RSA PRIVATE KEY-----\n{body}\n-----END RSA PRIVATE KEY-----"
+    raw = {
+        "version": 1,
+        "rules": [
+            {
+                "id": "anchored-key",
+                "description": "d",
+                "regex": r"\A-----BEGIN RSA PRIVATE KEY-----\n(?P<secret>[A-Za-z0-9+/=\n]{40,}?)\n-----END",
+                "keywords": ["private key"],
+                "multiline": True,
+                "severity": "high",
+                "examples": {"match": [block], "nomatch": ["x"]},
+            }
+        ],
+    }
+    detector = Detector(parse_rules(raw), plugins=False)
+    lines = FileLines(f"# the PRIVATE KEY of the test server\n{block}\n")
+    [finding] = detector.scan(Fragment(path="keys/id_rsa", lines=lines, context=lines.context()))
+    assert (finding.rule_id, finding.line, finding.detector) == ("anchored-key", 2, "rule:context")

@@ -244,8 +244,18 @@ class Detector:
     ) -> Iterator[Candidate]:
         """A private key whose new body was added between unchanged BEGIN/END lines (rotated in place,
         pasted into a skeleton): the block is read from the file's context and reported on its first
-        added line. Blocks without an added line are old and stay quiet."""
-        if fragment.context is None or not KEY_MATERIAL.search(blob):
+        added line. Blocks without an added line are old and stay quiet.
+
+        Only a block (``pem_blocks``: a line with ``-----BEGIN ``, a later one with ``-----END ``) of
+        the context is ever reported, and a whole file (:class:`FileLines`, every line of the file) is
+        its own context: one without ``-----BEGIN `` in its blob is done with a C-speed substring test
+        instead of an RE2 pass (ASCII, so the blob's UTF-8 and any replaced surrogates do not matter).
+        """
+        if fragment.context is None:
+            return
+        if isinstance(fragment.lines, FileLines) and b"-----BEGIN " not in blob:
+            return
+        if not KEY_MATERIAL.search(blob):
             return
         texts = [text for _, text in fragment.lines]
         whole = {index for first, last in pem_blocks(texts) for index in range(first - 1, last)}
