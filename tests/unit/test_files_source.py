@@ -40,3 +40,62 @@ def test_unreadable_file_is_skipped_with_the_reason(tmp_path):
     [skipped] = file_fragments([target])
     assert isinstance(skipped, SkippedFile)
     assert skipped.reason.startswith("unreadable")
+
+
+def test_entries_are_shown_as_their_path_objects_would_show_them(tmp_path, monkeypatch):
+    # _Directory works out a directory's prefix once instead of building Path objects per entry; it must
+    # show every entry as _shown(Path(directory, name), relative_to) does, wherever the walk started.
+    from pathlib import Path
+
+    from leakguard.sources import files
+
+    (tmp_path / "repo" / "src").mkdir(parents=True)
+    (tmp_path / "link").symlink_to(tmp_path / "repo")
+    monkeypatch.chdir(tmp_path / "repo")
+    directories = [".", "./src", "src", "src/", "/", "//", "../repo/src", "./src/./"]
+    directories += [str(tmp_path), str(tmp_path / "repo"), str(tmp_path / "repo" / "src")]
+    directories += [str(tmp_path / "link" / "src")]
+    for relative_to in (None, tmp_path / "repo", tmp_path / "repo" / "src", Path("/nowhere")):
+        for directory in directories:
+            place = files._Directory(directory, relative_to)
+            for name in ("a.py", "repo", "src", ".env"):
+                expected = files._shown(Path(directory, name), relative_to)
+                assert place.shown(name) == expected, (directory, name, relative_to)
+
+
+def test_a_scan_from_above_the_repository_shows_paths_inside_it_relative_to_it(tmp_path):
+    (tmp_path / "repo").mkdir()
+    (tmp_path / "repo" / "a.txt").write_text("one\n")
+    (tmp_path / "outside.txt").write_text("two\n")
+    shown = sorted(item.path for item in file_fragments([tmp_path], relative_to=tmp_path / "repo"))
+    assert shown == sorted(["a.txt", (tmp_path / "outside.txt").as_posix()])
+
+
+def test_a_file_is_read_up_to_the_limit_whatever_its_size_said(tmp_path):
+    # _read_at_most sizes its first read by fstat; a pipe says 0 and delivers in pieces, and what it
+    # returns must still be exactly the first bytes up to the limit, as a buffered read(limit) gives.
+    import os
+    import threading
+
+    from leakguard.sources import files
+
+    data = bytes(range(256)) * 10_000  # 2.56 MB, more than one further read of 1 MB
+    for limit in (1, 1_000_000, 2_000_001, len(data), len(data) + 1, 10_000_000):
+        reader, writer = os.pipe()
+
+        def feed(fd=writer):
+            with os.fdopen(fd, "wb", buffering=0) as pipe:
+                for start in range(0, len(data), 70_000):
+                    pipe.write(data[start : start + 70_000])
+
+        thread = threading.Thread(target=feed)
+        thread.start()
+        with os.fdopen(reader, "rb", buffering=0) as handle:
+            assert files._read_at_most(handle, limit) == data[:limit], limit
+            handle.read()  # let the writer finish
+        thread.join()
+    path = tmp_path / "f.bin"
+    path.write_bytes(data)
+    for limit in (1, len(data) - 1, len(data), len(data) + 1):
+        with open(path, "rb", buffering=0) as handle:
+            assert files._read_at_most(handle, limit) == data[:limit], limit

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
+from typing import BinaryIO
 
 from leakguard.findings import SkippedFile
 from leakguard.sources.base import DEFAULT_MAX_FILE_BYTES, Fragment
@@ -53,11 +55,12 @@ def file_fragments(
         root_path = Path(root)
         if root_path.is_dir():
             for directory, subdirs, names in os.walk(root_path):
+                place = _Directory(directory, relative_to)
                 kept = []
                 for name in sorted(subdirs):
                     if name in _VCS_DIRS:
                         continue
-                    shown = _shown(Path(directory, name), relative_to)
+                    shown = place.shown(name)
                     if exclude is not None and exclude(shown):
                         continue
                     if name in DEPENDENCY_DIRS and not dependency_dirs:
@@ -70,14 +73,45 @@ def file_fragments(
                     kept.append(name)
                 subdirs[:] = kept
                 for name in sorted(names):
-                    file_path = Path(directory, name)
-                    if exclude is not None and exclude(_shown(file_path, relative_to)):
+                    shown = place.shown(name)
+                    if exclude is not None and exclude(shown):
                         continue
-                    for item in _read(file_path, max_file_bytes):
-                        yield _relative(item, file_path, relative_to)
-        elif exclude is None or not exclude(_shown(root_path, relative_to)):
-            for item in _read(root_path, max_file_bytes):
-                yield _relative(item, root_path, relative_to)
+                    yield from _read(os.path.join(directory, name), shown, max_file_bytes)
+        else:
+            shown = _shown(root_path, relative_to)
+            if exclude is None or not exclude(shown):
+                yield from _read(root_path, shown, max_file_bytes)
+
+
+class _Directory:
+    """One directory of a walk, and how the paths of its entries are shown, worked out once for all of
+    them rather than with ``Path`` objects per entry (a walk of thousands of files felt that).
+
+    Equal to ``_shown(Path(directory, name), relative_to)``: ``Path`` joins a normalised directory and
+    a plain name as ``directory/name`` (``name`` alone under ``.``, no extra ``/`` after a root), and
+    ``(real / name).relative_to(base)`` is ``real.relative_to(base) / name`` whenever the directory lies
+    under ``base``; a directory outside it (a scan from above the repository) asks ``_shown`` per entry.
+    """
+
+    __slots__ = ("_directory", "_prefix", "_relative_to")
+
+    def __init__(self, directory: str, relative_to: Path | None) -> None:
+        self._directory, self._relative_to = directory, relative_to
+        given = Path(directory).as_posix()
+        prefix: str | None = "" if given == "." else given if given.endswith("/") else given + "/"
+        if relative_to is not None:
+            try:
+                relative = _real_directory(given).relative_to(relative_to).as_posix()
+                prefix = "" if relative == "." else relative + "/"
+            except ValueError:
+                prefix = None
+        self._prefix = prefix
+
+    def shown(self, name: str) -> str:
+        """How the entry ``name`` of this directory is shown."""
+        if self._prefix is not None:
+            return self._prefix + name
+        return _shown(Path(self._directory, name), self._relative_to)
 
 
 def _shown(path: Path, relative_to: Path | None) -> str:
@@ -98,23 +132,15 @@ def _real_directory(directory: str) -> Path:
     return Path(os.path.realpath(directory))
 
 
-def _relative(item: Fragment | SkippedFile, path: Path, relative_to: Path | None) -> Fragment | SkippedFile:
-    """``item`` with its path (or the prefix naming ``path``, for members of it) shown relatively."""
-    given, shown = path.as_posix(), _shown(path, relative_to)
-    if shown == given or not item.path.startswith(given):
-        return item
-    return replace(item, path=shown + item.path[len(given) :])
-
-
-def _read(path: Path, max_file_bytes: int) -> Iterator[Fragment | SkippedFile]:
-    """A file's fragments (decoded, archive members, windows of a large file), or why not."""
-    shown = path.as_posix()
+def _read(path: str | Path, shown: str, max_file_bytes: int) -> Iterator[Fragment | SkippedFile]:
+    """A file's fragments (decoded, archive members, windows of a large file), or why not; every path
+    in them is ``shown`` (plus ``!member`` for what an archive holds)."""
     try:
-        if path.is_symlink():
+        if _is_symlink(path):
             yield SkippedFile(path=shown, reason="symbolic link")
             return
-        with path.open("rb") as handle:
-            data = handle.read(max_file_bytes + 1)
+        with open(path, "rb", buffering=0) as handle:
+            data = _read_at_most(handle, max_file_bytes + 1)
     except OSError as exc:
         yield SkippedFile(path=shown, reason=f"unreadable: {exc.strerror or exc}")
         return
@@ -122,3 +148,51 @@ def _read(path: Path, max_file_bytes: int) -> Iterator[Fragment | SkippedFile]:
         data = data[:max_file_bytes]
         yield SkippedFile(path=shown, reason=f"only the first {max_file_bytes} bytes were read")
     yield from blob_fragments(shown, data)
+
+
+#: ``lstat`` errors that mean "no such file" to ``Path.is_symlink`` (which raises on the others).
+_MISSING = frozenset({errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP})
+
+
+def _is_symlink(path: str | Path) -> bool:
+    """``Path(path).is_symlink()`` without making a ``Path``."""
+    try:
+        return stat.S_ISLNK(os.lstat(path).st_mode)
+    except OSError as exc:
+        if exc.errno not in _MISSING:
+            raise
+        return False
+    except ValueError:  # a path the OS cannot take (a NUL in it)
+        return False
+
+
+def _read_at_most(handle: BinaryIO, limit: int) -> bytes:
+    """The first ``limit`` bytes of an unbuffered file (all of it when shorter), as a buffered
+    ``read(limit)`` returns them, but in one ``read`` call sized by ``fstat`` when the file does not
+    change: a buffered ``read(limit)`` sets up a ``limit``-sized buffer (257 MB) for every file.
+
+    Reads go on until ``limit`` bytes or the end of the file, so a short read or a file that grew
+    since ``fstat`` still gives exactly what one big read would have.
+    """
+    if limit < 1:
+        return b""
+    try:
+        size = os.fstat(handle.fileno()).st_size
+    except OSError:
+        size = 0
+    data = handle.read(min(limit, size + 1))
+    if len(data) >= limit or not data:
+        return data
+    parts = [data]
+    total = len(data)
+    while total < limit:
+        part = handle.read(min(limit - total, _READ_CHUNK))
+        if not part:
+            break
+        parts.append(part)
+        total += len(part)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
+#: Size of the further reads of a file longer than ``fstat`` said (or a pipe, which says 0).
+_READ_CHUNK = 1 << 20
