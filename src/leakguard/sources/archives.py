@@ -15,6 +15,7 @@ import io
 import lzma
 import tarfile
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
@@ -180,8 +181,7 @@ def _stream_entry(
             break
     name = f"{path}{MEMBER_SEPARATOR}{inner}"
     ceiling = min(limits.max_member_bytes, limits.max_ratio * len(data), budget.bytes)
-    with _open_stream(kind, data) as stream:
-        content = _bounded_read(stream, ceiling)
+    content = _read_stream(kind, data, ceiling)
     if content is None:
         reason = (
             f"archive refused: expands more than {limits.max_ratio}:1, a possible decompression bomb"
@@ -193,6 +193,39 @@ def _stream_entry(
     budget.bytes -= len(content)
     budget.members -= 1
     yield Member(path=name, data=content, depth=0)
+
+
+def _read_stream(kind: str, data: bytes, limit: int) -> bytes | None:
+    """At most ``limit`` bytes of a compressed stream; None when there are more."""
+    if kind == "gzip":
+        whole = _gunzip_whole(data, limit)
+        if whole is not None:
+            return whole[0]
+    with _open_stream(kind, data) as stream:
+        return _bounded_read(stream, limit)
+
+
+def _gunzip_whole(data: bytes, limit: int) -> tuple[bytes | None] | None:
+    """``(_bounded_read(GzipFile(data), limit),)`` in one zlib call, for the simple case: a stream of
+    one member with nothing after it, which zlib inflates whole within ``limit + 1`` bytes. Anything
+    else (an error, more members, trailing bytes, more output than that) answers None and is read by
+    ``GzipFile`` as before, so its content, its refusal and its error message stay the same.
+
+    Same bytes: GzipFile inflates the same raw deflate data with zlib, and checks the trailer's CRC-32
+    and length as zlib's gzip mode does; zlib also refuses a header GzipFile would accept (a wrong
+    header CRC, reserved flags), and those go to GzipFile. ``GzipFile``'s Python read loop costs about
+    twice the inflation itself on the 1,388 ``.json.gz`` of the real-code corpus.
+    """
+    if limit < 0:
+        return None  # zlib refuses a negative max_length (and reads 0 as "no limit")
+    inflater = zlib.decompressobj(wbits=31)
+    try:
+        content = inflater.decompress(data, limit + 1)
+    except zlib.error:
+        return None
+    if not inflater.eof or inflater.unused_data:
+        return None
+    return (None if len(content) > limit else content,)
 
 
 def _refuse(size: int, compressed: int, limits: ArchiveLimits, budget: _Budget) -> str | None:

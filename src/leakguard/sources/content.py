@@ -58,7 +58,13 @@ def decode_text(data: bytes) -> str | None:
 
 
 def _wide_encoding(sample: bytes) -> str | None:
-    """UTF-32 or UTF-16 without a BOM, told by where the NUL bytes of ASCII characters fall."""
+    """UTF-32 or UTF-16 without a BOM, told by where the NUL bytes of ASCII characters fall.
+
+    Every answer but None needs NUL bytes (two at least), so a sample without one (almost every
+    file) is answered by one C-speed search instead of four strided copies.
+    """
+    if b"\x00" not in sample:
+        return None
     size = len(sample) - len(sample) % 4
     # Every fourth byte NUL (either end): the only samples worth cutting into 4-byte code units.
     if size >= 8 and (sample[3:size:4].count(0) == size // 4 or sample[0:size:4].count(0) == size // 4):
