@@ -1,13 +1,18 @@
 """Derived lines: the C-level trigger and the shortcuts that skip Python work must never drop a line
 ``_derive`` would make something of (detect/derived.py)."""
 
+import base64
 import random
 
 import pytest
 
 from leakguard.detect import derived
 from leakguard.detect.derived import derived_lines
+from leakguard.detect.engine import Detector
 from leakguard.detect.lines import matching_lines
+from leakguard.rules import load_rules, parse_rules
+from leakguard.sources.base import FileLines, Fragment
+from tests.fakes import _password, fake
 
 
 def _derived(text: str) -> list[str]:
@@ -52,3 +57,191 @@ def test_the_relaxed_trigger_takes_every_line_the_exact_pair_shape_takes():
             hits += 1
             assert matching_lines(derived._TRIGGER, line.encode()) == [0], line
     assert hits > 200  # the generator does reach the shape
+
+
+# -- what a whole file's value lines are gated by ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("keyword", "stems"),
+    [
+        ("auth ", {"auth"}),  # a name ending in auth: "proxy_auth" + ' = "'
+        ('"pass', {"pass"}),  # a value starting with pass
+        ('auth"', {"auth"}),  # a value ending in auth, before the closing quote
+        ('token = "', {"token", "token = "}),  # a name "token", or a value ending in 'token = '
+        (' = "x', {"x"}),
+        ("sig=", set()),  # '=' never follows a name directly: no stem
+        ("private key", set()),
+        ("= ", None),  # inside the glue: every derived line holds it
+        ('"', None),
+        ('""', None),  # the glue's quote, then the value's first character or the closing quote
+    ],
+)
+def test_glue_stems_are_the_parts_a_name_or_value_must_hold(keyword, stems):
+    assert derived.glue_stems([keyword]) == stems
+
+
+def test_the_bundled_keywords_straddle_the_glue_with_auth_and_pass_only(bundled):
+    assert derived.glue_stems(bundled._keyword_rules) == {"auth", "pass"}
+    # the layout below relies on it: neither line holds a keyword, the derived line does
+    match = bundled._keyword_set.Match
+    assert not match(b"- name: proxy_auth") and not match(f"  value: {CREDENTIAL}".encode())
+    assert match(f'proxy_auth = "{CREDENTIAL}"'.encode())
+
+
+@pytest.fixture(scope="module")
+def bundled():
+    return Detector(load_rules(), plugins=False)
+
+
+@pytest.fixture(scope="module")
+def ungated():
+    """The same rules, with every value line's name looked up (no words to gate on)."""
+    detector = Detector(load_rules(), plugins=False)
+    detector._name_words = None
+    return detector
+
+
+def _whole(detector, text):
+    fragment = Fragment(path="deploy/config.yaml", lines=FileLines(text))
+    return [(f.rule_id, f.line, f.column, f.fingerprint) for f in detector.scan(fragment)]
+
+
+R = random.Random(3)
+PASSWORD = _password(R)
+TOKEN = fake("github-pat", R)
+CREDENTIAL = "q8Wd2LmZ0pXv7Rt3kLm9"  # no keyword in it
+#: A private key whose body lines hold no keyword (random base64 often holds a short one, like sk)
+PEM = ["-----BEGIN RSA PRIVATE KEY-----", *["".join(R.choice("QWXZ0123456789+/") for _ in range(64))] * 4]
+PEM.append("-----END RSA PRIVATE KEY-----")
+PADDING = "".join(f"  # note {n}\n" for n in range(30))
+GATED_LAYOUTS = {
+    # the name holds the keyword, the value none
+    "sibling above": f"env:\n  - name: DB_PASSWORD\n    value: {PASSWORD}\n",
+    "sibling three below": f"- value: {PASSWORD}\n  a: 1\n  b: 2\n  name: DB_PASSWORD\n",
+    # the name is the block's, 30 lines up
+    "block name far up": f'variable "db_password" {{\n{PADDING}  default = "{PASSWORD}"\n}}\n',
+    # a keyword across the glue: "proxy_auth" + ' = "' holds generic-credential's 'auth '
+    "keyword across the glue": f"- name: proxy_auth\n  value: {CREDENTIAL}\n",
+    # a decoded value holds a provider token under a neutral name: never gated
+    "base64 under a neutral name": "- name: blob\n  value: "
+    + base64.b64encode(f"export GITHUB_TOKEN={TOKEN}".encode()).decode()
+    + "\n",
+    # an unnamed sibling is taken before a named block header: no word either way
+    "unnamed sibling under a named header": f"db_password:\n  - name: color\n    value: {PASSWORD}\n",
+    # a private key laid out over value lines: the rule spans the derived lines of its body
+    "private key over value lines": "".join(f"- name: k\n  value: {line}\n" for line in PEM),
+    "nothing to find": f"- name: color\n  value: {PASSWORD}\n",
+}
+
+
+@pytest.mark.parametrize("case", sorted(GATED_LAYOUTS))
+def test_gating_value_lines_by_words_loses_no_finding(bundled, ungated, case):
+    text = GATED_LAYOUTS[case]
+    assert _whole(bundled, text) == _whole(ungated, text)
+
+
+@pytest.mark.parametrize(
+    "case", ["sibling above", "sibling three below", "block name far up", "keyword across the glue"]
+)
+def test_a_name_holding_the_word_is_found_in_a_whole_file(bundled, case):
+    # (and not by the original lines alone: the finding is the derived line's)
+    assert [rule for rule, *_ in _whole(bundled, GATED_LAYOUTS[case])], case
+
+
+def _gated_lines(detector, text):
+    texts = text.split("\n")
+    blob = text.encode()
+    lines = derived_lines(texts, blob, range(1, len(texts) + 1), None, lambda: detector._name_words_for(blob))
+    return [line.text for line in lines]
+
+
+def test_a_private_key_spread_over_value_lines_keeps_its_body(bundled):
+    # The body lines hold no keyword, but the private-key rule runs over the whole derived blob once
+    # a kept line holds its keyword: the body's derived lines must all be there.
+    body = [line for line in PEM[1:-1]]
+    assert not any(bundled._keyword_set.Match(f'k = "{line}"'.encode()) for line in body)
+    text = GATED_LAYOUTS["private key over value lines"]
+    assert _gated_lines(bundled, text) == _gated_lines(_no_words(), text)
+    # without a key around it, the same body is not derived at all (what the gate saves)
+    plain = "".join(f"- name: k\n  value: {line}\n" for line in body)
+    assert _gated_lines(bundled, plain) == []
+    assert len(_gated_lines(_no_words(), plain)) == len(body)
+
+
+def _no_words():
+    detector = Detector(load_rules(), plugins=False)
+    detector._name_words = None
+    return detector
+
+
+def test_a_custom_keyword_across_the_glue_gates_by_its_stem():
+    # A rule whose keyword runs from the name into the glue ('token = "'): the name line holds only
+    # 'token', which must count as a word (a gate with only the bundled auth/pass stems drops it).
+    raw = {
+        "version": 1,
+        "rules": [
+            {
+                "id": "glued-token",
+                "description": "d",
+                "regex": 'token = "(?P<secret>[a-z0-9]{16})"',
+                "keywords": ['token = "'],
+                "severity": "high",
+                "examples": {"match": ['token = "abcdefgh12345678"'], "nomatch": ["token: x"]},
+            },
+            {
+                "id": "quoted-pass",
+                "description": "d",
+                "regex": '"(?P<secret>pass[a-z0-9]{12})"',
+                "keywords": ['"pass'],
+                "severity": "high",
+                "examples": {"match": ['x = "passabcdefgh1234"'], "nomatch": ["pass"]},
+            },
+        ],
+    }
+    detector = Detector(parse_rules(raw), plugins=False)
+    named = "- name: token\n  value: abcdefgh12345678\n"
+    assert [(rule, line) for rule, line, *_ in _whole(detector, named)] == [("glued-token", 2)]
+    valued = "- name: neutral\n  value: passabcdefgh1234\n"
+    assert [(rule, line) for rule, line, *_ in _whole(detector, valued)] == [("quoted-pass", 2)]
+
+
+def test_no_attribute_pair_fits_a_value_line():
+    # _derive skips the pair patterns on a line _VALUE_LINE matches: generated lines of both shapes.
+    rng = random.Random(9)
+    parts = ["value", "Value", "name", "key", "id", "=", ":", '"', "'", " ", "x", "<", "/>", "-", ","]
+    value_lines = 0
+    for _ in range(30000):
+        line = "".join(rng.choice(parts) for _ in range(rng.randint(2, 12)))
+        if derived._VALUE_LINE.match(line):
+            value_lines += 1
+            assert not any(pattern.search(line) for pattern in derived._ATTRIBUTE_PAIRS), line
+    assert value_lines > 200
+
+
+def test_gated_derived_lines_are_the_ungated_ones_holding_a_word(bundled):
+    # Generated files of names, values and blocks, some holding keywords: the gate drops exactly
+    # lines without any keyword (it may keep some without one, never drop one with one).
+    rng = random.Random(21)
+    names = ["color", "DB_PASSWORD", "api_token", "proxy_auth", "region", "sk", "x"]
+    values = ["debug", PASSWORD, "https://example.com/a", "passw0rdpassw0rd", "v4lue-123", "MIIEowIBAAKC"]
+    ungated = _no_words()
+    for _ in range(300):
+        lines = []
+        for _ in range(rng.randint(1, 12)):
+            indent = " " * rng.choice([0, 2, 4])
+            shape = rng.randrange(4)
+            if shape == 0:
+                lines += [f"{indent}- name: {rng.choice(names)}", f"{indent}  value: {rng.choice(values)}"]
+            elif shape == 1:
+                lines += [f"{indent}{rng.choice(names)}:", f"{indent}  default: {rng.choice(values)}"]
+            elif shape == 2:
+                lines += [f'{indent}"{rng.choice(names)}": {{', f'{indent}  "Value": "{rng.choice(values)}"']
+            else:
+                lines += [f"{indent}# {rng.choice(names)} {rng.choice(values)}"]
+        text = "\n".join(lines) + "\n"
+        gated, full = _gated_lines(bundled, text), _gated_lines(ungated, text)
+        assert all(line in full for line in gated)
+        assert [line for line in full if bundled._keyword_set.Match(line.encode())] == [
+            line for line in gated if bundled._keyword_set.Match(line.encode())
+        ], text

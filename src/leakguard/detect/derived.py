@@ -14,7 +14,10 @@ Each becomes a derived line ``NAME = "VALUE"`` that the rules scan, attributed t
 value sits on. A name may sit on an unchanged line: then the file's context is read, but only the added
 value line can hold a finding, so an old secret never re-alerts.
 
-Finding the lines costs one RE2 pass over the fragment; the Python work is per candidate line.
+Finding the lines costs one RE2 pass over the fragment; the Python work is per candidate line. In a
+whole file, a value line's name is looked up only when the derived line can hold a word some rule
+looks for (see :class:`NameWords`): most value lines (JSON data) make derived lines no rule can fire
+on, and looking their names up was most of the stage's time.
 """
 
 from __future__ import annotations
@@ -23,12 +26,13 @@ import base64
 import binascii
 import re
 from bisect import bisect_left
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import re2
 
-from leakguard.detect.lines import matching_lines
+from leakguard.detect.lines import found, matching_lines
 from leakguard.detect.prefilter import relax
 from leakguard.rules.model import re2_options
 
@@ -56,6 +60,57 @@ class DerivedLine:
     text: str
     value_start: int
     exact: bool
+
+
+#: What joins a name to its value in an exact derived line (``NAME = "VALUE"``), and what ends it.
+GLUE = ' = "'
+END = '"'
+
+
+@dataclass(frozen=True, slots=True)
+class NameWords:
+    """What a rule needs of an exact derived line, so that a whole file's value lines whose derived
+    line cannot hold it are not looked up (``derived_lines``).
+
+    ``words`` is a compiled bytes RE2 pattern, ``(?i)(?:...)[^\\n]*``, of every rule keyword plus
+    the :func:`glue_stems` of those that can straddle the ``NAME = "`` glue or the closing quote.
+    ``spanning`` is the same for the keywords of the rules whose match can run over several lines of
+    the derived blob (multi-line rules), or None when there are none.
+    """
+
+    words: Any
+    spanning: Any | None
+
+
+def glue_stems(keywords: Iterable[str]) -> set[str] | None:
+    """The parts of ``keywords`` a name or a value must hold for the keyword to occur in
+    ``NAME + GLUE + VALUE + END`` across the glue or the closing quote; None when a keyword fits in
+    the glue (or glue and quote) itself, so every derived line holds it.
+
+    With the bundled keywords these are ``auth`` (``auth "``: a name ending in auth) and ``pass``
+    (``"pass``: a value starting with pass). Case does not matter: keywords match case-insensitively
+    and the glue holds no letter.
+    """
+    stems: set[str] = set()
+    for keyword in (k.lower() for k in keywords):
+        if not keyword:
+            continue
+        if keyword in GLUE + END:
+            return None
+        for cut in range(1, len(keyword)):  # starts in the name, runs into the glue
+            rest = keyword[cut:]
+            if rest[: len(GLUE)] == GLUE[: len(rest)]:
+                stems.add(keyword[:cut])
+        for start in range(len(GLUE)):  # starts in the glue, runs into the value (or its quote)
+            inside = GLUE[start:]
+            if len(keyword) > len(inside) and keyword.startswith(inside):
+                stem = keyword[len(inside) :].split(END)[0]  # what of it lies in the value for sure
+                if not stem:
+                    return None
+                stems.add(stem)
+        if keyword.endswith(END) and len(keyword) > len(END):  # ends on the closing quote
+            stems.add(keyword[: -len(END)])
+    return stems
 
 
 # -- the one RE2 pass ---------------------------------------------------------------------------------
@@ -160,19 +215,43 @@ def derived_lines(
     blob: bytes,
     numbers: Sequence[int],
     context: Callable[[], Sequence[str] | None] | None,
-    named: Callable[[], Sequence[int]] | None = None,
+    name_words: Callable[[], NameWords | None] | None = None,
 ) -> list[DerivedLine]:
-    """Every derived line of a fragment (``texts`` its added lines, ``numbers`` their line numbers).
+    """Every derived line of a fragment (``texts`` its added lines, ``numbers`` their line numbers);
+    in a whole file, every one a rule can fire on.
 
-    ``named``, when given, returns the sorted indices of the lines holding a word some rule looks
-    for: a value with no such line within reach of its name (``BLOCK_SEARCH`` above, ``NEIGHBOURS``
-    below) makes a derived line no rule can fire on, so its name is not looked up. Only for fragments
-    that hold every line a name can sit on (a whole file).
+    ``name_words``, for fragments holding every line a name can sit on (a whole file), returns what
+    an exact derived line needs for a rule to fire on it (None: no such word, every line may count).
+    Then a value line makes a derived line only when its value, or the line its name is read from,
+    holds one of those words (see ``_Neighbours.may_hold_word``); its name is not looked up otherwise.
+    Why that keeps every line a rule can fire on: a rule runs on a derived line only if the line holds
+    one of its keywords (the keyword routing of the rule pass), or for a multi-line rule, one line of
+    the derived blob does. ``NAME`` is a substring of the name's line and ``VALUE`` of the value's, so
+    a keyword inside either is in that source line; one across the glue leaves a stem (``glue_stems``)
+    in it. A multi-line rule could run over a skipped line's place in the blob: when a kept line holds
+    a keyword of such a rule, the fragment is derived again without skipping. Rules without keywords
+    are the engine's business: it gives no words when one of them matches the fragment, so every line
+    is kept, as before this gate existed (its argument: such a rule's match in a derived value is in
+    the value's own line too, true of the bundled ``discord-bot-token``, whose token is bounded by
+    characters that cannot be part of it, which the glue and the quotes are).
     """
     derived: list[DerivedLine] = []
-    lookup = _Neighbours(texts, numbers, context, named)
-    for line_index in matching_lines(_TRIGGER, blob):
+    triggered = matching_lines(_TRIGGER, blob)
+    if not triggered:
+        return derived
+    if not isinstance(texts, list):  # lazy: one C-level copy, not a Python call per look-up
+        texts = texts[:]
+    lookup = _Neighbours(texts, numbers, context, name_words, blob)
+    for line_index in triggered:
         derived.extend(_derive(line_index, texts[line_index], lookup))
+    words = lookup.words if lookup.skipped else None
+    if words is not None and words.spanning is not None and derived:
+        kept = "\n".join(line.text for line in derived).encode("utf-8", "replace")
+        if found(words.spanning, kept):
+            lookup.strict = False  # back to the window test alone: what a skipped line was kept by
+            derived = []
+            for line_index in triggered:
+                derived.extend(_derive(line_index, texts[line_index], lookup))
     return derived
 
 
@@ -191,33 +270,41 @@ def _derive(index: int, line: str, lookup: _Neighbours) -> Iterator[DerivedLine]
         for entry in _XML_ENTRY.finditer(line):
             yield _pair(index, entry.group("name"), entry.group("value"), entry.start("value"))
     if "value" in lowered or "default" in lowered:
-        found = False
-        for pattern in _ATTRIBUTE_PAIRS if _PAIR_SHAPE.search(encoded) else ():
-            for match in pattern.finditer(line):
-                found = True
-                yield _pair(index, match.group("name"), match.group("value"), match.start("value"))
-        if found:
-            return
-        yield from _value_line(index, line, lookup)
+        value_line = _VALUE_LINE.match(line)
+        if value_line is not None:
+            # No attribute pair fits a value line: a pair needs two quoted strings after its first
+            # ``=``, a value line has one at most, unquoted or quoted, and nothing after it.
+            yield from _value_line(index, value_line, lookup)
+        elif found(_PAIR_SHAPE, encoded):
+            paired = False
+            for pattern in _ATTRIBUTE_PAIRS:
+                for match in pattern.finditer(line):
+                    paired = True
+                    yield _pair(index, match.group("name"), match.group("value"), match.start("value"))
+            if paired:
+                return
     elif lowered.lstrip().startswith("env"):
         docker = _DOCKER_ENV.match(line)
         if docker:
             yield _pair(index, docker.group("name"), docker.group("value"), docker.start("value"))
             return
-    if _TEXT_BASE64_IN_LINE.search(encoded):
+    if found(_TEXT_BASE64_IN_LINE, encoded):
         yield from _encoded(index, line)
 
 
-def _value_line(index: int, line: str, lookup: _Neighbours) -> Iterator[DerivedLine]:
-    value_line = _VALUE_LINE.match(line)
-    if value_line and len(set(value_line.group("value"))) > 1 and lookup.may_be_named(index):
+def _value_line(index: int, value_line: re.Match[str], lookup: _Neighbours) -> Iterator[DerivedLine]:
+    value = value_line.group("value")
+    if len(set(value)) <= 1:
         # A value of one repeated character ({, 0, ***) is never a credential (the placeholder filter
         # drops it): not worth looking for its name.
-        name = lookup.sibling_name(index, len(value_line.group("indent")))
-        if name is None and value_line.group("key").lower().startswith(("default", "value", "parameter")):
-            name = lookup.block_name(index, len(value_line.group("indent")))
-        if name:
-            yield _pair(index, name, value_line.group("value"), value_line.start("value"))
+        return
+    indent = len(value_line.group("indent"))
+    if not lookup.may_hold_word(index, indent, value):
+        return
+    # Every value key (value, default, parameterValue...) may take its block's name.
+    name = lookup.sibling_name(index, indent) or lookup.block_name(index, indent)
+    if name:
+        yield _pair(index, name, value, value_line.start("value"))
 
 
 def _pair(index: int, name: str, value: str, column: int) -> DerivedLine:
@@ -297,21 +384,49 @@ class _Neighbours:
         texts: Sequence[str],
         numbers: Sequence[int],
         context: Callable[[], Sequence[str] | None] | None,
-        named: Callable[[], Sequence[int]] | None = None,
+        name_words: Callable[[], NameWords | None] | None = None,
+        blob: bytes | None = None,
     ) -> None:
         self.texts = texts
         self.numbers = numbers
-        self._named_source = named
+        self._first: int | None = None
+        if isinstance(numbers, range) and numbers.step == 1 and len(numbers) == len(texts):
+            self._first = numbers.start
+        whole = self._first is not None and blob is not None
+        #: Only a whole file holds every line a name can sit on: only there are values gated.
+        self._name_words = name_words if whole else None
+        self._gated = self._name_words is not None
+        self._blob = blob
+        self._words: NameWords | None = None
         self._named: Sequence[int] | None = None
         self._by_number: dict[int, int] | None = None
         self.context = context
         self._file: Sequence[str] | None = None
         self._asked = False
+        #: Whether ``may_hold_word`` tests the value and the name's line, not only the window.
+        self.strict = True
+        #: Whether the strict test refused a value line the window test alone would have kept.
+        self.skipped = False
+
+    @property
+    def words(self) -> NameWords | None:
+        """What a derived line needs for a rule to fire on it (None: cannot tell, or every line)."""
+        self._load()
+        return self._words
+
+    def _load(self) -> None:
+        if self._named is None and self._name_words is not None and self._blob is not None:
+            self._words = self._name_words()
+            if self._words is None:
+                self._named = range(len(self.texts))
+            else:
+                self._named = matching_lines(self._words.words, self._blob)
 
     def line(self, number: int) -> str | None:
         """The text of line ``number`` of the new file, if known."""
-        if isinstance(self.numbers, range) and self.numbers.step == 1:  # a whole file
-            index: int | None = number - self.numbers.start if number in self.numbers else None
+        first = self._first
+        if first is not None:  # numbered consecutively: by arithmetic
+            index: int | None = number - first if 0 <= number - first < len(self.texts) else None
         else:
             if self._by_number is None:
                 self._by_number = {number: index for index, number in enumerate(self.numbers)}
@@ -325,14 +440,47 @@ class _Neighbours:
             return self._file[number - 1]
         return None
 
-    def may_be_named(self, index: int) -> bool:
-        """False when no line a name of the value at ``index`` could sit on holds a rule's word."""
-        if self._named_source is None:
+    def may_hold_word(self, index: int, indent: int, value: str) -> bool:
+        """False when the derived line of the value at ``index`` (indented ``indent``) cannot hold a
+        word a rule needs, whatever name ``sibling_name``/``block_name`` find for it.
+
+        The name is read from a line NEIGHBOURS around the value's (``sibling_name``) or, when none
+        is a name line, from the block header above it (``block_name``), so: the value itself holds a
+        word, or a neighbour holding one is a name line, or the header line holds one. (A name line
+        without a word taken before a header with one gives a derived line without a word too; this
+        test keeps it, which only costs time.) Coarser first: a line holding a word within reach at
+        all (BLOCK_SEARCH above, NEIGHBOURS below).
+        """
+        if not self._gated:
+            return True  # not a whole file: the names may sit on lines the fragment lacks
+        self._load()
+        named, words = self._named, self._words
+        if named is None:
             return True
-        if self._named is None:
-            self._named = self._named_source()
-        position = bisect_left(self._named, index - BLOCK_SEARCH)
-        return position < len(self._named) and self._named[position] <= index + NEIGHBOURS
+        low = bisect_left(named, index - BLOCK_SEARCH)
+        if low == len(named) or named[low] > index + NEIGHBOURS:
+            return False
+        if words is None or not self.strict:
+            return True
+        if found(words.words, value.encode("utf-8", "replace")):
+            return True
+        position = bisect_left(named, index - NEIGHBOURS, low)
+        while position < len(named) and named[position] <= index + NEIGHBOURS:
+            neighbour = named[position]
+            position += 1
+            if neighbour != index:
+                text = self.texts[neighbour]
+                if _NAME_LINE.match(text) and abs(_indent(text) - indent) <= 2:
+                    return True
+        number = self.numbers[index]
+        header = self._block_header(number, indent)
+        if header is not None:
+            header_index = index - (number - header)  # a whole file: numbered consecutively
+            place = bisect_left(named, header_index, low)
+            if place < len(named) and named[place] == header_index:
+                return True
+        self.skipped = True
+        return False
 
     def sibling_name(self, index: int, indent: int) -> str | None:
         """The ``name:``/``key:`` of the same list item or object, within NEIGHBOURS lines."""
@@ -360,7 +508,20 @@ class _Neighbours:
 
     def block_name(self, index: int, indent: int) -> str | None:
         """The name of the block a ``default``/``value`` sits in (Terraform, CloudFormation, YAML)."""
-        number = self.numbers[index]
+        header = self._block_header(self.numbers[index], indent)
+        if header is None:
+            return None
+        match = _BLOCK_HEADER.match(self.line(header) or "")
+        if match:
+            name = match.group("hcl") or match.group("key")
+            if name and name.lower() not in _NOT_BLOCK_NAMES:
+                return name
+        return None
+
+    def _block_header(self, number: int, indent: int) -> int | None:
+        """The number of the line above ``number`` that opens the block of a value indented
+        ``indent``: the first one, within BLOCK_SEARCH, indented less or opening a variable or
+        parameter, not blank. None when there is none or a line on the way is unknown."""
         for above in range(number - 1, max(0, number - BLOCK_SEARCH), -1):
             text = self.line(above)
             if text is None:
@@ -369,20 +530,12 @@ class _Neighbours:
                 continue
             if _indent(text) >= indent and not text.lstrip().startswith(("variable", "parameter")):
                 continue
-            match = _BLOCK_HEADER.match(text)
-            if match:
-                name = match.group("hcl") or match.group("key")
-                if name and name.lower() not in (
-                    "properties",
-                    "parameters",
-                    "spec",
-                    "data",
-                    "env",
-                    "variables",
-                ):
-                    return name
-            return None
+            return above
         return None
+
+
+#: Block headers that name a container of settings, not the setting a value is for.
+_NOT_BLOCK_NAMES = frozenset({"properties", "parameters", "spec", "data", "env", "variables"})
 
 
 def _indent(text: str) -> int:

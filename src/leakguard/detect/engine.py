@@ -23,7 +23,7 @@ from leakguard.detect.candidate import (
     region_end,
 )
 from leakguard.detect.dedupe import deduplicate
-from leakguard.detect.derived import DerivedLine, derived_lines
+from leakguard.detect.derived import DerivedLine, NameWords, derived_lines, glue_stems
 from leakguard.detect.entropy import shannon_entropy
 from leakguard.detect.filters import has_inline_allow, inline_allow_reason, is_placeholder
 from leakguard.detect.keys import KEY_MATERIAL, PEM_LINE, pem_blocks
@@ -79,13 +79,14 @@ class Detector:
         self._prefilter = RulePrefilter([rule for rule in ruleset.rules if not rule.keywordless])
         # Words a derived ``NAME = "VALUE"`` line needs for any rule to fire on it: the keywords, and
         # the stems of those that could straddle the ``NAME = "`` glue (``auth "``, ``"pass``).
-        name_words = sorted(
-            {k.encode() for k in self._keyword_rules} | {b"auth", b"pass"}, key=len, reverse=True
-        )
-        self._name_line_re = re2.compile(
-            b"(?i)(?:" + b"|".join(re2.escape(w) for w in name_words) + b")[^\n]*", re2_options()
-        )
-        self._names_matter = not self._always  # legacy rules have no keywords: every line matters
+        stems = glue_stems(self._keyword_rules)
+        self._name_words: NameWords | None = None
+        if stems is not None and self._keyword_rules and not self._always:  # legacy rules: no keywords
+            spanning = {k for r in ruleset.rules if r.multiline for k in r.keywords}
+            self._name_words = NameWords(
+                words=_words_re(set(self._keyword_rules) | stems),
+                spanning=_words_re(spanning) if spanning else None,
+            )
         self._plugins = (
             SecretPlugins(high_entropy=ruleset.high_entropy, keyword=ruleset.keyword) if plugins else None
         )
@@ -115,8 +116,8 @@ class Detector:
             blob_text = "\n".join(texts)
             blob = blob_text.encode("utf-8")
         candidates = list(self._rule_candidates(fragment.path, texts, blob, blob_text))
-        named = (lambda: self._lines_with_names(blob)) if isinstance(numbers, range) else None
-        derived = derived_lines(texts, blob, numbers, fragment.context, named)
+        name_words = (lambda: self._name_words_for(blob)) if isinstance(numbers, range) else None
+        derived = derived_lines(texts, blob, numbers, fragment.context, name_words)
         if derived:
             candidates.extend(self._derived_candidates(fragment.path, derived))
         if self._multiline and not any(c.rule_id in self._multiline for c in candidates):
@@ -195,13 +196,12 @@ class Detector:
             return []
         return matching_lines(routes.line_re, blob)
 
-    def _lines_with_names(self, blob: bytes) -> Sequence[int]:
-        """Lines holding a word a rule looks for; every line when a rule needs none (see derived)."""
-        if not self._names_matter or (
-            self._keywordless_set is not None and self._keywordless_set.Match(blob)
-        ):
-            return range(blob.count(b"\n") + 1)
-        return matching_lines(self._name_line_re, blob)
+    def _name_words_for(self, blob: bytes) -> NameWords | None:
+        """What a derived line of ``blob`` needs for a rule to fire on it; None when every line may
+        count: a rule needs no word, or a rule without keywords matches the blob (see derived)."""
+        if self._keywordless_set is not None and self._keywordless_set.Match(blob):
+            return None
+        return self._name_words
 
     def _rules_for_line(
         self, line: str, routes: _Routes | None = None
@@ -375,6 +375,12 @@ def _keyword_set(keywords: Sequence[str]) -> Any:
         keyword_set.Add(b"(?i)" + re2.escape(keyword.encode()))
     keyword_set.Compile()
     return keyword_set
+
+
+def _words_re(words: Iterable[str]) -> Any:
+    """A bytes pattern finding lines that hold any of ``words`` (case-insensitive, longest first)."""
+    alternation = b"|".join(re2.escape(w.encode()) for w in sorted(words, key=len, reverse=True))
+    return re2.compile(b"(?i)(?:" + alternation + b")[^\n]*", re2_options())
 
 
 def _rule_set(rules: Sequence[Rule]) -> Any:
