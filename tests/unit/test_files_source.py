@@ -99,3 +99,28 @@ def test_a_file_is_read_up_to_the_limit_whatever_its_size_said(tmp_path):
     for limit in (1, len(data) - 1, len(data), len(data) + 1):
         with open(path, "rb", buffering=0) as handle:
             assert files._read_at_most(handle, limit) == data[:limit], limit
+
+
+def test_a_walk_shows_every_file_as_its_path_object_would_show_it(tmp_path):
+    # Subdirectories take their parent's prefix (no realpath each): the walk below a symlinked root,
+    # with a symlinked directory inside it (not entered), must still show what _shown shows.
+    import os
+    from pathlib import Path
+
+    from leakguard.sources import files
+
+    repo = tmp_path / "repo"
+    for directory in ("a/b/c", "a/d", "e"):
+        (repo / directory).mkdir(parents=True)
+        (repo / directory / "f.txt").write_text("x\n")
+    (repo / "a" / "to-e").symlink_to(repo / "e")
+    (tmp_path / "link").symlink_to(repo)
+    for root in (repo, tmp_path / "link", repo / "a", tmp_path):
+        for relative_to in (None, repo, repo / "a", tmp_path / "elsewhere"):
+            expected = sorted(
+                files._shown(Path(directory, name), relative_to)
+                for directory, _, names in os.walk(root)
+                for name in names
+            )
+            shown = sorted(item.path for item in file_fragments([root], relative_to=relative_to))
+            assert shown == expected, (root, relative_to)

@@ -54,8 +54,9 @@ def file_fragments(
     for root in paths:
         root_path = Path(root)
         if root_path.is_dir():
+            below: dict[str, _Directory | None] = {}  # subdirectories the walk is about to enter
             for directory, subdirs, names in os.walk(root_path):
-                place = _Directory(directory, relative_to)
+                place = below.pop(directory, None) or _Directory(directory, relative_to)
                 kept = []
                 for name in sorted(subdirs):
                     if name in _VCS_DIRS:
@@ -71,6 +72,7 @@ def file_fragments(
                         )
                         continue
                     kept.append(name)
+                    below[os.path.join(directory, name)] = place.below(name)
                 subdirs[:] = kept
                 for name in sorted(names):
                     shown = place.shown(name)
@@ -91,21 +93,32 @@ class _Directory:
     a plain name as ``directory/name`` (``name`` alone under ``.``, no extra ``/`` after a root), and
     ``(real / name).relative_to(base)`` is ``real.relative_to(base) / name`` whenever the directory lies
     under ``base``; a directory outside it (a scan from above the repository) asks ``_shown`` per entry.
+
+    A subdirectory the walk enters is no symbolic link (``os.walk`` does not follow them), so its real
+    path is its parent's real path and its name, and it is shown as its parent's prefix and its name:
+    ``below`` makes it so without a ``realpath`` (an ``lstat`` per path component) per directory.
     """
 
     __slots__ = ("_directory", "_prefix", "_relative_to")
 
-    def __init__(self, directory: str, relative_to: Path | None) -> None:
+    def __init__(self, directory: str, relative_to: Path | None, prefix: str | None = None) -> None:
         self._directory, self._relative_to = directory, relative_to
-        given = Path(directory).as_posix()
-        prefix: str | None = "" if given == "." else given if given.endswith("/") else given + "/"
-        if relative_to is not None:
-            try:
-                relative = _real_directory(given).relative_to(relative_to).as_posix()
-                prefix = "" if relative == "." else relative + "/"
-            except ValueError:
-                prefix = None
+        if prefix is None:
+            given = Path(directory).as_posix()
+            prefix = "" if given == "." else given if given.endswith("/") else given + "/"
+            if relative_to is not None:
+                try:
+                    relative = _real_directory(given).relative_to(relative_to).as_posix()
+                    prefix = "" if relative == "." else relative + "/"
+                except ValueError:
+                    prefix = None
         self._prefix = prefix
+
+    def below(self, name: str) -> _Directory | None:
+        """The subdirectory ``name`` as the walk will enter it, when its prefix follows from this one."""
+        if self._prefix is None:
+            return None
+        return _Directory(os.path.join(self._directory, name), self._relative_to, self._prefix + name + "/")
 
     def shown(self, name: str) -> str:
         """How the entry ``name`` of this directory is shown."""
