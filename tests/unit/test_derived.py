@@ -152,7 +152,8 @@ def test_a_name_holding_the_word_is_found_in_a_whole_file(bundled, case):
 def _gated_lines(detector, text):
     texts = text.split("\n")
     blob = text.encode()
-    lines = derived_lines(texts, blob, range(1, len(texts) + 1), None, lambda: detector._name_words_for(blob))
+    words = detector._name_words_for(detector._keywordless_matches(blob))
+    lines = derived_lines(texts, blob, range(1, len(texts) + 1), None, lambda: words)
     return [line.text for line in lines]
 
 
@@ -245,3 +246,12 @@ def test_gated_derived_lines_are_the_ungated_ones_holding_a_word(bundled):
         assert [line for line in full if bundled._keyword_set.Match(line.encode())] == [
             line for line in gated if bundled._keyword_set.Match(line.encode())
         ], text
+
+
+def test_a_file_a_keywordless_rule_matches_keeps_every_value_line(bundled):
+    # discord-bot-token has no keywords: where it matches, nothing is known about the words a
+    # derived line needs, so no value line is skipped.
+    layout = "- name: color\n  value: debug-level-x\n"
+    assert _gated_lines(bundled, layout) == []
+    token = fake("discord-bot-token", random.Random(4))
+    assert 'color = "debug-level-x"' in _gated_lines(bundled, f"bot: {token}\n{layout}")

@@ -115,8 +115,10 @@ class Detector:
             texts = [text.encode("utf-8", "replace").decode("utf-8") for text in texts]
             blob_text = "\n".join(texts)
             blob = blob_text.encode("utf-8")
-        candidates = list(self._rule_candidates(fragment.path, texts, blob, blob_text))
-        name_words = (lambda: self._name_words_for(blob)) if isinstance(numbers, range) else None
+        keywordless = self._keywordless_matches(blob)
+        candidates = list(self._rule_candidates(fragment.path, texts, blob, blob_text, keywordless))
+        words = self._name_words_for(keywordless)
+        name_words = (lambda: words) if isinstance(numbers, range) else None
         derived = derived_lines(texts, blob, numbers, fragment.context, name_words)
         if derived:
             candidates.extend(self._derived_candidates(fragment.path, derived))
@@ -144,8 +146,14 @@ class Detector:
     # -- rules ---------------------------------------------------------------------------------------
 
     def _rule_candidates(
-        self, path: str, texts: Sequence[str], blob: bytes, blob_text: str
+        self,
+        path: str,
+        texts: Sequence[str],
+        blob: bytes,
+        blob_text: str,
+        keywordless: Sequence[int] | None = None,
     ) -> Iterator[Candidate]:
+        """Rule hits in ``blob``; ``keywordless`` the keywordless rules matching it, if known."""
         possible = self._prefilter.possible(blob)
         routes = self._routes_for(possible)
         multiline_done: set[str] = set()
@@ -164,9 +172,22 @@ class Detector:
                 continue
             for index, line in enumerate(texts):
                 yield from _line_matches(rule, index, line, 0, len(line))
-        if self._keywordless_set is not None:
-            for position in self._keywordless_set.Match(blob) or ():
-                yield from _multiline_matches(self._keywordless[position], blob_text)
+        if keywordless is None:
+            keywordless = self._keywordless_matches(blob)
+        for position in keywordless:
+            yield from _multiline_matches(self._keywordless[position], blob_text)
+
+    def _name_words_for(self, keywordless: Sequence[int]) -> NameWords | None:
+        """What a derived line of a blob needs for a rule to fire on it; None when every line may
+        count: a rule needs no word, or a rule without keywords (``keywordless``, the positions of
+        those matching the blob) matches it (see derived)."""
+        return None if keywordless else self._name_words
+
+    def _keywordless_matches(self, blob: bytes) -> Sequence[int]:
+        """Positions of the keywordless rules that match somewhere in ``blob``: one RE2 set pass."""
+        if self._keywordless_set is None:
+            return ()
+        return self._keywordless_set.Match(blob) or ()
 
     def _routes_for(self, possible: set[str] | None) -> _Routes | None:
         """The keywords to look for when only the ``possible`` rules can match (None: no rule can)."""
@@ -195,13 +216,6 @@ class Detector:
         if routes is None or routes.line_re is None:
             return []
         return matching_lines(routes.line_re, blob)
-
-    def _name_words_for(self, blob: bytes) -> NameWords | None:
-        """What a derived line of ``blob`` needs for a rule to fire on it; None when every line may
-        count: a rule needs no word, or a rule without keywords matches the blob (see derived)."""
-        if self._keywordless_set is not None and self._keywordless_set.Match(blob):
-            return None
-        return self._name_words
 
     def _rules_for_line(
         self, line: str, routes: _Routes | None = None
