@@ -144,3 +144,26 @@ def test_the_wide_encoding_test_answers_as_before_its_nul_shortcut():
         samples.append(bytes(rng.choice(alphabet) for _ in range(rng.randrange(0, 40))))
     for sample in samples:
         assert content._wide_encoding(sample) == _wide_reference(sample), sample
+
+
+def test_valid_utf8_full_of_control_bytes_is_still_a_binary_file():
+    # only bytes decode_text reads as UTF-8 text may keep their bytes: the control-byte test comes first
+    [skipped] = blobs.blob_fragments("x.bin", b"\x01\x02\x03\x04" * 100 + b"\n")
+    assert skipped.reason == "binary file"
+
+
+def test_a_plain_utf8_file_keeps_its_bytes_and_finds_what_its_text_finds(rng):
+    from leakguard.detect.engine import Detector
+    from leakguard.rules import load_rules
+    from leakguard.sources.base import FileLines, Fragment
+    from tests.conftest import fake_aws_key, fake_github_token
+
+    text = f"# café ☕ 😀\nname = 'é'\naws_access_key_id = {fake_aws_key(rng)}\n"
+    text += f"t = '{fake_github_token(rng)}'\n"
+    [fragment] = blobs.blob_fragments("config/app.py", text.encode())
+    assert fragment.lines.blob == text[:-1].encode()
+    detector = Detector(load_rules())
+    decoded = FileLines(text)
+    found = detector.scan(fragment)
+    assert found == detector.scan(Fragment(path="config/app.py", lines=decoded, context=decoded.context()))
+    assert [(f.line, f.column) for f in found] == [(3, 21), (4, 6)]

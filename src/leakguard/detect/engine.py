@@ -102,15 +102,17 @@ class Detector:
             return [], []
         texts: Sequence[str]
         numbers: Sequence[int]
+        own_bytes: bytes | None = None
         if isinstance(fragment.lines, FileLines):  # a whole file: lines split only if a prefilter hits
             texts, numbers = _LazyTexts(fragment.lines), range(1, len(fragment.lines) + 1)
             blob_text = fragment.lines.joined
+            own_bytes = fragment.lines.blob  # the file's own UTF-8 bytes, when they are blob_text's encoding
         else:
             texts = [text for _, text in fragment.lines]
             numbers = [number for number, _ in fragment.lines]
             blob_text = "\n".join(texts)
         try:
-            blob = blob_text.encode("utf-8")
+            blob = own_bytes if own_bytes is not None else blob_text.encode("utf-8")
         except UnicodeEncodeError:  # lone surrogates (from surrogateescape decoding): RE2 wants UTF-8
             texts = [text.encode("utf-8", "replace").decode("utf-8") for text in texts]
             blob_text = "\n".join(texts)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -26,40 +27,113 @@ class FileLines(Sequence[tuple[int, str]]):
     Most files hold nothing: the engine scans :attr:`joined` (the lines joined by ``\\n``, built
     without splitting) in one C-level pass and never touches a line, so a clean file costs no Python
     work per line. Equal to the list of ``(number, text)`` pairs it stands for.
+
+    :meth:`of_plain_utf8` makes one straight from a file's bytes when they are plain UTF-8: its
+    ``joined`` is decoded without the last newline (no copy of the text to drop it) and :attr:`blob`
+    keeps the bytes, which are then what the engine would have encoded.
     """
 
-    __slots__ = ("_count", "_lines", "text")
+    __slots__ = ("_blob", "_count", "_joined", "_lines", "_newline", "_text")
 
     def __init__(self, text: str) -> None:
-        self.text = text
+        self._text: str | None = text
+        self._joined: str | None = None
+        self._newline = False  # only read when _text is None
+        self._blob: bytes | None = None
         self._lines: list[str] | None = None
         self._count: int | None = None
+
+    @classmethod
+    def of_plain_utf8(cls, data: bytes) -> FileLines | None:
+        """The lines of ``data`` with ``blob`` kept, when ``data`` has no BOM, NUL or CR and is valid
+        UTF-8 (then ``decode_text`` would give ``data.decode()``); None for anything else.
+
+        Without a CR, ``joined`` is the text without its last newline, and ``split_lines`` is
+        ``joined.split("\\n")`` (no lines at all for an empty file); UTF-8 maps the newline to the one
+        byte 0x0A, which no other character's encoding holds, so the bytes without their last byte are
+        ``joined.encode()``.
+        """
+        if b"\x00" in data or b"\r" in data or data.startswith(codecs.BOM_UTF8):
+            return None
+        newline = data.endswith(b"\n")
+        try:
+            joined = str(memoryview(data)[:-1] if newline else data, "utf-8")
+        except UnicodeDecodeError:
+            return None
+        lines = cls._of_joined(joined, newline)
+        lines._blob = data[:-1] if newline else data
+        return lines
+
+    @classmethod
+    def _of_joined(cls, joined: str, newline: bool) -> FileLines:
+        """The lines of ``joined + "\\n"`` (``joined`` alone if not ``newline``); ``joined`` holds no CR."""
+        lines = cls.__new__(cls)
+        lines._text, lines._joined, lines._newline, lines._blob = None, joined, newline, None
+        lines._lines = lines._count = None
+        return lines
+
+    @property
+    def text(self) -> str:
+        """The file's text (built again, with its last newline, for lines made from bytes)."""
+        if self._text is not None:
+            return self._text
+        joined = self._joined or ""
+        return joined + "\n" if self._newline else joined
 
     @property
     def texts(self) -> list[str]:
         """The lines without their terminators (split once, on first use)."""
         if self._lines is None:
-            self._lines = split_lines(self.text)
+            if self._text is not None:
+                self._lines = split_lines(self._text)
+            else:
+                joined = self._joined or ""
+                self._lines = joined.split("\n") if joined or self._newline else []
         return self._lines
 
     @property
     def joined(self) -> str:
         """``"\\n".join(self.texts)``, computed from the text without splitting it."""
-        text = self.text[:-1] if self.text.endswith("\n") else self.text
+        if self._joined is not None:
+            return self._joined
+        text = self.text
+        text = text[:-1] if text.endswith("\n") else text
         if "\r" in text:
             text = text.replace("\r\n", "\n")
             if text.endswith("\r"):
                 text = text[:-1]
         return text
 
+    @property
+    def blob(self) -> bytes | None:
+        """``joined`` encoded as UTF-8 when the file's own bytes were kept (see ``of_plain_utf8``)."""
+        return self._blob
+
+    @property
+    def characters(self) -> int:
+        """Length of the file's text (``len(self.text)``, without building it)."""
+        if self._text is not None:
+            return len(self._text)
+        return len(self._joined or "") + self._newline
+
     def context(self) -> Callable[[], Sequence[str]]:
         """A fragment's ``context`` reader of these lines (picklable, so a fragment can go to a worker)."""
         return partial(getattr, self, "texts")
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # To a worker: the text only (the bytes would double what goes down the pipe; it encodes).
+        if self._text is not None:
+            return FileLines, (self._text,)
+        return FileLines._of_joined, (self._joined or "", self._newline)
+
     def __len__(self) -> int:
         if self._count is None:
-            text = self.text
-            self._count = text.count("\n") + (1 if text and not text.endswith("\n") else 0)
+            if self._text is not None:
+                text = self._text
+                self._count = text.count("\n") + (1 if text and not text.endswith("\n") else 0)
+            else:
+                joined = self._joined or ""
+                self._count = joined.count("\n") + 1 if joined or self._newline else 0
         return self._count
 
     @overload

@@ -19,7 +19,7 @@ from leakguard.findings import SkippedFile
 from leakguard.git import Git, GitError
 from leakguard.sources.archives import DEFAULT_LIMITS, ArchiveLimits, Member, archive_kind, iter_members
 from leakguard.sources.base import FileLines, Fragment, given, split_lines
-from leakguard.sources.content import decode_text
+from leakguard.sources.content import decode_text, detect_encoding
 
 #: A fragment holds at most about this much text; larger files are read as several windows.
 WINDOW_BYTES = 4 * 1024 * 1024
@@ -56,11 +56,20 @@ def blob_fragments(
 def _text_fragments(
     path: str, data: bytes, previous: bytes | None, commit: str | None, author: str | None
 ) -> Iterator[Fragment | SkippedFile]:
-    text = decode_text(data)
+    # The common case, plain UTF-8 read whole: its own bytes kept for the engine (FileLines.of_plain_utf8).
+    plain = None
+    if previous is None and detect_encoding(data) == ("utf-8", 0):
+        plain = FileLines.of_plain_utf8(data)
+        if plain is not None and plain.characters < WINDOW_BYTES:
+            yield Fragment(
+                path=path, lines=plain, commit=commit, author=author, size=len(data), context=plain.context()
+            )
+            return
+    text = plain.text if plain is not None else decode_text(data)
     if text is None:
         yield SkippedFile(path=path, reason="binary file", commit=commit)
         return
-    if previous is None and len(text) < WINDOW_BYTES:  # the common case: one fragment, no per-line work
+    if previous is None and len(text) < WINDOW_BYTES:  # one fragment, no per-line work
         whole = FileLines(text)
         yield Fragment(
             path=path, lines=whole, commit=commit, author=author, size=len(data), context=whole.context()
