@@ -24,6 +24,7 @@ from leakguard.detect.filters import is_placeholder
 from leakguard.detect.lines import matching_lines
 from leakguard.rules.model import DetectorSettings, re2_options
 
+_UNANCHORED = re2._re2.RE2.Anchor.UNANCHORED
 #: Lines longer than this are analysed in windows around each candidate, not whole.
 WINDOW = 240
 
@@ -119,6 +120,18 @@ _KEEPABLE_LINE = {"high-entropy": _ENTROPY_LINE, "keyword": _KEYWORD_LINE}
 
 
 @cache
+def _keepable_line(family: str) -> Any:
+    """``_KEEPABLE_LINE[family]`` alone: whether a line of the one pass can give this family a hit."""
+    return re2.compile(_KEEPABLE_LINE[family], re2_options())
+
+
+def _found(regex: Any, encoded: bytes) -> bool:
+    """Whether ``regex`` (a compiled bytes pattern) matches in ``encoded``, without a match object (the
+    module's ``search`` maps every offset back to characters, for a yes or no)."""
+    return bool(regex._regexp.Match(_UNANCHORED, encoded, 0, len(encoded))[0][0] >= 0)
+
+
+@cache
 def _line_filter(families: tuple[str, ...]) -> Any:
     """The one RE2 pattern finding, per line, where any of ``families`` can keep a hit."""
     alternation = b"|".join(_KEEPABLE_LINE[family] for family in families)
@@ -191,7 +204,9 @@ class SecretPlugins:
         skipped_file: bool | None = None  # a lock or swagger file: asked once a line needs a plugin
         for family in families:
             prefilter = _FAMILIES[family]
-            for index, segment, offset, whole in _candidate_segments(prefilter, texts, lines):
+            # a line the other family's part of the pass let through may still hold nothing for this one
+            keepable = _keepable_line(family) if len(families) > 1 else None
+            for index, segment, offset, whole in _candidate_segments(prefilter, texts, lines, keepable):
                 if family == "high-entropy" and not (
                     _SECRET_CONTEXT.search(segment) and (not whole or prefilter.hits.search(segment))
                 ):
@@ -237,17 +252,20 @@ def _heuristic() -> ModuleType:
 
 
 def _candidate_segments(
-    prefilter: _Prefilter, texts: Sequence[str], lines: Sequence[int]
+    prefilter: _Prefilter, texts: Sequence[str], lines: Sequence[int], keepable: Any = None
 ) -> Iterator[tuple[int, str, int, bool]]:
     """(line index, text to analyse, its column in the line, whether that is the whole line) for every
-    line of ``lines`` the prefilter hits.
+    line of ``lines`` the prefilter hits (and ``keepable``, when given, too).
 
     A short line is analysed whole. A very long line (minified code) is analysed in windows around
     each hit, so the plugins' own backtracking regexes never see more than a few hundred characters.
     """
     for line_index in lines:
         line = texts[line_index]
-        if prefilter.line.search(line) is None:
+        encoded = line.encode("utf-8")
+        if keepable is not None and not _found(keepable, encoded):
+            continue
+        if not _found(prefilter.line, encoded):
             continue
         if len(line) <= 4 * WINDOW:
             yield line_index, line, 0, True
