@@ -124,3 +124,19 @@ def test_a_walk_shows_every_file_as_its_path_object_would_show_it(tmp_path):
             )
             shown = sorted(item.path for item in file_fragments([root], relative_to=relative_to))
             assert shown == expected, (root, relative_to)
+
+
+def test_a_file_whose_name_is_not_utf8_is_scanned_not_a_crash(tmp_path):
+    # os.walk gives such a name with surrogate escapes; the allowlist's path patterns used to encode it
+    # as strict UTF-8 and the scan died with a UnicodeEncodeError.
+    import os
+
+    from leakguard.detect.engine import Detector
+    from leakguard.rules import load_rules
+
+    name = os.fsdecode(b"\xffsettings.py")
+    (tmp_path / name).write_text('db_password = "Xk9mQ2vLp7Rt"\n')
+    [fragment] = file_fragments([tmp_path])
+    [finding] = Detector(load_rules()).scan(fragment)
+    assert (finding.path, finding.line) == (fragment.path, 1)
+    assert fragment.path.endswith(name)

@@ -46,7 +46,10 @@ class Allowlist:
 
     def allows_path(self, path: str) -> bool:
         """True when ``path`` is allowlisted, so nothing in it is reported."""
-        return any(pattern.search(path) for pattern in self.paths)
+        if not self.paths:
+            return False
+        encoded = path.encode("utf-8", "surrogateescape")
+        return any(pattern.search(encoded) for pattern in self.paths)
 
     def allows_secret(self, secret: str) -> bool:
         """True when ``secret`` is an accepted value (a known example, a stopword, a regex match)."""
