@@ -22,9 +22,13 @@ tracer = Tracer()
 metrics = Metrics(namespace=METRICS_NAMESPACE)
 SETTINGS = InspectorSettings.from_env()
 INSPECTOR = build_inspector(SETTINGS)
-# A duplicate delivery of the same push (same ref, same old and new commit) is not scanned twice.
+# A redelivery of one event (EventBridge and Lambda retries keep its id) is not scanned twice. A new
+# event for the same ref change is a new push: a reset branch pushed back to the commit it was reset
+# from repeats the change exactly, and must be scanned for the leak it brings back.
 IDEMPOTENCY = IdempotencyConfig(
-    event_key_jmespath="detail.[repositoryName, referenceFullName, oldCommitId, commitId]"
+    event_key_jmespath=(
+        "[id, detail.repositoryName, detail.referenceFullName, detail.oldCommitId, detail.commitId]"
+    )
 )
 
 

@@ -72,6 +72,7 @@ CONTRACT_ENV: Final = {
         "TOPIC_ARN",
         "IDEMPOTENCY_TABLE",
         "REPORT_BUCKET",
+        "SCAN_RECORD_TABLE",
         "REMEDIATIONS",
         *RULES_ENV,
         "POWERTOOLS_SERVICE_NAME",

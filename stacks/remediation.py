@@ -25,6 +25,7 @@ from .idempotency import ITEM_ACTIONS
 from .names import AUDIT_TAG_PATTERN, QUARANTINE_PREFIX, REPORT_PREFIX
 from .permissions import acknowledge_all_repositories, acknowledge_object_prefix
 from .repositories import remediation_scope
+from .scan_record import REMOVAL_ACTIONS
 
 #: What the lock reads: the repository's ARN by name and its tags (is it locked? how many tags?).
 LOCK_READS = ("codecommit:ListTagsForResource", "codecommit:GetRepository")
@@ -50,6 +51,7 @@ class Remediations(Construct):
         quarantine_bucket: s3.IBucket,
         data_key: kms.IKey,
         table: dynamodb.ITable,
+        scan_record: dynamodb.ITable,
     ) -> None:
         super().__init__(scope, construct_id)
         self._config = config
@@ -117,6 +119,7 @@ class Remediations(Construct):
                 "QUARANTINE_BUCKET": quarantine_bucket.bucket_name,
                 "GIT_REMOTE_TEMPLATE": config.git_remote_template,
                 "REPORT_BUCKET": report_bucket.bucket_name,
+                "SCAN_RECORD_TABLE": scan_record.table_name,
             },
             heavy=True,
         )
@@ -134,6 +137,18 @@ class Remediations(Construct):
             "ReadReports",
             actions=["s3:GetObject"],
             resources=[report_bucket.arn_for_objects(f"{REPORT_PREFIX}*")],
+        )
+        # After a reset, the scan record learns which leaking commits no ref carries any more, so a push
+        # bringing them back is an incident again: UpdateItem of those items, in reset's repositories.
+        self.reset.allow(
+            "RecordRemovedLeaks",
+            actions=list(REMOVAL_ACTIONS),
+            resources=[scan_record.table_arn],
+            conditions=(
+                None
+                if config.watches_all
+                else {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": list(config.repositories)}}
+            ),
         )
         # GenerateDataKey encrypts the bundle; Decrypt completes multipart uploads and reads reports.
         self.reset.allow(

@@ -1,8 +1,9 @@
 """The scan record: which commits leakguard has scanned, per repository (see leakguard.aws.scan_record).
 
 Only the inspector reads and writes it (and an admin's ``leakguard baseline`` with their own
-credentials). Losing it would not lose data, but every push would then be a first sight: it is
-point-in-time recoverable and retained when the stack is deleted.
+credentials); the reset function may only mark the leaking commits it removed (``REMOVAL_ACTIONS``).
+Losing it would not lose data, but every push would then be a first sight: it is point-in-time
+recoverable and retained when the stack is deleted.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ RECORD_ACTIONS = (
     "dynamodb:BatchGetItem",
     "dynamodb:BatchWriteItem",
 )
+#: The one call reset makes: ``ScanRecordTable.mark_removed`` (an UpdateItem per removed leaking commit).
+REMOVAL_ACTIONS = ("dynamodb:UpdateItem",)
 
 
 class ScanRecordTable(Construct):

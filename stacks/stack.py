@@ -135,6 +135,7 @@ class LeakguardStack(Stack):
             quarantine_bucket=quarantine.bucket,
             data_key=data_key,
             table=table,
+            scan_record=scan_record,
         )
         BypassNotices(self, "BypassNotices", bus=fanout.bus, notify=remediations.notify.function)
         rules = RulesStore(

@@ -163,12 +163,15 @@ def _lazy_incident_check(
     return lambda incident: check()(incident)
 
 
-def build_resetter(settings: ResetSettings, *, s3: Any | None = None, sns: Any | None = None) -> Resetter:
+def build_resetter(
+    settings: ResetSettings, *, s3: Any | None = None, sns: Any | None = None, dynamodb: Any | None = None
+) -> Resetter:
     """The resetter with its own clone cache, the quarantine bucket and the active rules.
 
     Reset checks the rules object again at every incident (a conditional GET), so a leak the inspector
     found with a just-published rule is confirmed under that rule rather than refused.
     """
+    from leakguard.aws.scan_record import ScanRecordTable
     from leakguard.inspection.clone import CloneCache
     from leakguard.remediate.reset import Resetter
 
@@ -187,6 +190,7 @@ def build_resetter(settings: ResetSettings, *, s3: Any | None = None, sns: Any |
         detector=lambda: rules.detector(max_age=0),
         scratch=Path(settings.clone_root) / "reset-scratch",
         enabled=lambda repository: settings.remediations_for(repository).reset,
+        record=ScanRecordTable(settings.scan_record_table, dynamodb),
     )
 
 

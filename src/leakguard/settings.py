@@ -194,3 +194,5 @@ class ResetSettings(_GitRemote, _Remediations, _Rules):
     topic_arn: str = Field(alias="TOPIC_ARN")
     idempotency_table: str = Field(alias="IDEMPOTENCY_TABLE")
     report_bucket: str = Field(alias="REPORT_BUCKET")
+    #: Where reset marks the leaking commits it removed (a push bringing them back alerts again).
+    scan_record_table: str = Field(alias="SCAN_RECORD_TABLE")

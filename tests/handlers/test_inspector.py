@@ -243,9 +243,20 @@ def test_duplicate_delivery_is_scanned_once(pipeline, rng):
     dev.commit("leak", {"k.py": f"k = '{fake_aws_key(rng)}'\n"})
     event = pipeline.push(dev, "main", "refs/heads/main")
     first = pipeline.inspect(event)
-    again = pipeline.inspect({**event, "id": "another-delivery-id"})
+    again = pipeline.inspect(dict(event))  # EventBridge's and Lambda's retries keep the event's id
     assert again == first
     assert len(pipeline.security_events()) == 1
+
+
+def test_another_event_of_the_same_ref_change_is_scanned_and_raises_no_second_incident(pipeline, rng):
+    dev = _base(pipeline)
+    dev.commit("leak", {"k.py": f"k = '{fake_aws_key(rng)}'\n"})
+    event = pipeline.push(dev, "main", "refs/heads/main")
+    assert pipeline.inspect(event)["status"] == "incident"
+    pipeline.security_events()
+    again = pipeline.inspect({**event, "id": "another-event-id"})
+    assert again["status"] == "clean" and again["commits"] == 0  # the record has it: nothing to scan
+    assert pipeline.security_events() == []
 
 
 def test_leakguards_own_reset_push_scans_nothing(pipeline, rng):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from stacks.scan_record import PARTITION_KEY, RECORD_ACTIONS, SORT_KEY
+from stacks.scan_record import PARTITION_KEY, RECORD_ACTIONS, REMOVAL_ACTIONS, SORT_KEY
 
 from leakguard.aws import scan_record
 
@@ -42,19 +42,32 @@ def test_table_is_encrypted_recoverable_and_retained(synthesized: Synthesized) -
 
 
 @pytest.mark.parametrize("stack", ["AllRepos", "Listed"])
-def test_only_the_inspector_reaches_the_record(synthesized: Synthesized, stack: str) -> None:
+def test_only_the_inspector_reads_the_record_and_reset_only_marks_removed_leaks(
+    synthesized: Synthesized, stack: str
+) -> None:
     template = synthesized.templates[stack]
     table_id, _ = _table(template)
+    touching: dict[str, set[str]] = {}
     for name in FUNCTIONS:
-        touching = [
-            s
+        found = {
+            action
             for s in role_statements(template, name)
             if any(table_id in str(r) for r in as_list(s["Resource"]))
-        ]
-        assert bool(touching) == (name == "inspector"), name
-    statement = statement_with(role_statements(template, "inspector"), "dynamodb:Query")
-    assert set(as_list(statement["Action"])) == set(RECORD_ACTIONS)
+            for action in as_list(s["Action"])
+        }
+        if found:
+            touching[name] = found
+    assert touching == {"inspector": set(RECORD_ACTIONS), "reset": set(REMOVAL_ACTIONS)}
     assert not {"dynamodb:Scan", "dynamodb:DeleteTable"} & actions(role_statements(template, "inspector"))
+    if stack == "Listed":  # reset's one write is confined to the listed repositories' partitions too
+        (statement,) = [
+            s
+            for s in role_statements(template, "reset")
+            if any(table_id in str(r) for r in as_list(s["Resource"]))
+        ]
+        assert statement["Condition"] == {
+            "ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["payments", "web-frontend"]}
+        }
 
 
 def test_a_listed_deployment_reaches_only_its_repositories_partitions(synthesized: Synthesized) -> None:

@@ -106,6 +106,12 @@ def templates() -> dict[str, dict[str, Any]]:
                 "Table",
                 partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING),
             ),
+            scan_record=dynamodb.Table(
+                stack,
+                "ScanRecord",
+                partition_key=dynamodb.Attribute(name="repository", type=dynamodb.AttributeType.STRING),
+                sort_key=dynamodb.Attribute(name="entry", type=dynamodb.AttributeType.STRING),
+            ),
         )
         stacks[name] = stack
     assembly = app.synth()

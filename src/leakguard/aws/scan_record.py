@@ -8,6 +8,11 @@ One partition per repository (``repository``), items told apart by their sort ke
   the partition holds about one tip per line of history that is not merged anywhere, not one per push.
 - ``tag#<tag object>``: an annotated tag whose message was scanned. Read one by one (only for the
   tags a push touches), never listed.
+- ``leak#<commit>``: a commit an incident named as leaking (``incident``), and, once a reset removed it
+  from every ref, the incident whose reset did (``removedBy``). Coverage says the commit was scanned;
+  this says what the scan found, so a push that brings a removed leak back (the developer's clone still
+  holds it: their next push is a plain fast-forward of the reset branch) is an incident again instead of
+  "already scanned". Never pruned by reachability: a recorded tip reaching a leak does not make it clean.
 - ``baseline``: the repository is recorded (when, how). Without it the inspector meets the repository
   for the first time.
 
@@ -33,6 +38,7 @@ PARTITION_KEY = "repository"
 SORT_KEY = "entry"
 TIP_PREFIX = "tip#"
 TAG_PREFIX = "tag#"
+LEAK_PREFIX = "leak#"
 BASELINE_ENTRY = "baseline"
 _BATCH = 25  # BatchWriteItem's limit
 _BATCH_GET = 100  # BatchGetItem's limit
@@ -54,12 +60,22 @@ class RecordedTip:
 
 
 @dataclass(frozen=True)
+class RecordedLeak:
+    """A leaking commit an incident named; ``removed_by``: the incident whose reset removed it."""
+
+    commit: str
+    incident: str
+    removed_by: str | None = None
+
+
+@dataclass(frozen=True)
 class RepositoryRecord:
     """What the record holds for one repository."""
 
     repository: str
     tips: tuple[RecordedTip, ...] = ()
     baseline: dict[str, str] | None = field(default=None)
+    leaks: tuple[RecordedLeak, ...] = ()
 
     @property
     def recorded(self) -> bool:
@@ -87,23 +103,28 @@ class ScanRecordTable:
     # -- reading ---------------------------------------------------------------------------------
 
     def load(self, repository: str) -> RepositoryRecord:
-        """The repository's scanned tips (one strongly consistent Query) and, if none, its baseline."""
-        tips: list[RecordedTip] = []
+        """The repository's scanned tips and recorded leaks (two strongly consistent Queries, the second
+        almost always empty) and, if no tip, its baseline."""
+        tips = tuple(_tip(item) for item in self._query(repository, TIP_PREFIX))
+        leaks = tuple(_leak(item) for item in self._query(repository, LEAK_PREFIX))
+        baseline = None if tips else self.baseline(repository)
+        return RepositoryRecord(repository=repository, tips=tips, baseline=baseline, leaks=leaks)
+
+    def _query(self, repository: str, prefix: str) -> list[dict[str, Any]]:
         kwargs: dict[str, Any] = {
             "TableName": self.table_name,
-            "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :tip)",
+            "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :prefix)",
             "ExpressionAttributeNames": {"#pk": PARTITION_KEY, "#sk": SORT_KEY},
-            "ExpressionAttributeValues": {":pk": {"S": repository}, ":tip": {"S": TIP_PREFIX}},
+            "ExpressionAttributeValues": {":pk": {"S": repository}, ":prefix": {"S": prefix}},
             "ConsistentRead": True,
         }
+        items: list[dict[str, Any]] = []
         while True:
             page = self.client.query(**kwargs)
-            tips.extend(_tip(item) for item in page.get("Items", []))
+            items.extend(page.get("Items", []))
             if "LastEvaluatedKey" not in page:
-                break
+                return items
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        baseline = None if tips else self.baseline(repository)
-        return RepositoryRecord(repository=repository, tips=tuple(tips), baseline=baseline)
 
     def baseline(self, repository: str) -> dict[str, str] | None:
         """The repository's baseline marker, if it has one."""
@@ -158,6 +179,41 @@ class ScanRecordTable:
         ]
         self._batch_write(repository, requests)
 
+    def put_leaks(self, repository: str, commits: Iterable[str], *, incident: str) -> None:
+        """Record the leaking commits of an emitted incident; a commit recorded before (a removed leak
+        pushed back) starts over: named by this incident, not removed yet."""
+        stamp = now()
+        requests = [
+            {
+                "PutRequest": {
+                    "Item": {
+                        **_key(repository, LEAK_PREFIX + validate_commit_id(commit)),
+                        "commit": {"S": commit},
+                        "incident": {"S": incident},
+                        "recordedAt": {"S": stamp},
+                    }
+                }
+            }
+            for commit in sorted(set(commits))
+        ]
+        self._batch_write(repository, requests)
+
+    def mark_removed(self, repository: str, commits: Iterable[str], *, incident: str) -> None:
+        """Say that ``incident``'s reset removed ``commits`` from every ref (one UpdateItem each: the
+        reset function's only access to the record)."""
+        for commit in sorted(set(commits)):
+            self.client.update_item(
+                TableName=self.table_name,
+                Key=_key(repository, LEAK_PREFIX + validate_commit_id(commit)),
+                UpdateExpression="SET #commit = :commit, removedBy = :by, removedAt = :at",
+                ExpressionAttributeNames={"#commit": "commit"},
+                ExpressionAttributeValues={
+                    ":commit": {"S": commit},
+                    ":by": {"S": incident},
+                    ":at": {"S": now()},
+                },
+            )
+
     def mark_baseline(self, repository: str, *, source: str, tips: int, by: str | None = None) -> bool:
         """Write the baseline marker unless one exists; False when another writer was first."""
         try:
@@ -204,6 +260,14 @@ def _baseline_item(repository: str, *, source: str, tips: int, by: str | None) -
     if by:
         item["by"] = {"S": by[:2048]}
     return item
+
+
+def _leak(item: dict[str, Any]) -> RecordedLeak:
+    return RecordedLeak(
+        commit=item["commit"]["S"],
+        incident=item.get("incident", {}).get("S", ""),
+        removed_by=item.get("removedBy", {}).get("S"),
+    )
 
 
 def _tip(item: dict[str, Any]) -> RecordedTip:

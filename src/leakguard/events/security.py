@@ -39,14 +39,22 @@ def security_event_schema() -> dict[str, Any]:
     return schema
 
 
-def incident_id(repository: str, leaking: Iterable[str]) -> str:
+def incident_id(repository: str, leaking: Iterable[str], *, after: Iterable[str] = ()) -> str:
     """Deterministic incident id from the repository and its leaking objects (commits, tag objects).
 
     Every event of one push that reaches the same leak computes the same set, whichever ref it is
     about and in whichever order the events run, so duplicate deliveries and sibling refs of one push
     share one incident, and the consumers (idempotent on it) email, lock and reset once.
+
+    ``after``: the incidents whose resets removed leaks this push brought back. The same leak pushed
+    back is a new incident (the consumers must act again), and every event of that push still agrees
+    on its id.
     """
-    material = "\x00".join(("leakguard-incident/v2", repository, *sorted(set(leaking))))
+    removed = sorted(set(after))
+    parts = ("leakguard-incident/v2", repository, *sorted(set(leaking)))
+    if removed:
+        parts = (*parts, "\x01after", *removed)
+    material = "\x00".join(parts)
     return hashlib.sha256(material.encode("utf-8")).hexdigest()[:32]
 
 
@@ -115,6 +123,13 @@ class AffectedRef(_Model):
     fullName: str
     commitId: str
     objectId: str
+
+
+class BroughtBack(_Model):
+    """A leaking commit a reset had removed from every ref, put back by this push."""
+
+    commit: str
+    removedBy: str
 
 
 class CommitRef(_Model):
@@ -188,6 +203,7 @@ class SecurityEvent(_Model):
     skipped: list[SkippedRef] | None = None
     references: list[AffectedRef] = []
     vanishedCommits: list[str] = []
+    broughtBack: list[BroughtBack] = []
     firstSight: bool = False
 
     @property

@@ -182,8 +182,15 @@ class Inspector:
             except VanishedUnreadable as exc:
                 return self._unreadable(event, str(exc))
         git = self._prefetch(git, target, exclusions)
+        brought_back = (
+            self.history.brought_back(
+                git, exclusions, ref=ref, new=target.commit, old=detail.oldCommitId if old_known else None
+            )
+            if target.vanished is None
+            else {}
+        )
         try:
-            push = self._scan(git, target, exclusions, ref, deadline)
+            push = self._scan(git, target, exclusions, ref, deadline, brought_back)
         except OutOfTime as exc:
             return self._out_of_time(event, exc)
         policy = self.settings.acceptance_policy_for(repo)
@@ -224,8 +231,11 @@ class Inspector:
             )
             security_event = acceptance.annotate_incident(security_event, push.report, policy)
             result.status, result.reason = "incident", "findings"
+            if push.brought_back:
+                result.reason = "findings: a leak a reset removed was pushed back"
             result.incident_id = security_event.incidentId
             result.event = self._emit(security_event, event)
+            self.history.record_leaks(repo, push.leaking_commits, incident=security_event.incidentId)
         elif notice_worthy(push.report, self.settings.skipped_content_notice):
             unread = build_notice(
                 event,
@@ -310,7 +320,13 @@ class Inspector:
         return synced
 
     def _scan(
-        self, git: Git, target: _Target, exclusions: Exclusions, ref: str, deadline: Deadline | None
+        self,
+        git: Git,
+        target: _Target,
+        exclusions: Exclusions,
+        ref: str,
+        deadline: Deadline | None,
+        brought_back: dict[str, str],
     ) -> PushScan:
         read = target.vanished
         scanner = PushScanner(
@@ -328,6 +344,7 @@ class Inspector:
             prelude=read.items if read is not None else (),
             ref=ref,
             ignore=acceptance.pushed_ignore_list(git, target.commit),
+            brought_back=brought_back,
         )
 
     @staticmethod

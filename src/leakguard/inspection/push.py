@@ -10,7 +10,7 @@ set of leaking objects, hence the same incident id, and the consumers act on it 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from leakguard.aws.scan_record import RecordedTip
@@ -38,6 +38,8 @@ class PushScan:
     tips: list[RecordedTip] = field(default_factory=list)
     references: list[RefTip] = field(default_factory=list)
     extended_to: list[str] = field(default_factory=list)
+    #: Removed leaks the push brought back, scanned again: commit -> the incident whose reset removed it.
+    brought_back: dict[str, str] = field(default_factory=dict)
 
     @property
     def leaking_commits(self) -> list[str]:
@@ -86,9 +88,12 @@ class PushScanner:
         prelude: Iterable[Item] = (),
         ref: str | None = None,
         ignore: IgnoreList | None = None,
+        brought_back: Mapping[str, str] | None = None,
     ) -> PushScan:
         """Scan ``heads`` (minus what ``exclude`` reaches) and the messages of tag objects ``tags``; extend.
 
+        ``brought_back``: removed leaks the push puts back (commit -> the incident that removed them),
+        each scanned again on its own, although ``exclude`` reaches it: its findings are the push's.
         ``prelude``: items read elsewhere (vanished commits read over the API) scanned first.
         ``scanned_tags``: which of some tag objects an earlier inspection already read (the record).
         ``ignore``: what the repository accepts (its ignore file), for every part of the scan.
@@ -98,6 +103,11 @@ class PushScanner:
         done_tags = scanned_tags(wanted) if wanted else set()
         tag_objects = [t for t in wanted if t not in done_tags]
         push.report = self._run(git, push, [*prelude], heads, exclude, tag_objects, ignore)
+        for commit in sorted(brought_back or {}):
+            again = self._run(git, push, [], [commit], _parents(git, commit), [], ignore)
+            if again.findings:
+                push.brought_back[commit] = (brought_back or {})[commit]
+            push.absorb(again)
         push.tips += [RecordedTip(h, source="scan", ref=ref) for h in heads]
         push.tips += [RecordedTip(t, source="tag") for t in tag_objects]
         done_tags.update(tag_objects)
@@ -176,6 +186,11 @@ class PushScanner:
                     raise OutOfTime(len(push.authors))
                 push.authors.append((item.commit, item.author))
             yield item
+
+
+def _parents(git: Git, commit: str) -> list[str]:
+    """The parents of ``commit``: excluding them scans the commit alone."""
+    return git.text(["rev-list", "--parents", "-n", "1", commit, "--"]).split()[1:]
 
 
 def _objects(findings: Iterable[object]) -> list[str]:

@@ -10,6 +10,11 @@ recording this push's tip would then claim that push's commits were scanned. Sca
 keeps "each commit scanned at least once" true whatever order the events run in.
 
 A repository without a record is met for the first time: see :meth:`ScanHistory.first_sight`.
+
+Coverage is not cleanliness. A leak an incident named stays in the record (``leak#``) after its commit
+became part of the scanned history, and once a reset has removed it, a push that brings it back onto a
+ref is scanned for it again (:meth:`ScanHistory.brought_back`): the developer's clone still holds the
+leak, and their next push, a plain fast-forward of the reset branch, would otherwise restore it unseen.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from dataclasses import dataclass, field
 
 from leakguard.aws.scan_record import RecordedTip, RepositoryRecord, ScanRecordTable
 from leakguard.git import Git
+from leakguard.inspection import commits as history
 from leakguard.inspection import refs as git_refs
 
 logger = logging.getLogger(__name__)
@@ -35,6 +41,8 @@ class Exclusions:
     baseline: list[str] = field(default_factory=list)
     #: Every recorded tip, also those the clone does not hold (a commit read over the API stops there).
     known: set[str] = field(default_factory=set)
+    #: Recorded leaks a reset removed: commit -> the incident whose reset removed it.
+    removed_leaks: dict[str, str] = field(default_factory=dict)
 
     def summary(self) -> dict[str, object]:
         """Log-friendly form."""
@@ -74,8 +82,52 @@ class ScanHistory:
             )
         held = _held_commits(git, record)
         return Exclusions(
-            repository, held, first_sight=first, baseline=held if first else [], known=set(record.tip_commits)
+            repository,
+            held,
+            first_sight=first,
+            baseline=held if first else [],
+            known=set(record.tip_commits),
+            removed_leaks={leak.commit: leak.removed_by for leak in record.leaks if leak.removed_by},
         )
+
+    @staticmethod
+    def brought_back(
+        git: Git, exclusions: Exclusions, *, ref: str, new: str, old: str | None
+    ) -> dict[str, str]:
+        """Removed leaks this push puts back on ``ref``: commit -> the incident whose reset removed it.
+
+        A removed leak is back when ``new`` reaches it, the ref's ``old`` did not (an update of a ref
+        that still carried it brings nothing back), and the ref carries it now. The last condition
+        keeps quiet the late sibling event of the very push whose reset removed the leak: by the time
+        it runs, the reset has moved its ref too.
+        """
+        if not exclusions.removed_leaks:
+            return {}
+        current = git_refs.resolve(git, ref)
+        if current is None:
+            return {}
+        held = git_refs.present(git, exclusions.removed_leaks)
+        back: dict[str, str] = {}
+        for commit, removed_by in sorted(exclusions.removed_leaks.items()):
+            if held.get(commit) != "commit":
+                continue
+            carried = history.is_ancestor(git, commit, current.commit_id)
+            if not (carried and history.is_ancestor(git, commit, new)):
+                continue
+            if old is not None and history.is_ancestor(git, commit, old):
+                continue
+            back[commit] = removed_by
+        if back:
+            logger.warning(
+                "a leak a reset removed is pushed back",
+                extra={"repository": exclusions.repository, "ref": ref, "commits": sorted(back)},
+            )
+        return back
+
+    def record_leaks(self, repository: str, commits: Sequence[str], *, incident: str) -> None:
+        """Remember the leaking commits of an emitted incident (see :meth:`brought_back`)."""
+        if commits:
+            self.table.put_leaks(repository, commits, incident=incident)
 
     def first_sight(
         self, git: Git, *, repository: str, ref: str, new: str, old: str | None, young: bool

@@ -10,6 +10,7 @@ from typing import Any, Literal
 from leakguard.events.codecommit import CodeCommitEvent
 from leakguard.events.security import (
     AffectedRef,
+    BroughtBack,
     CommitRef,
     Remediations,
     ReportLocation,
@@ -64,7 +65,11 @@ def build_event(
     assert detail.commitId is not None  # noqa: S101 - referenceDeleted never gets here
     mode: Literal["enforce", "monitor"] = "enforce" if report.enforced else "monitor"
     return SecurityEvent(
-        incidentId=incident_id(detail.repositoryName, [*push.leaking_commits, *push.leaking_tags]),
+        incidentId=incident_id(
+            detail.repositoryName,
+            [*push.leaking_commits, *push.leaking_tags],
+            after=push.brought_back.values(),
+        ),
         detectedAt=datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         mode=mode,
         account=event.account,
@@ -94,6 +99,7 @@ def build_event(
         ],
         vanishedCommits=list(facts.vanished),
         firstSight=facts.first_sight,
+        broughtBack=[BroughtBack(commit=c, removedBy=i) for c, i in sorted(push.brought_back.items())],
         skipped=listed_skipped(report) or None,
     )
 

@@ -85,6 +85,15 @@ def _references(incident: SecurityEvent) -> list[str]:
             "a ref pointed at them: the credential must be rotated. There is nothing to reset.",
             *(f"  - {c}" for c in vanished[:MAX_LISTED_REFS]),
         ]
+    if incident.broughtBack:
+        lines += [
+            "",
+            f"Pushed back: {len(incident.broughtBack)} leaking commit(s) an earlier reset had removed came",
+            "back with this push (the pusher's clone still held them). Ask them to drop the commit from",
+            "their branch (git rebase or git reset) before pushing again, and rotate the credential if",
+            "that has not been done yet:",
+            *(f"  - {b.commit[:12]} (removed by incident {b.removedBy})" for b in incident.broughtBack),
+        ]
     if incident.firstSight:
         lines += [
             "",

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from leakguard.aws.notifications import Publisher
+from leakguard.aws.scan_record import ScanRecordTable
 from leakguard.aws.storage import ObjectStore
 from leakguard.detect.engine import Detector
 from leakguard.errors import GitError, LeakguardError
@@ -56,6 +57,7 @@ class Resetter:
         detector: Callable[[], Detector],
         scratch: Path,
         enabled: Callable[[str], bool] = lambda _repository: True,
+        record: ScanRecordTable | None = None,
     ) -> None:
         self.clones = clones
         self.store = store
@@ -64,6 +66,7 @@ class Resetter:
         self.detector = detector
         self.scratch = scratch
         self.enabled = enabled
+        self.record = record
 
     def reset(self, incident: SecurityEvent) -> ResetResult:
         """Contain ``incident``; email the outcome; raise :class:`ResetError` if anything failed."""
@@ -111,10 +114,33 @@ class Resetter:
             logger.exception("reset failed: %s", result.detail)
             publish_alert(self.publisher, *outcome_message(result))
             raise ResetError(f"reset of {ref} in {repository} failed: {result.detail}") from None
-        publish_alert(self.publisher, *outcome_message(result))
+        unrecorded = self._record_removal(incident, result, verified.leaks)
+        subject, body = outcome_message(result)
+        if unrecorded:
+            body += f"\nWARNING: {unrecorded}. The invocation fails so that it is retried.\n"
+        publish_alert(self.publisher, subject, body)
         if result.status == "failed":
             raise ResetError(f"reset of {ref} in {repository} failed: {result.detail}")
+        if unrecorded:
+            raise ResetError(f"reset of {ref} in {repository}: {unrecorded}")
         return result
+
+    def _record_removal(
+        self, incident: SecurityEvent, result: ResetResult, leaks: tuple[str, ...]
+    ) -> str | None:
+        """Tell the scan record that no ref carries ``leaks`` any more, so that a push bringing them
+        back is an incident again (:mod:`leakguard.inspection.record`); the error, if that failed."""
+        if self.record is None or result.status not in ("reset", "deleted", "already-clean") or not leaks:
+            return None
+        try:
+            self.record.mark_removed(incident.repository.name, leaks, incident=incident.incidentId)
+        except Exception as exc:  # the refs are contained; only the memory of the removal is missing
+            logger.exception("the removal of the leaking commits could not be recorded")
+            return (
+                f"the removal could not be recorded in the scan record ({_describe(exc)}): until a retry "
+                "records it, a push bringing these commits back would not be alerted on"
+            )
+        return None
 
     def _contain(
         self, git: Git, incident: SecurityEvent, verified: VerifiedIncident, result: ResetResult

@@ -1,0 +1,125 @@
+"""A leak reset removed comes back: the push that restores it is an incident again, never a silent one.
+
+After a reset moves ``main`` back past a leaking commit, the developer's clone still holds it: their
+next ``git push`` (a plain fast-forward of the reset branch), a force-push of the old tip or a push of
+the leak to another branch puts it back. The scan record says those commits were scanned, so the push
+scans only its own new commits; without a memory of leaks, the restored leak would raise nothing.
+"""
+
+from __future__ import annotations
+
+import pytest
+from botocore.exceptions import ClientError
+
+from leakguard.remediate.reset import ResetError
+from tests.conftest import fake_aws_key
+from tests.handlers.conftest import LambdaContext
+
+
+def _reset_leak(pipeline, rng):
+    """main: base -> leak, inspected, incident delivered (locked and reset); returns dev, base, leak, id."""
+    dev = pipeline.repository()
+    base = dev.commit("base", {"app.py": "x = 1\n"})
+    pipeline.inspect(pipeline.push(dev, "main", "refs/heads/main"))
+    leak = dev.commit("leak", {"conf.py": f"key = '{fake_aws_key(rng)}'\n"})
+    pipeline.inspect(pipeline.push(dev, "main", "refs/heads/main"))
+    (event,) = pipeline.security_events()
+    results = pipeline.deliver(event)
+    assert results["reset"]["status"] == "reset"
+    assert pipeline.remote_ref("app", "refs/heads/main") == base
+    pipeline.mails()
+    return dev, base, leak, event["detail"]["incidentId"]
+
+
+def test_the_next_push_of_a_clone_that_still_holds_a_reset_leak_is_an_incident_again(pipeline, rng):
+    dev, base, leak, first_incident = _reset_leak(pipeline, rng)
+    later = dev.commit("more work", {"app.py": "x = 2\n"})  # on top of the leak, as the clone has it
+    result = pipeline.inspect(pipeline.push(dev, "main", "refs/heads/main"))  # a fast-forward of base
+    assert result["status"] == "incident"
+    (event,) = pipeline.security_events()
+    detail = event["detail"]
+    assert leak in detail["leakingCommits"]
+    assert detail["incidentId"] != first_incident  # a new incident: the consumers act on it again
+    assert detail["broughtBack"] == [{"commit": leak, "removedBy": first_incident}]
+    results = pipeline.deliver(event)
+    (body,) = [b for s, b in pipeline.mails() if s.startswith("[ACTION REQUIRED]")]
+    assert "Pushed back: 1 leaking commit(s) an earlier reset had removed" in body
+    assert f"{leak[:12]} (removed by incident {first_incident})" in body
+    assert results["notify"]["status"] == "notified"
+    assert results["reset"]["status"] == "reset"
+    assert set(results["reset"]["removedCommits"]) == {leak, later}
+    assert pipeline.remote_ref("app", "refs/heads/main") == base
+
+
+def test_a_force_push_of_the_reset_tip_and_a_push_to_another_branch_are_incidents(pipeline, rng):
+    dev, _base, leak, first_incident = _reset_leak(pipeline, rng)
+    result = pipeline.inspect(pipeline.push(dev, leak, "refs/heads/elsewhere"))
+    assert result["status"] == "incident"
+    (event,) = pipeline.security_events()
+    assert event["detail"]["leakingCommits"] == [leak]
+    assert event["detail"]["incidentId"] != first_incident
+
+
+def test_a_push_that_does_not_bring_the_leak_back_stays_clean(pipeline, rng):
+    dev, base, _leak, _ = _reset_leak(pipeline, rng)
+    dev.git("reset", "-q", "--hard", base)  # the developer dropped the leak, as the email asks
+    dev.commit("fixed", {"conf.py": "key = os.environ['KEY']\n"})
+    result = pipeline.inspect(pipeline.push(dev, "main", "refs/heads/main"))
+    assert result["status"] == "clean"
+    assert pipeline.security_events() == []
+
+
+def test_a_leak_restored_twice_is_a_third_incident(pipeline, rng):
+    dev, base, leak, first_incident = _reset_leak(pipeline, rng)
+    ids = [first_incident]
+    for _ in range(2):
+        pipeline.inspect(pipeline.push(dev, leak, "refs/heads/main"))  # base -> leak, as the first time
+        (event,) = pipeline.security_events()
+        ids.append(event["detail"]["incidentId"])
+        assert pipeline.deliver(event)["reset"]["status"] == "reset"
+        assert pipeline.remote_ref("app", "refs/heads/main") == base
+    assert len(set(ids)) == 3
+
+
+def test_the_late_sibling_event_of_the_push_a_reset_cleaned_up_raises_nothing(pipeline, rng):
+    # git push origin main feature, both at the leak: main's event is inspected and its incident reset
+    # both refs; feature's event arrives afterwards and must not be taken for the leak pushed back.
+    dev = pipeline.repository()
+    base = dev.commit("base", {"app.py": "x = 1\n"})
+    pipeline.inspect(pipeline.git_push(dev, "main")[0])
+    dev.commit("leak", {"conf.py": f"key = '{fake_aws_key(rng)}'\n"})
+    dev.git("branch", "feature")
+    first, second = pipeline.git_push(dev, "main", "feature")
+    assert pipeline.inspect(first)["status"] == "incident"
+    (event,) = pipeline.security_events()
+    assert pipeline.deliver(event)["reset"]["status"] in ("reset", "deleted")
+    assert pipeline.remote_ref("app", "refs/heads/main") == base
+    assert pipeline.inspect(second)["status"] == "clean"
+    assert pipeline.security_events() == []
+
+
+def test_a_removal_the_record_cannot_take_is_emailed_and_the_reset_retried(pipeline, rng):
+    def refuse(**_):
+        raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "denied"}}, "UpdateItem")
+
+    dev = pipeline.repository()
+    base = dev.commit("base", {"app.py": "x = 1\n"})
+    pipeline.inspect(pipeline.push(dev, "main", "refs/heads/main"))
+    leak = dev.commit("leak", {"conf.py": f"key = '{fake_aws_key(rng)}'\n"})
+    pipeline.inspect(pipeline.push(dev, "main", "refs/heads/main"))
+    (event,) = pipeline.security_events()
+    client = pipeline.reset.RESETTER.record.client  # where reset marks the leaks it removed
+    client.meta.events.register("before-call.dynamodb.UpdateItem", refuse)
+    with pytest.raises(ResetError, match="could not be recorded"):
+        pipeline.reset.handler(event, _context())
+    assert pipeline.remote_ref("app", "refs/heads/main") == base  # contained all the same
+    (body,) = [b for s, b in pipeline.mails() if "reset to its last clean commit" in s]
+    assert "WARNING: the removal could not be recorded" in body and "AccessDenied" in body
+    client.meta.events.unregister("before-call.dynamodb.UpdateItem", refuse)
+    assert pipeline.reset.handler(event, _context())["status"] == "already-clean"  # the retry records it
+    (item,) = [i for i in pipeline.record_items() if i["entry"]["S"] == f"leak#{leak}"]
+    assert item["removedBy"]["S"] == event["detail"]["incidentId"]
+
+
+def _context() -> LambdaContext:
+    return LambdaContext(function_name="reset")
