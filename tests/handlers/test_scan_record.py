@@ -157,6 +157,24 @@ def test_vanished_history_the_api_walk_leaves_unread_is_reported_not_dropped(pip
     assert "(vanished history): commit" in mail[1] and "check them by hand" in mail[1]
 
 
+def test_clean_vanished_history_the_api_walk_leaves_unread_is_a_notice(pipeline, monkeypatch):
+    _git_protocol_v0(monkeypatch)
+    dev = pipeline.repository()
+    dev.commit("base", {"app.py": "x = 1\n"})
+    pipeline.inspect(pipeline.git_push(dev, "main")[0])
+    dev.git("checkout", "-q", "-b", "oops")
+    dev.commit("one", {"c.py": "c = 1\n"})
+    dev.commit("two", {"c.py": "c = 2\n"})
+    (pushed,) = pipeline.git_push(dev, "oops")
+    pipeline.git_push(dev, ":oops")
+    monkeypatch.setattr(pipeline.inspector.INSPECTOR.vanished, "limit", 1)  # reads "two" only
+    result = pipeline.inspect(pushed)
+    assert result["status"] == "clean" and "notice sent" in result["reason"]
+    (notice,) = pipeline.security_events()
+    (skipped,) = notice["detail"]["skipped"]
+    assert skipped["path"] == "(vanished history)"
+
+
 def test_a_pushed_commit_that_cannot_be_read_at_all_warns_the_admins(pipeline, rng):
     _dev, _leak, pushed = _leak_then_force_push_it_away(pipeline, rng, delete=True)
     remote = pipeline.remotes / "app.git"
