@@ -125,7 +125,40 @@ def parse_patch(
                 commit=commit,
             )
 
+    def cut_window() -> Fragment:
+        """The lines so far as a fragment, up to a cut point; the rest starts the next window."""
+        assert state is not None  # noqa: S101
+        cut = cut_point(state.lines, 0, len(state.lines))
+        done, state.lines = state.lines[:cut], state.lines[cut:]
+        kept = sum(len(text) + 1 for _, text in state.lines)
+        made = fragment(done, state.window - kept)
+        state.window = kept
+        return made
+
     for raw in stream:
+        # Inside a hunk first: nearly every line is one, and none can start like a header below.
+        if state is not None and state.next_line:
+            first = raw[:1]
+            if first == b"+" and state.parents == 1:  # an added line of a plain diff: inlined
+                line_number = state.next_line
+                state.next_line += 1
+                if state.too_large:
+                    continue
+                text = raw[1:-1] if raw[-1:] == b"\n" else raw[1:]
+                state.size += len(text) + 1
+                if state.size > max_file_bytes:
+                    state.too_large = True
+                    continue
+                state.window += len(text) + 1
+                state.lines.append((line_number, text.decode("utf-8", errors="replace")))
+                if state.window >= window_bytes and state.path is not None:
+                    yield cut_window()
+                continue
+            if first in (b"+", b"-", b" "):
+                _take_line(state, raw, max_file_bytes)
+                if state.window >= window_bytes and state.path is not None:
+                    yield cut_window()
+                continue
         if raw.startswith(COMMIT_MARKER):
             yield from finish()
             state = None
@@ -147,15 +180,6 @@ def parse_patch(
             if hunk:
                 state.parents = len(hunk.group(1)) - 1
                 state.next_line = int(hunk.group(2))
-            continue
-        if state.next_line and raw[:1] in (b"+", b"-", b" "):
-            _take_line(state, raw, max_file_bytes)
-            if state.window >= window_bytes and state.path is not None:
-                cut = cut_point(state.lines, 0, len(state.lines))
-                done, state.lines = state.lines[:cut], state.lines[cut:]
-                kept = sum(len(text) + 1 for _, text in state.lines)
-                yield fragment(done, state.window - kept)
-                state.window = kept
             continue
         if raw.startswith(b"+++ "):
             state.path = _strip_prefix(raw[4:]) or state.path
