@@ -246,3 +246,15 @@ def test_the_line_filter_denylist_is_detect_secrets_own():
     from leakguard.detect import plugins
 
     assert "|".join(keyword.DENYLIST) == plugins._DENYLIST
+
+
+@pytest.mark.parametrize(
+    "name", ["client_key", "serviceKey", "account_key", "DB_KEY", "database_key", "priv_key"]
+)
+def test_every_name_of_detect_secrets_keyword_denylist_reaches_the_keyword_plugin(plugins_only, rng, name):
+    """detect-secrets' KeywordDetector knows these names; the line filter in front of it used to drop
+    every one that holds none of pass/pwd/secret/token/api key/auth/credential/private key."""
+    # starting "Q7": never an identifier or a word, which the weak-value filter rightly drops
+    value = "Q7" + "".join(rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789") for _ in range(12))
+    findings = plugins_only.scan_text(f'{name} = "{value}"', path="settings.py")
+    assert [f.rule_id for f in findings] == ["secret-keyword"], name

@@ -30,8 +30,10 @@ WINDOW = 240
 
 _QUOTED_TOKEN = rb"""["'`][A-Za-z0-9+/=_\-]{20,}["'`]"""
 #: detect-secrets' keyword plugin only fires on assignments: a keyword, a short gap, an operator, a value.
+#: The words cover its whole denylist (``_DENYLIST``: ``client_key``, ``db_key``... too).
 _KEYWORD_ASSIGNMENT = (
-    rb"(?i)(?:pass|pwd|secret|token|api_?key|auth|credential|private_?key|contrase)"
+    rb"(?i)(?:pass|pwd|secret|token|api_?key|auth|credential|private_?key|contrase"
+    rb"|(?:service|account|db|database|priv|client)_?key)"
     rb"[^\n;{}(),]{0,40}?(?:[=:]=?|=>)\s*[\"'`\w]"
 )
 
