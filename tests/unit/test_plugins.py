@@ -255,6 +255,7 @@ def test_every_name_of_detect_secrets_keyword_denylist_reaches_the_keyword_plugi
     """detect-secrets' KeywordDetector knows these names; the line filter in front of it used to drop
     every one that holds none of pass/pwd/secret/token/api key/auth/credential/private key."""
     # starting "Q7": never an identifier or a word, which the weak-value filter rightly drops
-    value = "Q7" + "".join(rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789") for _ in range(12))
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789"
+    value = "Q7" + "".join(rng.choice(alphabet) for _ in range(12))
     findings = plugins_only.scan_text(f'{name} = "{value}"', path="settings.py")
     assert [f.rule_id for f in findings] == ["secret-keyword"], name
