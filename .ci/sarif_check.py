@@ -109,6 +109,9 @@ def _repository(repo: Path) -> None:
         f'aws_secret_access_key = "{fake_aws_secret_access_key()}"\n'
     )
     (repo / "src" / "pay ment#1.py").write_text(f'STRIPE = "{fake_stripe_key()}"\n')
+    (repo / "src" / "docs_example.py").write_text(  # an accepted finding: a result with a suppression
+        f'EXAMPLE = "{fake_aws_access_key_id()}"  # leakguard:allow documentation example\n'
+    )
     (repo / "keys").mkdir()
     (repo / "keys" / f"{fake_aws_access_key_id()}.txt").write_text("named after a key\n")
     (repo / "monitor.py").write_text('secret = "Zq8Xr2Lm9Kt4Wp7N"\n')

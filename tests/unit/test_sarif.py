@@ -254,3 +254,17 @@ def test_rule_text_from_the_rules_file_is_escaped_in_markdown():
 def test_friendly_names():
     assert friendly_name("aws-access-key-id") == "AwsAccessKeyId"
     assert friendly_name("high-entropy-base64") == "HighEntropyBase64"
+
+
+def test_an_accepted_finding_is_a_result_with_a_suppression_not_a_silent_gap(small_rules, rng):
+    key = fake_aws_key(rng)
+    line = f'EXAMPLE = "{key}"  # leakguard:allow documentation example'
+    log, report = sarif_of(small_rules, Fragment(path="docs.py", lines=[(1, line)]))
+    assert report.findings == [] and len(report.accepted) == 1
+    [result] = only_run(log)["results"]
+    assert result["suppressions"] == [
+        {"kind": "inSource", "status": "accepted", "justification": "documentation example"}
+    ]
+    rules = only_run(log)["tool"]["driver"]["rules"]
+    assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
+    assert key not in json.dumps(log)

@@ -7,6 +7,11 @@ message) with the message's line, plus a logical location naming the commit or t
 relative to the scan's root (``uriBaseId`` ``SRCROOT``, declared in ``originalUriBaseIds``), so a scan
 of an absolute path still uploads against the repository. ``make sarif-check`` runs Microsoft's
 validator with GitHub's rules over real scans.
+
+Findings a developer accepted in the repository (``leakguard:allow``, the ignore file) are results too,
+with a SARIF ``suppression`` (``inSource`` for the inline marker, ``external`` for the ignore file,
+status ``accepted``, the developer's reason as justification): dashboards show them as dismissed, and a
+bypass stays visible to the security team instead of vanishing from the log.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from typing import Any
 from urllib.parse import quote
 
 from leakguard import PROJECT_URL, __version__
-from leakguard.findings import Finding, SkippedFile
+from leakguard.findings import AcceptedFinding, Finding, SkippedFile
 from leakguard.report.sarif_rules import descriptor, level
 from leakguard.rules.model import RuleSet
 from leakguard.scan import ScanReport
@@ -37,7 +42,7 @@ def render_sarif(report: ScanReport, ruleset: RuleSet, *, root: Path | None = No
     scanned directory); it is declared as ``SRCROOT`` when known.
     """
     used: dict[str, Finding] = {}
-    for finding in report.findings:
+    for finding in [*report.findings, *(a.finding for a in report.accepted)]:
         used.setdefault(finding.rule_id, finding)
     descriptors = [descriptor(rule_id, sample, ruleset) for rule_id, sample in sorted(used.items())]
     index = {d["id"]: i for i, d in enumerate(descriptors)}
@@ -59,7 +64,10 @@ def render_sarif(report: ScanReport, ruleset: RuleSet, *, root: Path | None = No
             }
         ],
         "columnKind": "unicodeCodePoints",
-        "results": [_result(f, index[f.rule_id], based) for f in report.findings],
+        "results": [
+            *(_result(f, index[f.rule_id], based) for f in report.findings),
+            *(_suppressed(a, index[a.finding.rule_id], based) for a in report.accepted),
+        ],
     }
     if root is not None:
         run["originalUriBaseIds"] = {
@@ -93,6 +101,20 @@ def _result(finding: Finding, rule_index: int, based: bool) -> dict[str, Any]:
         "partialFingerprints": {FINGERPRINT_KEY: finding.fingerprint},
         "properties": properties,
     }
+
+
+def _suppressed(accepted: AcceptedFinding, rule_index: int, based: bool) -> dict[str, Any]:
+    """An accepted finding: its result, with the acceptance as a SARIF suppression."""
+    result = _result(accepted.finding, rule_index, based)
+    suppression: dict[str, Any] = {
+        "kind": "inSource" if accepted.via == "inline" else "external",
+        "status": "accepted",
+        "justification": accepted.reason or f"accepted in the repository ({accepted.via})",
+    }
+    if accepted.entry:
+        suppression["properties"] = {"entry": accepted.entry}
+    result["suppressions"] = [suppression]
+    return result
 
 
 def _message(finding: Finding) -> str:
