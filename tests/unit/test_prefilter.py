@@ -9,6 +9,7 @@ from leakguard.detect import prefilter
 from leakguard.detect.engine import Detector
 from leakguard.detect.prefilter import RulePrefilter, relax
 from leakguard.rules import load_rules
+from leakguard.rules.model import Allowlist, RuleSet, re2_options
 from leakguard.sources.base import FileLines, Fragment
 
 
@@ -68,6 +69,81 @@ def test_findings_are_the_same_with_and_without_the_prefilter(ruleset, monkeypat
     text = "\n".join(ruleset.rules[i].examples_match[0] for i in range(0, len(ruleset.rules), 3))
     fragment = Fragment(path="mixed.txt", lines=FileLines(text))
     with_gate = Detector(ruleset).scan(fragment)
-    monkeypatch.setattr(RulePrefilter, "possible", lambda self, blob: None)
+    monkeypatch.setattr(RulePrefilter, "matches", lambda self, blob: (None, None))
     assert Detector(ruleset).scan(fragment) == with_gate
     assert with_gate
+
+
+def _keywordless(rule_id, pattern):
+    """A keywordless rule like the bundled one, with another pattern (group 1: the secret)."""
+    bundled = next(rule for rule in load_rules().rules if rule.keywordless)
+    return replace(
+        bundled,
+        id=rule_id,
+        pattern=pattern,
+        regex=re2.compile(pattern),
+        entropy=None,
+        allowlist=Allowlist(),
+    )
+
+
+# Anchors without (?m) mean the blob's start/end, and counted repetitions are exact: the prefilter's
+# relaxed, line-anchored form of these would say "matches" on every blob below marked False.
+_EXACT_CASES = [
+    (r"^(?P<secret>Q[0-9]{3})\b", b"Q123 at the start\nx", True),
+    (r"^(?P<secret>Q[0-9]{3})\b", b"x = 1\nQ123 at a line's start", False),
+    (r"\b(?P<secret>Q[0-9]{3})$", b"x = 1\nends with Q123", True),
+    (r"\b(?P<secret>Q[0-9]{3})$", b"ends a line with Q123\nx = 1", False),
+    (r"\b(?P<secret>Q[0-9]{3})\b", b"a Q123 b", True),
+    (r"\b(?P<secret>Q[0-9]{3})\b", b"a Q12345 b", False),
+]
+
+
+@pytest.mark.parametrize(("pattern", "blob", "expected"), _EXACT_CASES)
+def test_keywordless_rules_get_their_own_exact_answer_from_the_shared_set(ruleset, pattern, blob, expected):
+    rule = _keywordless("shape", pattern)
+    own = re2.Set.SearchSet(re2_options())
+    own.Add(pattern.encode())
+    own.Compile()
+    assert bool(own.Match(blob)) is expected  # the engine's separate set, before they shared one
+    gate = RulePrefilter([r for r in ruleset.rules if not r.keywordless], exact=[rule])
+    assert gate.exact
+    assert gate.matches(blob)[1] == ([0] if expected else [])
+
+
+def test_the_bundled_keywordless_rules_agree_with_their_own_set_on_their_examples(ruleset):
+    keywordless = [rule for rule in ruleset.rules if rule.keywordless]
+    assert keywordless
+    gate = RulePrefilter([r for r in ruleset.rules if not r.keywordless], exact=keywordless)
+    assert gate.exact
+    for position, rule in enumerate(keywordless):
+        for example in (*rule.examples_match, *rule.examples_nomatch):
+            blob = f"unrelated = 1\n{example}\nmore = 2".encode()
+            assert (position in (gate.matches(blob)[1] or [])) is bool(rule.regex.search(blob.decode()))
+
+
+def test_keywordless_rules_fall_back_to_their_own_set_when_the_shared_one_cannot_run(ruleset, monkeypatch):
+    monkeypatch.setattr(prefilter, "SET_MAX_MEM", 1 << 10)
+    rule = _keywordless("shape", r"\b(?P<secret>Q[0-9]{3}\.[a-z]{4})\b")
+    gate = RulePrefilter([r for r in ruleset.rules if not r.keywordless], exact=[rule])
+    assert gate.matches(b"Q123.abcd") == (None, None)
+    # The engine then asks the keywordless rules' own set: the finding is still there.
+    detector = Detector(RuleSet(rules=(*ruleset.rules, rule)), plugins=False)
+    assert not detector._prefilter.exact
+    assert [f.rule_id for f in detector.scan_text("x = 'Q123.abcd'")] == ["shape"]
+
+
+def test_keywordless_findings_are_the_same_through_the_shared_set_and_their_own(ruleset, monkeypatch):
+    rule = _keywordless("shape", r"(?:^|[^A-Za-z0-9])(?P<secret>Q[0-9]{3}\.[a-z]{4})(?:[^a-z]|$)")
+    rules = RuleSet(rules=(*ruleset.rules, rule))
+    text = "Q123.abcd first\nx = 'Q555.wxyz'\nQ1234.abcd\nlast Q777.efgh"
+    shared = Detector(rules, plugins=False)
+    assert shared._prefilter.exact
+    found = shared.scan_text(text)
+    assert [(f.rule_id, f.line) for f in found if f.rule_id == "shape"] == [
+        ("shape", 1),
+        ("shape", 2),
+        ("shape", 4),
+    ]
+    monkeypatch.setattr(RulePrefilter, "matches", lambda self, blob: (None, None))
+    assert Detector(rules, plugins=False).scan_text(text) == found

@@ -76,7 +76,10 @@ class Detector:
             self._keyword_line_re, self._keyword_set, self._keywords, self._keyword_rules
         )
         self._routes: dict[frozenset[str], _Routes | None] = {}
-        self._prefilter = RulePrefilter([rule for rule in ruleset.rules if not rule.keywordless])
+        # The keywordless rules ride along, exactly, in the prefilter's case-sensitive set (one pass).
+        self._prefilter = RulePrefilter(
+            [rule for rule in ruleset.rules if not rule.keywordless], exact=self._keywordless
+        )
         # Words a derived ``NAME = "VALUE"`` line needs for any rule to fire on it: the keywords, and
         # the stems of those that could straddle the ``NAME = "`` glue (``auth "``, ``"pass``).
         stems = glue_stems(self._keyword_rules)
@@ -117,8 +120,9 @@ class Detector:
             texts = [text.encode("utf-8", "replace").decode("utf-8") for text in texts]
             blob_text = "\n".join(texts)
             blob = blob_text.encode("utf-8")
-        keywordless = self._keywordless_matches(blob)
-        candidates = list(self._rule_candidates(fragment.path, texts, blob, blob_text, keywordless))
+        gate = self._gate(blob)
+        keywordless = gate[1]
+        candidates = list(self._rule_candidates(fragment.path, texts, blob, blob_text, gate))
         words = self._name_words_for(keywordless)
         name_words = (lambda: words) if isinstance(numbers, range) else None
         derived = derived_lines(texts, blob, numbers, fragment.context, name_words)
@@ -153,10 +157,10 @@ class Detector:
         texts: Sequence[str],
         blob: bytes,
         blob_text: str,
-        keywordless: Sequence[int] | None = None,
+        gate: tuple[set[str] | None, Sequence[int]] | None = None,
     ) -> Iterator[Candidate]:
-        """Rule hits in ``blob``; ``keywordless`` the keywordless rules matching it, if known."""
-        possible = self._prefilter.possible(blob)
+        """Rule hits in ``blob``; ``gate`` its :meth:`_gate`, if known."""
+        possible, keywordless = gate if gate is not None else self._gate(blob)
         routes = self._routes_for(possible)
         multiline_done: set[str] = set()
         for index in self._lines_with_keywords(blob, routes):
@@ -174,8 +178,6 @@ class Detector:
                 continue
             for index, line in enumerate(texts):
                 yield from _line_matches(rule, index, line, 0, len(line))
-        if keywordless is None:
-            keywordless = self._keywordless_matches(blob)
         for position in keywordless:
             yield from _multiline_matches(self._keywordless[position], blob_text)
 
@@ -184,6 +186,13 @@ class Detector:
         count: a rule needs no word, or a rule without keywords (``keywordless``, the positions of
         those matching the blob) matches it (see derived)."""
         return None if keywordless else self._name_words
+
+    def _gate(self, blob: bytes) -> tuple[set[str] | None, Sequence[int]]:
+        """The rules that can match in ``blob`` (None: run them all) and the positions of the
+        keywordless rules that do: the prefilter's sets answer both in one pass when they could be
+        built with the keywordless rules in them, else those get their own set as before."""
+        possible, keywordless = self._prefilter.matches(blob)
+        return possible, keywordless if keywordless is not None else self._keywordless_matches(blob)
 
     def _keywordless_matches(self, blob: bytes) -> Sequence[int]:
         """Positions of the keywordless rules that match somewhere in ``blob``: one RE2 set pass."""

@@ -8,6 +8,14 @@ state cache and crawl at a few MB/s). The exact rule still decides every finding
 
 Rules whose meaning on one line differs from their meaning on a blob of lines (``\\A``, ``\\z``, flags
 turned off inside the pattern) are never filtered out.
+
+The same pass also answers, exactly, which *keywordless* rules match the blob (``exact``): they enter the
+case-sensitive set unrelaxed and without ``(?m)``, so the engine needs no separate RE2 pass for them
+(one whole-blob DFA pass fewer per file, ~0.4 s of ~8 s on the real-code corpus). An RE2 set reports
+every one of its patterns that matches somewhere in the text, each parsed on its own with its own
+flags: a pattern's answer does not depend on the other patterns sharing its set, so the keywordless
+answer is the one their own set gave. If the combined set cannot be built, they are left to the
+caller (``None``), as before.
 """
 
 from __future__ import annotations
@@ -75,41 +83,62 @@ class RulePrefilter:
     two sets: one automaton for both is slower than the two passes together.
     """
 
-    def __init__(self, rules: Sequence[Rule]) -> None:
+    def __init__(self, rules: Sequence[Rule], exact: Sequence[Rule] = ()) -> None:
         always = [r.id for r in rules if _NOT_FOR_BLOBS.search(r.pattern)]
         filtered = [r for r in rules if r.id not in always]
-        self._sets: list[tuple[Any, list[str]]] = []
+        #: Per set: the set, the relaxed rules' ids by position, the position of its first exact rule.
+        self._sets: list[tuple[Any, list[str], int | None]] = []
         self.enabled = True
-        for group in (
+        #: Whether :meth:`matches` answers for the ``exact`` rules (else the caller asks on its own).
+        self.exact = False
+        groups = (
             [r for r in filtered if r.pattern.startswith("(?i)")],
             [r for r in filtered if not r.pattern.startswith("(?i)")],
-        ):
-            if not group:
-                continue
-            built = _build_set(group)
+        )
+        for last, group in enumerate(groups):
+            with_exact = exact if last else ()
+            built = _build_set(group, with_exact) if with_exact else None
+            self.exact = self.exact or built is not None
+            if built is None and group:
+                built = _build_set(group)
+                if built is None:
+                    self.enabled = self.exact = False
+                    break
             if built is None:
-                self.enabled = False
-                break
-            rule_set, ids, refused = built
-            self._sets.append((rule_set, ids))
+                continue
+            rule_set, ids, refused, first_exact = built
+            self._sets.append((rule_set, ids, first_exact))
             always.extend(refused)
         self.always = frozenset(always)
 
     def possible(self, blob: bytes) -> set[str] | None:
         """The ids of the rules that can match in ``blob``; None when the sets could not be built."""
+        return self.matches(blob)[0]
+
+    def matches(self, blob: bytes) -> tuple[set[str] | None, list[int] | None]:
+        """The ids of the rules that can match in ``blob`` (None: the sets could not be built, run
+        them all), and the positions in ``exact`` of the exact rules that do match, in RE2's order
+        (None: not answered here, see :attr:`exact`)."""
         if not self.enabled:
-            return None
+            return None, None
         found = set(self.always)
-        for rule_set, ids in self._sets:
+        exact: list[int] | None = [] if self.exact else None
+        for rule_set, ids, first_exact in self._sets:
             for position in rule_set.Match(blob) or ():
                 if position < len(ids):
                     found.add(ids[position])
-        return found
+                elif exact is not None and first_exact is not None and position >= first_exact:
+                    exact.append(position - first_exact)
+        return found, exact
 
 
-def _build_set(rules: Sequence[Rule]) -> tuple[Any, list[str], list[str]] | None:
+def _build_set(
+    rules: Sequence[Rule], exact: Sequence[Rule] = ()
+) -> tuple[Any, list[str], list[str], int | None] | None:
     """An RE2 set of the relaxed ``rules`` (line anchors per line), the ids in it by position, the ids
-    RE2 refused in relaxed form (never filtered out); None when the set does not work at all.
+    RE2 refused in relaxed form (never filtered out), and the position of the first of the ``exact``
+    rules, added after them as they are (None if there are none); None when the set does not work at
+    all, or RE2 refuses an exact rule (it must answer for every one).
 
     A set whose automaton cannot start answers nothing at all; a sentinel pattern turns that into None
     (filter nothing) instead of a silent "no rule matches".
@@ -126,11 +155,15 @@ def _build_set(rules: Sequence[Rule]) -> tuple[Any, list[str], list[str]] | None
             refused.append(rule.id)
             continue
         ids.append(rule.id)
+    # The sentinel sits at len(ids) (checked below), the exact rules right after it.
+    first_exact = len(ids) + 1 if exact else None
     try:
         rule_set.Add(re2.escape(_SENTINEL))
+        for rule in exact:
+            rule_set.Add(rule.pattern.encode("utf-8"))
         rule_set.Compile()
     except re2.error:
         return None
     if len(ids) not in (rule_set.Match(_SENTINEL) or ()):
         return None
-    return rule_set, ids, refused
+    return rule_set, ids, refused, first_exact
