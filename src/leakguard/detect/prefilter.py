@@ -80,7 +80,11 @@ class RulePrefilter:
     """Answers, per blob, which of ``rules`` can match somewhere in it (None: cannot tell, run all).
 
     Case-insensitive rules (words like ``token``, ``password``) and the rest (provider prefixes) go into
-    two sets: one automaton for both is slower than the two passes together.
+    two sets: one automaton for both is slower than the two passes together. Measured again on the
+    real-code corpus (286 MB preloaded): a process's first pass, which builds the DFA's states and is
+    the one a scan pays, costs 0.86 + 0.60 s with two sets and 1.97 s with one (with the keywordless
+    rules in both cases); only a second pass over the same text is faster with one set (0.83 s
+    against 0.75 + 0.54 s), so merging them looks like a gain only when measured warm.
     """
 
     def __init__(self, rules: Sequence[Rule], exact: Sequence[Rule] = ()) -> None:
