@@ -17,6 +17,7 @@ from leakguard.findings import AcceptedFinding, Finding, SkippedFile
 from leakguard.ignore import IGNORE_FILE_NAME, IgnoreList
 from leakguard.pool import OrderedPool, can_fork
 from leakguard.sources.base import SOURCE_FILE, SOURCE_PATH, CommitInfo, Fragment
+from leakguard.sources.files import FileToRead
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +64,7 @@ class Scanned:
     inline: list[AcceptedFinding]
 
 
-Item = Fragment | SkippedFile | CommitInfo
+Item = Fragment | SkippedFile | CommitInfo | FileToRead
 #: Fragments are sent to workers in batches of about this many bytes of text (or this many items).
 BATCH_BYTES = 1 << 20
 BATCH_ITEMS = 256
@@ -89,10 +90,10 @@ def scanned_items(
     """
 
     def work(batch: list[Item]) -> list[Scanned | SkippedFile | CommitInfo]:
-        return [scan_fragment(detector, i) if isinstance(i, Fragment) else i for i in batch]
+        return [scan_fragment(detector, i) if isinstance(i, Fragment) else i for i in _read(batch)]
 
     if jobs <= 1 or not can_fork():
-        for item in items:
+        for item in _read(items):
             yield scan_fragment(detector, item) if isinstance(item, Fragment) else item
         return
     batches = _batches(items)
@@ -106,12 +107,23 @@ def scanned_items(
             yield from results
 
 
+def _read(items: Iterable[Item]) -> Iterator[Fragment | SkippedFile | CommitInfo]:
+    """``items`` with each :class:`FileToRead` replaced by what reading it gives, in place."""
+    for item in items:
+        if isinstance(item, FileToRead):
+            yield from item.read()
+        else:
+            yield item
+
+
 def _batches(items: Iterable[Item]) -> Iterator[list[Item]]:
     batch: list[Item] = []
     size = 0
     for item in items:
         batch.append(item)
-        if isinstance(item, Fragment):
+        if isinstance(item, FileToRead):
+            size += item.size
+        elif isinstance(item, Fragment):
             size += item.size or len(item.lines)
         if size >= BATCH_BYTES or len(batch) >= BATCH_ITEMS:
             yield batch
@@ -122,7 +134,7 @@ def _batches(items: Iterable[Item]) -> Iterator[list[Item]]:
 
 def run_scan(
     detector: Detector,
-    items: Iterable[Fragment | SkippedFile | CommitInfo],
+    items: Iterable[Item],
     *,
     ignore: IgnoreList | None = None,
     on_commit: Callable[[str], None] | None = None,

@@ -1,5 +1,6 @@
 """The ``leakguard`` command as a person or a hook runs it: exit codes, formats, messages."""
 
+import gzip
 import json
 
 import pytest
@@ -240,6 +241,24 @@ def test_jobs_give_the_same_report_as_one_job(tmp_path, capsys, rng):
     three = run(capsys, "scan", str(tmp_path), "--rules", RULES, "--format", "jsonl", "--jobs", "3")
     assert one == three
     assert one[0] == 1 and one[1].count('"kind": "finding"') == 6
+
+
+def test_jobs_over_many_batches_of_files_the_workers_read_give_the_same_report(tmp_path, capsys, rng):
+    # 300 files: more than one batch, so workers read, decode and scan them (FileToRead); with a
+    # symbolic link, a binary, a gzip archive and a file past --max-file-size among them.
+    for index in range(300):
+        body = f"k = '{fake_aws_key(rng)}'\n" if index % 50 == 0 else "x = 1\n" * 20
+        (tmp_path / f"f{index:03d}.py").write_text(body)
+    (tmp_path / "b.bin").write_bytes(b"\x00\x01" * 10)
+    (tmp_path / "link.py").symlink_to(tmp_path / "f000.py")
+    (tmp_path / "packed.env.gz").write_bytes(gzip.compress(f"KEY={fake_aws_key(rng)}\n".encode()))
+    (tmp_path / "zz-big.py").write_text("y = 2\n" * 100 + f"k = '{fake_aws_key(rng)}'\n")
+    common = ["scan", str(tmp_path), "--rules", RULES, "--format", "jsonl", "--max-file-size", "300"]
+    one = run(capsys, *common, "--jobs", "1")
+    two = run(capsys, *common, "--jobs", "2")
+    assert one == two
+    assert one[1].count('"kind": "finding"') == 7  # six .py files and the archive's member
+    assert '"symbolic link"' in one[1] and "only the first 300 bytes" in one[1]
 
 
 def test_jobs_must_be_positive(tmp_path, capsys):

@@ -1,6 +1,6 @@
 from leakguard.findings import SkippedFile
 from leakguard.sources.base import Fragment
-from leakguard.sources.files import file_fragments
+from leakguard.sources.files import FileToRead, file_fragments
 
 
 def test_directories_are_walked_and_every_line_is_scanned(tmp_path):
@@ -140,3 +140,20 @@ def test_a_file_whose_name_is_not_utf8_is_scanned_not_a_crash(tmp_path):
     [finding] = Detector(load_rules()).scan(fragment)
     assert (finding.path, finding.line) == (fragment.path, 1)
     assert fragment.path.endswith(name)
+
+
+def test_deferred_files_read_later_give_what_a_walk_that_reads_gives(tmp_path):
+    (tmp_path / "a.py").write_text("a = 1\n")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b.bin").write_bytes(b"\x00\x01\x02")
+    (tmp_path / "sub" / "link").symlink_to(tmp_path / "a.py")
+    (tmp_path / "node_modules").mkdir()
+    read = list(file_fragments([tmp_path], relative_to=tmp_path))
+    deferred = list(file_fragments([tmp_path], relative_to=tmp_path, deferred=True))
+    assert any(isinstance(item, FileToRead) for item in deferred)
+    assert not any(isinstance(item, FileToRead) for item in read)
+    expanded = [
+        part for item in deferred for part in (item.read() if isinstance(item, FileToRead) else [item])
+    ]
+    assert expanded == read
+    assert [i.size for i in deferred if isinstance(i, FileToRead) and i.path == "a.py"] == [6]

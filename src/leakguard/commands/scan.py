@@ -36,13 +36,13 @@ from leakguard.rules.validated import MarkDirectory
 from leakguard.scan import ScanReport, run_scan
 from leakguard.sources.base import DEFAULT_MAX_FILE_BYTES, CommitInfo, Fragment
 from leakguard.sources.blobs import blob_fragments
-from leakguard.sources.files import file_fragments
+from leakguard.sources.files import FileToRead, file_fragments
 from leakguard.sources.history import commit_fragments, count_commits, staged_fragments
 from leakguard.sources.metadata import annotated_tags_on, tag_message_fragments
 
 EXIT_CLEAN = 0
 STDIN = "-"
-Items = Iterator[Fragment | SkippedFile | CommitInfo]
+Items = Iterator[Fragment | SkippedFile | CommitInfo | FileToRead]
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -236,6 +236,7 @@ def _source(
         relative_to=root,
         exclude=selection.excludes if selection.exclude else None,
         dependency_dirs=args.scan_dependency_dirs,
+        deferred=True,  # read where they are scanned: by the workers, with --jobs above 1
     )
     default = root / IGNORE_FILE_NAME
     ignore = _explicit_ignore(args) or (IgnoreList.load(default) if default.is_file() else None)

@@ -11,9 +11,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from leakguard.errors import ConfigError
-from leakguard.findings import Finding, SkippedFile
+from leakguard.findings import Finding
 from leakguard.rules.model import SEVERITIES, RuleSet
-from leakguard.sources.base import CommitInfo, Fragment
+from leakguard.scan import Item
+from leakguard.sources.base import CommitInfo
 
 #: Ids of the detect-secrets plugin families' findings, selectable like rule ids.
 PLUGIN_IDS = ("high-entropy-base64", "high-entropy-hex", "secret-keyword")
@@ -67,9 +68,7 @@ class Selection:
             for glob in self.exclude
         )
 
-    def items(
-        self, items: Iterable[Fragment | SkippedFile | CommitInfo]
-    ) -> Iterator[Fragment | SkippedFile | CommitInfo]:
+    def items(self, items: Iterable[Item]) -> Iterator[Item]:
         """``items`` without the files an exclude glob names."""
         for item in items:
             if isinstance(item, CommitInfo) or not self.excludes(item.path):

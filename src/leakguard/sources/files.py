@@ -6,6 +6,7 @@ import errno
 import os
 import stat
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import BinaryIO
@@ -36,6 +37,26 @@ DEPENDENCY_DIRS = frozenset(
 )
 
 
+@dataclass(frozen=True, slots=True)
+class FileToRead:
+    """A file of a walk, not read yet: :meth:`read` gives its fragments, or why it was skipped.
+
+    A scan on several cores hands these to its workers, which read, decompress and decode the files
+    themselves (see :func:`leakguard.scan.scanned_items`): the walking process then neither reads
+    every byte nor sends the text through a pipe. ``size`` (bytes on disk, 0 if unknown) only
+    balances the workers' batches.
+    """
+
+    path: str
+    location: str
+    max_file_bytes: int
+    size: int = 0
+
+    def read(self) -> Iterator[Fragment | SkippedFile]:
+        """What :func:`file_fragments` yields for this file when it reads it itself."""
+        return _read(self.location, self.path, self.max_file_bytes)
+
+
 def file_fragments(
     paths: Sequence[str | Path],
     *,
@@ -43,14 +64,22 @@ def file_fragments(
     relative_to: Path | None = None,
     exclude: Callable[[str], bool] | None = None,
     dependency_dirs: bool = False,
-) -> Iterator[Fragment | SkippedFile]:
+    deferred: bool = False,
+) -> Iterator[Fragment | SkippedFile | FileToRead]:
     """A fragment per readable text file under ``paths``; a :class:`SkippedFile` for every other one.
 
     Paths are shown relative to ``relative_to`` (the repository root, so fingerprints and reports do
     not depend on the working directory or on how the path was typed), ``/``-separated. ``exclude``
     drops the (shown) paths it answers True for. Dependency directories are reported as skipped
-    unless ``dependency_dirs`` asks to scan them.
+    unless ``dependency_dirs`` asks to scan them. ``deferred``: a :class:`FileToRead` in place of
+    each file's fragments, in the same order (whoever consumes the items reads them).
     """
+
+    def read(location: str | Path, shown: str) -> Iterator[Fragment | SkippedFile | FileToRead]:
+        if not deferred:
+            return _read(location, shown, max_file_bytes)
+        return iter((FileToRead(shown, str(location), max_file_bytes, _size(location)),))
+
     for root in paths:
         root_path = Path(root)
         if root_path.is_dir():
@@ -78,11 +107,11 @@ def file_fragments(
                     shown = place.shown(name)
                     if exclude is not None and exclude(shown):
                         continue
-                    yield from _read(os.path.join(directory, name), shown, max_file_bytes)
+                    yield from read(os.path.join(directory, name), shown)
         else:
             shown = _shown(root_path, relative_to)
             if exclude is None or not exclude(shown):
-                yield from _read(root_path, shown, max_file_bytes)
+                yield from read(root_path, shown)
 
 
 class _Directory:
@@ -161,6 +190,14 @@ def _read(path: str | Path, shown: str, max_file_bytes: int) -> Iterator[Fragmen
         data = data[:max_file_bytes]
         yield SkippedFile(path=shown, reason=f"only the first {max_file_bytes} bytes were read")
     yield from blob_fragments(shown, data)
+
+
+def _size(path: str | Path) -> int:
+    """Bytes on disk of ``path`` (not following a link), 0 when it cannot be asked."""
+    try:
+        return os.lstat(path).st_size
+    except (OSError, ValueError):
+        return 0
 
 
 #: ``lstat`` errors that mean "no such file" to ``Path.is_symlink`` (which raises on the others).
