@@ -90,10 +90,10 @@ def scanned_items(
     """
 
     def work(batch: list[Item]) -> list[Scanned | SkippedFile | CommitInfo]:
-        return [scan_fragment(detector, i) if isinstance(i, Fragment) else i for i in _read(batch)]
+        return [scan_fragment(detector, i) if isinstance(i, Fragment) else i for i in _expanded(batch)]
 
     if jobs <= 1 or not can_fork():
-        for item in _read(items):
+        for item in _expanded(items):
             yield scan_fragment(detector, item) if isinstance(item, Fragment) else item
         return
     batches = _batches(items)
@@ -107,7 +107,7 @@ def scanned_items(
             yield from results
 
 
-def _read(items: Iterable[Item]) -> Iterator[Fragment | SkippedFile | CommitInfo]:
+def _expanded(items: Iterable[Item]) -> Iterator[Fragment | SkippedFile | CommitInfo]:
     """``items`` with each :class:`FileToRead` replaced by what reading it gives, in place."""
     for item in items:
         if isinstance(item, FileToRead):

@@ -408,6 +408,22 @@ class Pipeline:
         }
 
 
+def leaking_incident(
+    pipeline: Pipeline, rng: random.Random, *, branch: str = "main", name: str = "app"
+) -> tuple[Repo, str, str, dict[str, Any]]:
+    """A repository with a clean base and a leaking push to ``branch``; returns (dev, base, leak, event)."""
+    dev = pipeline.repository(name)
+    base = dev.commit("base", {"app.py": "x = 1\n"})
+    pipeline.inspect(pipeline.push(dev, "main", "refs/heads/main", name=name))
+    if branch != "main":
+        dev.git("checkout", "-q", "-b", branch)
+    leak = dev.commit("leak", {"conf.py": f"key = '{fake_aws_key(rng)}'\n"})
+    pipeline.inspect(pipeline.push(dev, branch, f"refs/heads/{branch}", name=name))
+    events = pipeline.security_events()
+    assert len(events) == 1
+    return dev, base, leak, events[0]
+
+
 def delivered(entry: dict[str, Any]) -> dict[str, Any]:
     """A PutEvents entry as EventBridge delivers it to a target."""
     return {

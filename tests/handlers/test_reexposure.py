@@ -13,17 +13,12 @@ from botocore.exceptions import ClientError
 
 from leakguard.remediate.reset import ResetError
 from tests.conftest import fake_aws_key
-from tests.handlers.conftest import LambdaContext
+from tests.handlers.conftest import LambdaContext, leaking_incident
 
 
 def _reset_leak(pipeline, rng):
     """main: base -> leak, inspected, incident delivered (locked and reset); returns dev, base, leak, id."""
-    dev = pipeline.repository()
-    base = dev.commit("base", {"app.py": "x = 1\n"})
-    pipeline.inspect(pipeline.push(dev, "main", "refs/heads/main"))
-    leak = dev.commit("leak", {"conf.py": f"key = '{fake_aws_key(rng)}'\n"})
-    pipeline.inspect(pipeline.push(dev, "main", "refs/heads/main"))
-    (event,) = pipeline.security_events()
+    dev, base, leak, event = leaking_incident(pipeline, rng)
     results = pipeline.deliver(event)
     assert results["reset"]["status"] == "reset"
     assert pipeline.remote_ref("app", "refs/heads/main") == base
@@ -102,12 +97,7 @@ def test_a_removal_the_record_cannot_take_is_emailed_and_the_reset_retried(pipel
     def refuse(**_):
         raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "denied"}}, "UpdateItem")
 
-    dev = pipeline.repository()
-    base = dev.commit("base", {"app.py": "x = 1\n"})
-    pipeline.inspect(pipeline.push(dev, "main", "refs/heads/main"))
-    leak = dev.commit("leak", {"conf.py": f"key = '{fake_aws_key(rng)}'\n"})
-    pipeline.inspect(pipeline.push(dev, "main", "refs/heads/main"))
-    (event,) = pipeline.security_events()
+    _dev, base, leak, event = leaking_incident(pipeline, rng)
     client = pipeline.reset.RESETTER.record.client  # where reset marks the leaks it removed
     client.meta.events.register("before-call.dynamodb.UpdateItem", refuse)
     with pytest.raises(ResetError, match="could not be recorded"):

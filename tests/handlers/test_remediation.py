@@ -10,22 +10,8 @@ from leakguard.events.security import parse_security_event
 from leakguard.remediate.reset import MAX_ATTEMPTS, ResetError
 from leakguard.runtime import build_resetter
 from leakguard.settings import ResetSettings
-from tests.conftest import fake_aws_key, fake_github_token
-from tests.handlers.conftest import codecommit_event
-
-
-def _incident(pipeline, rng, *, branch="main", name="app"):
-    """A repository with a clean base and a leaking push to ``branch``; returns (dev, base, leak, event)."""
-    dev = pipeline.repository(name)
-    base = dev.commit("base", {"app.py": "x = 1\n"})
-    pipeline.inspect(pipeline.push(dev, "main", "refs/heads/main", name=name))
-    if branch != "main":
-        dev.git("checkout", "-q", "-b", branch)
-    leak = dev.commit("leak", {"conf.py": f"key = '{fake_aws_key(rng)}'\n"})
-    pipeline.inspect(pipeline.push(dev, branch, f"refs/heads/{branch}", name=name))
-    events = pipeline.security_events()
-    assert len(events) == 1
-    return dev, base, leak, events[0]
+from tests.conftest import fake_github_token
+from tests.handlers.conftest import codecommit_event, leaking_incident
 
 
 def _manifests(pipeline, incident_id, repository="app"):
@@ -44,7 +30,7 @@ def _manifests(pipeline, incident_id, repository="app"):
 
 
 def test_incident_is_notified_locked_and_reset(pipeline, rng):
-    _dev, base, leak, event = _incident(pipeline, rng)
+    _dev, base, leak, event = leaking_incident(pipeline, rng)
     results = pipeline.deliver(event)
     assert results["notify"]["status"] == "notified"
     assert results["lock"]["status"] == "locked"
@@ -84,7 +70,7 @@ def test_incident_is_notified_locked_and_reset(pipeline, rng):
 
 
 def test_duplicate_delivery_sends_no_second_email_lock_or_reset(pipeline, rng):
-    _, base, _, event = _incident(pipeline, rng)
+    _, base, _, event = leaking_incident(pipeline, rng)
     first = pipeline.deliver(event)
     pipeline.mails()
     calls = len(pipeline.codecommit.calls)
@@ -127,7 +113,7 @@ def test_monitor_incident_email_says_monitor_and_asks_for_no_action(pipeline, rn
 
 
 def test_repository_without_lock_and_reset_is_only_notified(pipeline, rng):
-    _dev, _, leak, event = _incident(pipeline, rng, name="quiet")
+    _dev, _, leak, event = leaking_incident(pipeline, rng, name="quiet")
     results = pipeline.deliver(event)
     assert results["lock"]["reason"] == "lock not enabled for this repository"
     assert results["reset"]["detail"] == "reset not enabled for this repository"
@@ -135,7 +121,7 @@ def test_repository_without_lock_and_reset_is_only_notified(pipeline, rng):
 
 
 def test_created_branch_carrying_only_the_leak_is_deleted_after_quarantine(pipeline, rng):
-    _, _, leak, event = _incident(pipeline, rng, branch="oops")
+    _, _, leak, event = leaking_incident(pipeline, rng, branch="oops")
     result = pipeline.deliver(event)["reset"]
     assert result["status"] == "deleted" and result["removedCommits"] == [leak]
     assert pipeline.remote_ref("app", "refs/heads/oops") is None
@@ -162,7 +148,7 @@ def test_reset_of_a_created_tag_deletes_it(pipeline, rng):
 
 
 def test_branch_cleaned_before_reset_runs_is_left_alone(pipeline, rng):
-    dev, base, _, event = _incident(pipeline, rng)
+    dev, base, _, event = leaking_incident(pipeline, rng)
     dev.git("reset", "-q", "--hard", base)
     fixed = dev.commit("without the key", {"other.py": "o = 1\n"})
     dev.git("push", "-q", "--force", "origin", "main:refs/heads/main")
@@ -197,7 +183,7 @@ def _resetter(pipeline, race):
 
 
 def test_concurrent_push_is_never_clobbered_the_reset_re_evaluates(pipeline, rng):
-    dev, base, leak, event = _incident(pipeline, rng)
+    dev, base, leak, event = leaking_incident(pipeline, rng)
     pushed = []
 
     def race():
@@ -215,7 +201,7 @@ def test_concurrent_push_is_never_clobbered_the_reset_re_evaluates(pipeline, rng
 
 
 def test_concurrent_push_that_removes_the_leak_stops_the_reset(pipeline, rng):
-    dev, base, _, event = _incident(pipeline, rng)
+    dev, base, _, event = leaking_incident(pipeline, rng)
     fixed = []
 
     def race():
@@ -230,7 +216,7 @@ def test_concurrent_push_that_removes_the_leak_stops_the_reset(pipeline, rng):
 
 
 def test_a_ref_that_keeps_moving_makes_reset_give_up_loudly(pipeline, rng):
-    dev, _, _, event = _incident(pipeline, rng)
+    dev, _, _, event = leaking_incident(pipeline, rng)
     counter = iter(range(100))
 
     def race():
@@ -249,7 +235,7 @@ def test_a_ref_that_keeps_moving_makes_reset_give_up_loudly(pipeline, rng):
 def test_reset_push_of_a_ref_with_shell_metacharacters_runs_no_shell(pipeline, rng, tmp_path):
     marker = tmp_path / "pwned"
     branch = f"x$(touch${{IFS}}{marker})`touch${{IFS}}{marker}`;touch${{IFS}}{marker}"
-    _, _base, _, event = _incident(pipeline, rng, branch=branch)
+    _, _base, _, event = leaking_incident(pipeline, rng, branch=branch)
     assert event["detail"]["reference"]["name"] == branch
     result = pipeline.deliver(event)["reset"]
     assert result["status"] in ("reset", "deleted")

@@ -76,9 +76,10 @@ def file_fragments(
     """
 
     def read(location: str | Path, shown: str) -> Iterator[Fragment | SkippedFile | FileToRead]:
-        if not deferred:
-            return _read(location, shown, max_file_bytes)
-        return iter((FileToRead(shown, str(location), max_file_bytes, _size(location)),))
+        if deferred:
+            yield FileToRead(shown, str(location), max_file_bytes, _size(location))
+        else:
+            yield from _read(location, shown, max_file_bytes)
 
     for root in paths:
         root_path = Path(root)
