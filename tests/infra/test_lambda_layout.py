@@ -128,6 +128,29 @@ print(json.dumps({"path": sys.path, "git": shutil.which("git"), "leakguard": lea
     assert seen["child_pythonpath"] == str(built.runtime_dir)  # what a child python3 gets: not /opt
 
 
+def test_the_layers_vectorscan_gate_answers_in_lambdas_layout(layout, tmp_path):
+    """The dependency layer carries the hyperscan wheel for the function's platform: the rule
+    prefilter's fast pass loads from /opt and answers as RE2 does (else big pushes lose it silently)."""
+    seen = _probe(layout, """
+import json
+from leakguard.detect import vectorscan
+from leakguard.detect.prefilter import RulePrefilter
+from leakguard.rules import load_rules
+vectorscan.COMPILE_AFTER_BYTES = 0
+rules = [rule for rule in load_rules().rules if not rule.keywordless]
+gate = RulePrefilter(rules)
+fast = gate._fast.ready(1)
+example = next(rule for rule in rules if rule.id == "github-pat").examples_match[0]
+print(json.dumps({"module": vectorscan.hyperscan.__file__, "fast": fast is not None,
+                  "hits": sorted(gate.possible(example.encode()) or ()),
+                  "clean": sorted(gate.possible(b"def add(a, b): return a + b") or ())}))
+""", tmp_path)  # fmt: skip
+    assert seen["module"].startswith("/opt/python/")
+    assert seen["fast"] is True
+    assert "github-pat" in seen["hits"]
+    assert seen["clean"] == []
+
+
 def test_git_started_by_a_function_runs_the_layers_remote_helper(deployed, layout, tmp_path):
     """The child ``python3`` of git-remote-codecommit sees no /opt/python; the helper adds it itself."""
     pipeline, functions = deployed

@@ -16,17 +16,26 @@ every one of its patterns that matches somewhere in the text, each parsed on its
 flags: a pattern's answer does not depend on the other patterns sharing its set, so the keywordless
 answer is the one their own set gave. If the combined set cannot be built, they are left to the
 caller (``None``), as before.
+
+Once a scan has read enough text, the same question goes to a Vectorscan database of the same relaxed
+patterns instead (:mod:`leakguard.detect.vectorscan`): one pass for both sets, about four times faster.
+It may over-match too, never under-match; for the keywordless rules it only says "maybe", and RE2 then
+answers exactly with a set of those rules alone, on the few blobs where Vectorscan said maybe.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from typing import Any
 
 import re2
 
+from leakguard.detect.vectorscan import GateError, LazyGate, PatternGate
 from leakguard.rules.model import Rule, re2_options
+
+logger = logging.getLogger(__name__)
 
 #: Memory for each set's automaton: RE2 sets cannot fall back to another engine, so give them room.
 SET_MAX_MEM = 256 << 20
@@ -114,6 +123,16 @@ class RulePrefilter:
             self._sets.append((rule_set, ids, first_exact))
             always.extend(refused)
         self.always = frozenset(always)
+        #: The rules the sets filter, in the fast gate's order (the exact rules follow them).
+        self._gated = [rule_id for _, ids, _ in self._sets for rule_id in ids]
+        self._exact_set = _exact_set(exact) if self.exact else None
+        if self.exact and self._exact_set is None:
+            self.exact = False
+        by_id = {rule.id: rule for rule in rules}
+        patterns = [relax(by_id[rule_id].pattern) for rule_id in self._gated]
+        self._fast = LazyGate(
+            [*patterns, *(relax(rule.pattern) for rule in exact)] if self.exact else patterns
+        )
 
     def possible(self, blob: bytes) -> set[str] | None:
         """The ids of the rules that can match in ``blob``; None when the sets could not be built."""
@@ -125,6 +144,15 @@ class RulePrefilter:
         (None: not answered here, see :attr:`exact`)."""
         if not self.enabled:
             return None, None
+        gate = self._fast.ready(len(blob))
+        if gate is not None:
+            try:
+                answer = self._fast_matches(gate, blob)
+            except GateError as exc:
+                logger.warning("Vectorscan could not scan a blob (%s); RE2 answers for it", exc)
+            else:
+                if answer is not None:
+                    return answer
         found = set(self.always)
         exact: list[int] | None = [] if self.exact else None
         for rule_set, ids, first_exact in self._sets:
@@ -133,7 +161,40 @@ class RulePrefilter:
                     found.add(ids[position])
                 elif exact is not None and first_exact is not None and position >= first_exact:
                     exact.append(position - first_exact)
-        return found, exact
+        return found, sorted(exact) if exact is not None else None
+
+    def _fast_matches(self, gate: PatternGate, blob: bytes) -> tuple[set[str], list[int] | None] | None:
+        """:meth:`matches` answered by the Vectorscan gate (refused patterns count as hits); None
+        when the gate leaves ``blob`` to RE2."""
+        gated = len(self._gated)
+        answer = gate.matching(blob)
+        if answer is None:
+            return None
+        hits = answer | self._fast.refused
+        found = set(self.always)
+        found.update(self._gated[position] for position in hits if position < gated)
+        if not self.exact or self._exact_set is None:
+            return found, None
+        if not any(position >= gated for position in hits):
+            return found, []
+        return found, sorted(self._exact_set.Match(blob) or ())
+
+
+def _exact_set(rules: Sequence[Rule]) -> Any | None:
+    """An RE2 set of ``rules`` as they are (no ``(?m)``), answering exactly which match a blob;
+    None if there are none or RE2 refuses one."""
+    if not rules:
+        return None
+    options = re2_options()
+    options.max_mem = SET_MAX_MEM
+    exact_set = re2.Set.SearchSet(options)
+    try:
+        for rule in rules:
+            exact_set.Add(rule.pattern.encode("utf-8"))
+        exact_set.Compile()
+    except re2.error:
+        return None
+    return exact_set
 
 
 def _build_set(

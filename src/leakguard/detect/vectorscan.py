@@ -1,0 +1,155 @@
+"""Which of many patterns can match somewhere in a blob, in one Vectorscan (Hyperscan) pass.
+
+RE2 walks a blob once per set, at 400-550 MB/s here, and the rule prefilter needs two sets. Vectorscan
+scans its literal factors with SIMD and checks the rest only around them: over the real-code corpus
+(286 MB of text) the same question costs it 0.39 s against RE2's 1.65 s. Its database takes about
+0.35 s to compile, so :class:`LazyGate` only builds it once a scan has read enough text to pay it back;
+a short scan (a pre-commit hook, a one-commit push) never compiles it.
+
+Every pattern is compiled in *prefilter* mode, where Vectorscan may match more than the pattern but
+never less, and reports once per blob (``SINGLEMATCH``): the answer is a superset, for a caller that
+decides exactly afterwards. ``UTF8`` keeps RE2's reading of a blob (the engine's blobs are valid
+UTF-8). Where the two engines read a pattern differently, Vectorscan must not be the narrower:
+
+* ``\\s`` also takes ``\\v`` (wider: fine); ``\\w``, ``\\d``, ``\\b`` are ASCII in both.
+* Case-insensitive RE2 folds every class and literal by Unicode's orbits, and two characters fold into
+  ASCII letters: ``ſ`` (U+017F, an ``s``) and ``K`` (U+212A, a ``k``). Vectorscan folds literals but not
+  ``\\w`` or ``[a-z]``, and asking it to (``UCP``) makes its database take 25 times longer to compile.
+  So a blob holding either character is left to RE2 (:meth:`PatternGate.matching` answers None).
+* Patterns naming non-ASCII characters (literally, ``\\x{...}``, ``\\p{...}``) fold by rules not worth
+  matching here: they are refused, and a refused pattern is always possible.
+
+Without the ``hyperscan`` wheel (another platform), or for patterns it refuses, callers keep RE2.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from typing import Any
+
+hyperscan: Any
+try:
+    import hyperscan
+except ImportError:  # pragma: no cover - the wheel is a dependency wherever it is published
+    hyperscan = None
+
+logger = logging.getLogger(__name__)
+
+#: Text a :class:`LazyGate` lets RE2 answer before it compiles its database: past this, a scan is
+#: likely to go on long enough to repay the compilation (break-even is ~80 MB of remaining text).
+COMPILE_AFTER_BYTES = 8 << 20
+#: UTF-8 of the two characters case-insensitive RE2 folds into ASCII letters (``ſ``, ``K``).
+_FOLDS_INTO_ASCII = ("\u017f".encode(), "\u212a".encode())
+#: What makes a pattern name a non-ASCII character (or RE2's any-byte ``\C``): left to RE2.
+_NOT_ASCII = re.compile(r"[^\x00-\x7f]|\\(?:x\{|x[89a-fA-F]|[pPC0-7])")
+
+
+class GateError(Exception):
+    """Vectorscan could not answer for a blob (scratch space, an internal error): ask RE2 instead."""
+
+
+def available() -> bool:
+    """Whether the Vectorscan wheel is importable here."""
+    return hyperscan is not None
+
+
+class PatternGate:
+    """A compiled Vectorscan database of patterns; :meth:`matching` says which can match a blob."""
+
+    def __init__(self, database: Any, ids: Sequence[int]) -> None:
+        self._database = database
+        self.ids = tuple(ids)
+
+    @classmethod
+    def build(cls, patterns: Sequence[str]) -> tuple[PatternGate | None, list[int]]:
+        """A gate over ``patterns`` (RE2 syntax, multi-line anchors) and the positions of those
+        Vectorscan refuses (the caller must treat them as always possible). ``(None, every
+        position)`` when the wheel is missing or nothing compiles."""
+        every = list(range(len(patterns)))
+        if hyperscan is None or not patterns:
+            return None, every
+        flags = [_flags()] * len(patterns)
+        expressions = [_expression(pattern) for pattern in patterns]
+        ascii_only = [p for p in every if not _NOT_ASCII.search(patterns[p])]
+        try:
+            database = _compile(
+                [expressions[p] for p in ascii_only], ascii_only, [flags[p] for p in ascii_only]
+            )
+            return cls(database, ascii_only), sorted(set(every) - set(ascii_only))
+        except hyperscan.error:
+            pass
+        accepted, refused = [], sorted(set(every) - set(ascii_only))
+        for position in ascii_only:  # find the ones it refuses, compile the rest
+            try:
+                _compile([expressions[position]], [position], [flags[position]])
+                accepted.append(position)
+            except hyperscan.error as exc:
+                logger.info("Vectorscan refuses pattern %d (%s); RE2 alone answers for it", position, exc)
+                refused.append(position)
+        if not accepted:
+            return None, every
+        database = _compile([expressions[p] for p in accepted], accepted, [flags[p] for p in accepted])
+        return cls(database, accepted), refused
+
+    def matching(self, blob: bytes) -> set[int] | None:
+        """Positions of the patterns that can match somewhere in ``blob`` (a superset); None when
+        only RE2 can tell (the blob holds a character RE2 folds into an ASCII letter)."""
+        if any(folded in blob for folded in _FOLDS_INTO_ASCII):
+            return None
+        hits: set[int] = set()
+
+        def on_match(pattern_id: int, start: int, end: int, flags: int, context: Any) -> None:
+            hits.add(pattern_id)
+
+        try:
+            self._database.scan(blob, match_event_handler=on_match)
+        except hyperscan.error as exc:
+            raise GateError(str(exc)) from exc
+        return hits
+
+
+class LazyGate:
+    """A :class:`PatternGate` compiled on first need: once :meth:`ready` has been told of
+    :data:`COMPILE_AFTER_BYTES` of text. Until then, and for good if it cannot be built, the caller
+    answers with RE2."""
+
+    def __init__(self, patterns: Sequence[str]) -> None:
+        self._patterns = tuple(patterns)
+        self._seen = 0
+        self._tried = not available() or not patterns
+        self.gate: PatternGate | None = None
+        self.refused: frozenset[int] = frozenset()
+
+    def ready(self, size: int) -> PatternGate | None:
+        """The gate to ask about a blob of ``size`` bytes, or None (ask RE2)."""
+        if self.gate is not None or self._tried:
+            return self.gate
+        self._seen += size
+        if self._seen < COMPILE_AFTER_BYTES:
+            return None
+        self._tried = True
+        gate, refused = PatternGate.build(self._patterns)
+        self.gate, self.refused = gate, frozenset(refused)
+        return gate
+
+
+def _expression(pattern: str) -> bytes:
+    return pattern.encode("utf-8")
+
+
+def _flags() -> int:
+    return (
+        hyperscan.HS_FLAG_PREFILTER
+        | hyperscan.HS_FLAG_SINGLEMATCH
+        | hyperscan.HS_FLAG_ALLOWEMPTY
+        | hyperscan.HS_FLAG_MULTILINE
+        | hyperscan.HS_FLAG_UTF8
+    )
+
+
+def _compile(expressions: list[bytes], ids: list[int], flags: list[int]) -> Any:
+    database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+    database.compile(expressions=expressions, ids=ids, elements=len(expressions), flags=flags)
+    return database

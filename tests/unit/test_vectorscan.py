@@ -1,0 +1,152 @@
+"""The Vectorscan gate of the rule prefilter: a superset of RE2's answer, never less, or RE2 itself."""
+
+from dataclasses import replace
+
+import pytest
+import re2
+
+from leakguard.detect import vectorscan
+from leakguard.detect.engine import Detector
+from leakguard.detect.prefilter import RulePrefilter, relax
+from leakguard.rules import load_rules
+from leakguard.rules.model import Allowlist, re2_options
+from leakguard.sources.base import FileLines, Fragment
+
+pytestmark = pytest.mark.skipif(not vectorscan.available(), reason="the hyperscan wheel is not installed")
+
+
+@pytest.fixture(scope="module")
+def ruleset():
+    return load_rules()
+
+
+@pytest.fixture
+def at_once(monkeypatch):
+    """Gates compile on the first blob instead of after COMPILE_AFTER_BYTES of text."""
+    monkeypatch.setattr(vectorscan, "COMPILE_AFTER_BYTES", 0)
+
+
+def _relaxed_set(pattern: str):
+    """RE2's answer for one relaxed pattern, as the prefilter's RE2 sets ask it."""
+    one = re2.Set.SearchSet(re2_options())
+    one.Add(b"(?m)" + relax(pattern).encode())
+    one.Compile()
+    return one
+
+
+def _fast_only(rules, exact=()):
+    gate = RulePrefilter(rules, exact=exact)
+    assert gate._fast.ready(1) is not None  # the Vectorscan database, not RE2, answers below
+    return gate
+
+
+def test_every_rule_example_passes_the_vectorscan_gate(ruleset, at_once):
+    rules = [rule for rule in ruleset.rules if not rule.keywordless]
+    gate = _fast_only(rules)
+    for rule in rules:
+        for example in rule.examples_match:
+            blob = f"unrelated = 1\n{example}\nmore = 2".encode()
+            assert rule.id in (gate.possible(blob) or ()), (rule.id, example)
+
+
+# Case-insensitive RE2 folds Unicode: ſ (U+017F) is an s, K (U+212A) a k. A gate folding only ASCII would
+# let `paſsword = "..."` through RE2's sets and the rules, and hide it here.
+_FOLDS = {"s": "ſ", "S": "ſ", "k": "K", "K": "K"}
+
+
+def _unicode_cased(text: str) -> str:
+    return "".join(_FOLDS.get(char, char) for char in text)
+
+
+def test_the_gate_answers_at_least_what_re2_answers_on_hostile_spellings(ruleset, at_once):
+    rules = [rule for rule in ruleset.rules if not rule.keywordless]
+    gate = _fast_only(rules)
+    checked = 0
+    for rule in rules:
+        re2_answer = _relaxed_set(rule.pattern)
+        for example in (*rule.examples_match, *rule.examples_nomatch):
+            for variant in (example, _unicode_cased(example), example.upper(), example.replace(" ", "\v")):
+                blob = f"x\n{variant}\n".encode()
+                if re2_answer.Match(blob):
+                    checked += 1
+                    assert rule.id in (gate.possible(blob) or ()), (rule.id, variant)
+    assert checked > 1000
+
+
+def test_clean_text_lets_no_rule_through_the_gate(ruleset, at_once):
+    gate = _fast_only([rule for rule in ruleset.rules if not rule.keywordless])
+    assert gate.possible(b"def add(a, b):\n    return a + b\n") == set()
+
+
+def test_the_gate_compiles_only_after_enough_text(ruleset, monkeypatch):
+    monkeypatch.setattr(vectorscan, "COMPILE_AFTER_BYTES", 100)
+    gate = RulePrefilter([rule for rule in ruleset.rules if not rule.keywordless])
+    assert gate._fast.ready(60) is None  # a short scan: RE2 answers, nothing compiled
+    assert gate._fast.gate is None
+    assert gate._fast.ready(60) is not None
+
+
+def test_a_pattern_vectorscan_refuses_is_always_possible(ruleset, at_once):
+    bundled = next(rule for rule in ruleset.rules if not rule.keywordless)
+    ungreedy = replace(bundled, id="ungreedy", pattern=r"(?U)zq=(\w+)", regex=re2.compile(r"(?U)zq=(\w+)"))
+    gate = _fast_only([bundled, ungreedy])
+    assert gate._fast.refused == {1}
+    assert gate.possible(b"nothing here") == {"ungreedy"}
+
+
+def test_a_blob_vectorscan_cannot_scan_is_answered_by_re2(ruleset, at_once, monkeypatch, caplog):
+    rules = [rule for rule in ruleset.rules if not rule.keywordless]
+    gate = _fast_only(rules)
+    example = rules[0].examples_match[0].encode()
+
+    def broken(blob):
+        raise vectorscan.GateError("scratch space")
+
+    monkeypatch.setattr(gate._fast.gate, "matching", broken)
+    assert rules[0].id in (gate.possible(example) or ())
+    assert "RE2 answers" in caplog.text
+
+
+def test_without_the_wheel_re2_answers(ruleset, monkeypatch):
+    monkeypatch.setattr(vectorscan, "hyperscan", None)
+    monkeypatch.setattr(vectorscan, "COMPILE_AFTER_BYTES", 0)
+    rules = [rule for rule in ruleset.rules if not rule.keywordless]
+    gate = RulePrefilter(rules)
+    assert gate._fast.ready(1 << 30) is None
+    assert rules[0].id in (gate.possible(rules[0].examples_match[0].encode()) or ())
+
+
+def _keywordless(rule_id, pattern):
+    bundled = next(rule for rule in load_rules().rules if rule.keywordless)
+    return replace(
+        bundled, id=rule_id, pattern=pattern, regex=re2.compile(pattern), entropy=None, allowlist=Allowlist()
+    )
+
+
+# The gate only says "maybe" for keywordless rules; RE2 answers exactly (anchors, exact counts).
+@pytest.mark.parametrize(
+    ("pattern", "blob", "expected"),
+    [
+        (r"^(?P<secret>Q[0-9]{3})\b", b"Q123 at the start\nx", True),
+        (r"^(?P<secret>Q[0-9]{3})\b", b"x = 1\nQ123 at a line's start", False),
+        (r"\b(?P<secret>Q[0-9]{3})\b", b"a Q123 b", True),
+        (r"\b(?P<secret>Q[0-9]{3})\b", b"a Q12345 b", False),
+        (r"\b(?P<secret>Q[0-9]{3})\b", b"nothing", False),
+    ],
+)
+def test_keywordless_rules_are_answered_exactly_with_the_gate(ruleset, at_once, pattern, blob, expected):
+    gate = _fast_only([r for r in ruleset.rules if not r.keywordless], exact=[_keywordless("shape", pattern)])
+    assert gate.exact
+    assert gate.matches(blob)[1] == ([0] if expected else [])
+
+
+def test_findings_are_the_same_with_the_gate_and_with_re2(ruleset, monkeypatch):
+    lines = [example for rule in ruleset.rules for example in rule.examples_match[:2]]
+    lines += [_unicode_cased(line) for line in lines]
+    fragment = Fragment(path="mixed.txt", lines=FileLines("\n".join(lines)))
+    with_re2 = Detector(ruleset).scan(fragment)
+    monkeypatch.setattr(vectorscan, "COMPILE_AFTER_BYTES", 0)
+    detector = Detector(ruleset)
+    assert detector._prefilter._fast.ready(1) is not None
+    assert detector.scan(fragment) == with_re2
+    assert len({finding.rule_id for finding in with_re2}) > 100
