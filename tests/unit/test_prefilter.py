@@ -7,7 +7,7 @@ import re2
 
 from leakguard.detect import prefilter
 from leakguard.detect.engine import Detector
-from leakguard.detect.prefilter import RulePrefilter, relax
+from leakguard.detect.prefilter import Answer, RulePrefilter, relax
 from leakguard.rules import load_rules
 from leakguard.rules.model import Allowlist, RuleSet, re2_options
 from leakguard.sources.base import FileLines, Fragment
@@ -69,7 +69,7 @@ def test_findings_are_the_same_with_and_without_the_prefilter(ruleset, monkeypat
     text = "\n".join(ruleset.rules[i].examples_match[0] for i in range(0, len(ruleset.rules), 3))
     fragment = Fragment(path="mixed.txt", lines=FileLines(text))
     with_gate = Detector(ruleset).scan(fragment)
-    monkeypatch.setattr(RulePrefilter, "matches", lambda self, blob: (None, None))
+    monkeypatch.setattr(RulePrefilter, "matches", lambda self, blob: Answer(None, None, None))
     assert Detector(ruleset).scan(fragment) == with_gate
     assert with_gate
 
@@ -126,7 +126,7 @@ def test_keywordless_rules_fall_back_to_their_own_set_when_the_shared_one_cannot
     monkeypatch.setattr(prefilter, "SET_MAX_MEM", 1 << 10)
     rule = _keywordless("shape", r"\b(?P<secret>Q[0-9]{3}\.[a-z]{4})\b")
     gate = RulePrefilter([r for r in ruleset.rules if not r.keywordless], exact=[rule])
-    assert gate.matches(b"Q123.abcd") == (None, None)
+    assert gate.matches(b"Q123.abcd") == (None, None, None)
     # The engine then asks the keywordless rules' own set: the finding is still there.
     detector = Detector(RuleSet(rules=(*ruleset.rules, rule)), plugins=False)
     assert not detector._prefilter.exact
@@ -145,5 +145,5 @@ def test_keywordless_findings_are_the_same_through_the_shared_set_and_their_own(
         ("shape", 2),
         ("shape", 4),
     ]
-    monkeypatch.setattr(RulePrefilter, "matches", lambda self, blob: (None, None))
+    monkeypatch.setattr(RulePrefilter, "matches", lambda self, blob: Answer(None, None, None))
     assert Detector(rules, plugins=False).scan_text(text) == found

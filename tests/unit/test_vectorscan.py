@@ -150,3 +150,59 @@ def test_findings_are_the_same_with_the_gate_and_with_re2(ruleset, monkeypatch):
     assert detector._prefilter._fast.ready(1) is not None
     assert detector.scan(fragment) == with_re2
     assert len({finding.rule_id for finding in with_re2}) > 100
+
+
+@pytest.mark.parametrize(
+    ("pattern", "gate_form"),
+    [
+        ("password", "password"),  # ASCII: untouched
+        ("contraseña", r"contrase[^\x00-\x7f]a"),
+        ("(?i:[iİı]d)", r"(?i:(?:[i]|[^\x00-\x7f])d)"),
+        ("x[ñ]+y", r"x[^\x00-\x7f]+y"),
+        ("[[:alpha:]ñ]", r"(?:[[:alpha:]]|[^\x00-\x7f])"),
+        ("[]ñ]", r"(?:[]]|[^\x00-\x7f])"),
+        (r"\[ñ", r"\[[^\x00-\x7f]"),  # an escaped bracket opens no class
+        ("[^aé]b", "[^a]b"),  # a negated class only gets wider
+        ("[a-é]", None),  # a range with a non-ASCII end: refused
+        ("[^é]", None),
+    ],
+)
+def test_non_ascii_characters_become_any_non_ascii_character(pattern, gate_form):
+    assert vectorscan.ascii_superset(pattern) == gate_form
+
+
+def test_a_refused_non_ascii_pattern_is_always_possible(at_once):
+    gate, refused = vectorscan.PatternGate.build(["abc", "[a-é]x", r"\x{e9}x", r"\pLx"])
+    assert gate is not None and refused == [1, 2, 3]
+    assert gate.matching(b"zzz") == set()
+
+
+# Lines the plugins' RE2 line filter finds, spelt as hostile pushes spell them: Turkish dotted and
+# dotless i, ñ in contraseña, Unicode case, spaces Python's \s takes and RE2's does not.
+_PLUGIN_LINES = [
+    'contraseña = "Xk29vLq0pZ8rT"',
+    'CONTRASEÑA = "Xk29vLq0pZ8rT"',
+    'apİ_key = "Xk29vLq0pZ8rT"',
+    'secret_token = "c2VjcmV0LXZhbHVlLXRoYXQtaXMtbG9uZw=="',
+    'db_pass\u00a0=\u00a0"Xk29vLq0pZ8rTq"',
+    'auth_header: "ab12cd34ef56ab78cd90"',
+    'prıvate_key = "Xk29vLq0pZ8rTq"',
+]
+
+
+def test_the_gate_says_the_plugins_pass_may_match_wherever_re2_finds_a_line(ruleset, at_once):
+    detector = Detector(ruleset)
+    line_filter = re2.compile(detector._plugins.line_filter().encode(), re2_options())
+    for line in _PLUGIN_LINES:
+        blob = f"x = 1\n{line}\n".encode()
+        assert line_filter.search(blob), line  # each is a line the plugins' pass takes
+        assert 0 in detector._prefilter.matches(blob).companions, line
+    assert detector._prefilter.matches(b"def add(a, b):\n    return a + b\n").companions == frozenset()
+
+
+def test_plugin_findings_are_the_same_with_the_gate_and_with_re2(ruleset, monkeypatch):
+    fragment = Fragment(path="settings.py", lines=FileLines("\n".join(["x = 1", *_PLUGIN_LINES])))
+    with_re2 = Detector(ruleset).scan(fragment)
+    monkeypatch.setattr(vectorscan, "COMPILE_AFTER_BYTES", 0)
+    assert Detector(ruleset).scan(fragment) == with_re2
+    assert any(finding.detector.startswith("detect-secrets") for finding in with_re2)

@@ -29,7 +29,7 @@ from leakguard.detect.filters import has_inline_allow, inline_allow_reason, is_p
 from leakguard.detect.keys import KEY_MATERIAL, PEM_LINE, pem_blocks
 from leakguard.detect.lines import matching_lines
 from leakguard.detect.plugins import SecretPlugins
-from leakguard.detect.prefilter import RulePrefilter
+from leakguard.detect.prefilter import Answer, RulePrefilter
 from leakguard.findings import AcceptedFinding, Finding
 from leakguard.rules.model import Rule, RuleSet, re2_options
 from leakguard.sources.base import FileLines, Fragment
@@ -76,9 +76,16 @@ class Detector:
             self._keyword_line_re, self._keyword_set, self._keywords, self._keyword_rules
         )
         self._routes: dict[frozenset[str], _Routes | None] = {}
-        # The keywordless rules ride along, exactly, in the prefilter's case-sensitive set (one pass).
+        self._plugins = (
+            SecretPlugins(high_entropy=ruleset.high_entropy, keyword=ruleset.keyword) if plugins else None
+        )
+        plugin_filter = self._plugins.line_filter() if self._plugins is not None else None
+        # The keywordless rules ride along, exactly, in the prefilter's case-sensitive set (one pass),
+        # and its Vectorscan gate tells beforehand whether the plugins' pass can find a line.
         self._prefilter = RulePrefilter(
-            [rule for rule in ruleset.rules if not rule.keywordless], exact=self._keywordless
+            [rule for rule in ruleset.rules if not rule.keywordless],
+            exact=self._keywordless,
+            companions=[plugin_filter] if plugin_filter is not None else [],
         )
         # Words a derived ``NAME = "VALUE"`` line needs for any rule to fire on it: the keywords, and
         # the stems of those that could straddle the ``NAME = "`` glue (``auth "``, ``"pass``).
@@ -90,9 +97,6 @@ class Detector:
                 words=_words_re(set(self._keyword_rules) | stems),
                 spanning=_words_re(spanning) if spanning else None,
             )
-        self._plugins = (
-            SecretPlugins(high_entropy=ruleset.high_entropy, keyword=ruleset.keyword) if plugins else None
-        )
 
     def scan(self, fragment: Fragment) -> list[Finding]:
         """Every finding in ``fragment``, de-duplicated by location, in line order."""
@@ -120,7 +124,8 @@ class Detector:
             texts = [text.encode("utf-8", "replace").decode("utf-8") for text in texts]
             blob_text = "\n".join(texts)
             blob = blob_text.encode("utf-8")
-        gate = self._gate(blob)
+        answer = self._prefilter.matches(blob)
+        gate = self._gate(blob, answer)
         keywordless = gate[1]
         candidates = list(self._rule_candidates(fragment.path, texts, blob, blob_text, gate))
         words = self._name_words_for(keywordless)
@@ -130,7 +135,7 @@ class Detector:
             candidates.extend(self._derived_candidates(fragment.path, derived))
         if self._multiline and not any(c.rule_id in self._multiline for c in candidates):
             candidates.extend(self._keys_in_context(fragment, blob, numbers))
-        if self._plugins is not None:
+        if self._plugins is not None and (answer.companions is None or 0 in answer.companions):
             candidates.extend(self._plugins.scan(fragment.path, texts, blob))
         kept, allowed = self._filter(candidates, fragment.path, texts)
         findings = [self._to_finding(c, fragment) for c in deduplicate(kept, self._rule_order)]
@@ -187,11 +192,12 @@ class Detector:
         those matching the blob) matches it (see derived)."""
         return None if keywordless else self._name_words
 
-    def _gate(self, blob: bytes) -> tuple[set[str] | None, Sequence[int]]:
+    def _gate(self, blob: bytes, answer: Answer | None = None) -> tuple[set[str] | None, Sequence[int]]:
         """The rules that can match in ``blob`` (None: run them all) and the positions of the
-        keywordless rules that do: the prefilter's sets answer both in one pass when they could be
-        built with the keywordless rules in them, else those get their own set as before."""
-        possible, keywordless = self._prefilter.matches(blob)
+        keywordless rules that do: the prefilter (its ``answer``, if asked already) answers both in
+        one pass when its sets could be built with the keywordless rules in them, else those get
+        their own set as before."""
+        possible, keywordless, _ = answer if answer is not None else self._prefilter.matches(blob)
         return possible, keywordless if keywordless is not None else self._keywordless_matches(blob)
 
     def _keywordless_matches(self, blob: bytes) -> Sequence[int]:

@@ -190,6 +190,15 @@ class SecretPlugins:
                 self._plugins[family] = (KeywordDetector(),)
         return self._plugins[family]
 
+    def line_filter(self) -> str | None:
+        """The pattern of the one pass :meth:`scan` starts with (None: no family is enabled), for a
+        gate to tell beforehand that it finds nothing in a blob."""
+        families = self._families()
+        return _line_filter(families).pattern.decode("utf-8") if families else None
+
+    def _families(self) -> tuple[str, ...]:
+        return tuple(family for family in _FAMILIES if self._settings[family].enabled)
+
     def scan(self, path: str, texts: Sequence[str], blob: bytes) -> Iterator[Candidate]:
         """Yield the plugins' hits in ``texts`` (the fragment's lines; ``blob`` is them joined, UTF-8).
 
@@ -197,7 +206,7 @@ class SecretPlugins:
         ``_KEYWORD_LINE``: each is implied by what the family's filters keep, so no kept hit is lost);
         of those, each family analyses the lines its own prefilter has always chosen.
         """
-        families = tuple(family for family in _FAMILIES if self._settings[family].enabled)
+        families = self._families()
         if not families:
             return
         lines = matching_lines(_line_filter(families), blob)

@@ -20,7 +20,9 @@ caller (``None``), as before.
 Once a scan has read enough text, the same question goes to a Vectorscan database of the same relaxed
 patterns instead (:mod:`leakguard.detect.vectorscan`): one pass for both sets, about four times faster.
 It may over-match too, never under-match; for the keywordless rules it only says "maybe", and RE2 then
-answers exactly with a set of those rules alone, on the few blobs where Vectorscan said maybe.
+answers exactly with a set of those rules alone, on the few blobs where Vectorscan said maybe. The
+gate also answers for *companions*, the patterns of other whole-blob passes (the detect-secrets
+plugins' line filter): a blob where one cannot match skips that pass's own RE2 walk.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import re2
 
@@ -85,6 +87,19 @@ def relax(pattern: str) -> str:
     return "".join(out)
 
 
+class Answer(NamedTuple):
+    """What :meth:`RulePrefilter.matches` says of a blob."""
+
+    #: The ids of the rules that can match in it (None: the sets could not be built, run them all).
+    possible: set[str] | None
+    #: The positions in ``exact`` of the exact rules that do match, in order (None: not answered
+    #: here, see :attr:`RulePrefilter.exact`).
+    exact: list[int] | None
+    #: The positions of the ``companions`` that can match (None: not asked, the caller's own pass
+    #: decides; only the Vectorscan gate answers for them).
+    companions: frozenset[int] | None
+
+
 class RulePrefilter:
     """Answers, per blob, which of ``rules`` can match somewhere in it (None: cannot tell, run all).
 
@@ -96,7 +111,9 @@ class RulePrefilter:
     against 0.75 + 0.54 s), so merging them looks like a gain only when measured warm.
     """
 
-    def __init__(self, rules: Sequence[Rule], exact: Sequence[Rule] = ()) -> None:
+    def __init__(
+        self, rules: Sequence[Rule], exact: Sequence[Rule] = (), companions: Sequence[str] = ()
+    ) -> None:
         always = [r.id for r in rules if _NOT_FOR_BLOBS.search(r.pattern)]
         filtered = [r for r in rules if r.id not in always]
         #: Per set: the set, the relaxed rules' ids by position, the position of its first exact rule.
@@ -130,20 +147,20 @@ class RulePrefilter:
             self.exact = False
         by_id = {rule.id: rule for rule in rules}
         patterns = [relax(by_id[rule_id].pattern) for rule_id in self._gated]
-        self._fast = LazyGate(
-            [*patterns, *(relax(rule.pattern) for rule in exact)] if self.exact else patterns
-        )
+        if self.exact:
+            patterns += [relax(rule.pattern) for rule in exact]
+        #: Where the companions start in the fast gate's patterns.
+        self._first_companion = len(patterns)
+        self._fast = LazyGate([*patterns, *(relax(pattern) for pattern in companions)])
 
     def possible(self, blob: bytes) -> set[str] | None:
         """The ids of the rules that can match in ``blob``; None when the sets could not be built."""
         return self.matches(blob)[0]
 
-    def matches(self, blob: bytes) -> tuple[set[str] | None, list[int] | None]:
-        """The ids of the rules that can match in ``blob`` (None: the sets could not be built, run
-        them all), and the positions in ``exact`` of the exact rules that do match, in RE2's order
-        (None: not answered here, see :attr:`exact`)."""
+    def matches(self, blob: bytes) -> Answer:
+        """What can match in ``blob``: see :class:`Answer`."""
         if not self.enabled:
-            return None, None
+            return Answer(None, None, None)
         gate = self._fast.ready(len(blob))
         if gate is not None:
             try:
@@ -161,9 +178,9 @@ class RulePrefilter:
                     found.add(ids[position])
                 elif exact is not None and first_exact is not None and position >= first_exact:
                     exact.append(position - first_exact)
-        return found, sorted(exact) if exact is not None else None
+        return Answer(found, sorted(exact) if exact is not None else None, None)
 
-    def _fast_matches(self, gate: PatternGate, blob: bytes) -> tuple[set[str], list[int] | None] | None:
+    def _fast_matches(self, gate: PatternGate, blob: bytes) -> Answer | None:
         """:meth:`matches` answered by the Vectorscan gate (refused patterns count as hits); None
         when the gate leaves ``blob`` to RE2."""
         gated = len(self._gated)
@@ -173,11 +190,13 @@ class RulePrefilter:
         hits = answer | self._fast.refused
         found = set(self.always)
         found.update(self._gated[position] for position in hits if position < gated)
+        first = self._first_companion
+        companions = frozenset(position - first for position in hits if position >= first)
         if not self.exact or self._exact_set is None:
-            return found, None
-        if not any(position >= gated for position in hits):
-            return found, []
-        return found, sorted(self._exact_set.Match(blob) or ())
+            return Answer(found, None, companions)
+        if not any(gated <= position < first for position in hits):
+            return Answer(found, [], companions)
+        return Answer(found, sorted(self._exact_set.Match(blob) or ()), companions)
 
 
 def _exact_set(rules: Sequence[Rule]) -> Any | None:

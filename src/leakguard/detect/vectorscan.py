@@ -16,8 +16,9 @@ UTF-8). Where the two engines read a pattern differently, Vectorscan must not be
   ASCII letters: ``ſ`` (U+017F, an ``s``) and ``K`` (U+212A, a ``k``). Vectorscan folds literals but not
   ``\\w`` or ``[a-z]``, and asking it to (``UCP``) makes its database take 25 times longer to compile.
   So a blob holding either character is left to RE2 (:meth:`PatternGate.matching` answers None).
-* Patterns naming non-ASCII characters (literally, ``\\x{...}``, ``\\p{...}``) fold by rules not worth
-  matching here: they are refused, and a refused pattern is always possible.
+* A non-ASCII character written in a pattern (``contraseña``, ``[iİı]``) becomes "any non-ASCII
+  character" (:func:`ascii_superset`), whatever its folding; patterns naming them by escape
+  (``\\x{...}``, ``\\p{...}``) or by a range are refused, and a refused pattern is always possible.
 
 Without the ``hyperscan`` wheel (another platform), or for patterns it refuses, callers keep RE2.
 """
@@ -40,10 +41,16 @@ logger = logging.getLogger(__name__)
 #: Text a :class:`LazyGate` lets RE2 answer before it compiles its database: past this, a scan is
 #: likely to go on long enough to repay the compilation (break-even is ~80 MB of remaining text).
 COMPILE_AFTER_BYTES = 8 << 20
-#: UTF-8 of the two characters case-insensitive RE2 folds into ASCII letters (``ſ``, ``K``).
-_FOLDS_INTO_ASCII = ("\u017f".encode(), "\u212a".encode())
+#: The two characters case-insensitive RE2 folds into ASCII letters (``ſ``, ``K``): a pattern of
+#: every database, so the same pass says when a blob must go to RE2 (a separate substring test of
+#: the blob cost as much as the whole Vectorscan pass).
+_FOLDS_INTO_ASCII = "\u017f|\u212a".encode()
+#: Its id (far above any caller's position).
+_FOLD_ID = 1 << 30
 #: What makes a pattern name a non-ASCII character (or RE2's any-byte ``\C``): left to RE2.
 _NOT_ASCII = re.compile(r"[^\x00-\x7f]|\\(?:x\{|x[89a-fA-F]|[pPC0-7])")
+#: What a non-ASCII character of a pattern becomes for the gate.
+_ANY_NON_ASCII = r"[^\x00-\x7f]"
 
 
 class GateError(Exception):
@@ -70,9 +77,10 @@ class PatternGate:
         every = list(range(len(patterns)))
         if hyperscan is None or not patterns:
             return None, every
+        rewritten = [ascii_superset(pattern) or "" for pattern in patterns]
         flags = [_flags()] * len(patterns)
-        expressions = [_expression(pattern) for pattern in patterns]
-        ascii_only = [p for p in every if not _NOT_ASCII.search(patterns[p])]
+        expressions = [_expression(pattern) for pattern in rewritten]
+        ascii_only = [p for p in every if rewritten[p] and not _NOT_ASCII.search(rewritten[p])]
         try:
             database = _compile(
                 [expressions[p] for p in ascii_only], ascii_only, [flags[p] for p in ascii_only]
@@ -96,8 +104,6 @@ class PatternGate:
     def matching(self, blob: bytes) -> set[int] | None:
         """Positions of the patterns that can match somewhere in ``blob`` (a superset); None when
         only RE2 can tell (the blob holds a character RE2 folds into an ASCII letter)."""
-        if any(folded in blob for folded in _FOLDS_INTO_ASCII):
-            return None
         hits: set[int] = set()
 
         def on_match(pattern_id: int, start: int, end: int, flags: int, context: Any) -> None:
@@ -107,7 +113,7 @@ class PatternGate:
             self._database.scan(blob, match_event_handler=on_match)
         except hyperscan.error as exc:
             raise GateError(str(exc)) from exc
-        return hits
+        return None if _FOLD_ID in hits else hits
 
 
 class LazyGate:
@@ -135,6 +141,68 @@ class LazyGate:
         return gate
 
 
+def ascii_superset(pattern: str) -> str | None:
+    """``pattern`` with every non-ASCII character it holds literally made "any non-ASCII character":
+    it matches all that ``pattern`` matches, whatever either engine folds that character with. Inside
+    a class the character leaves it (``[iİı]`` becomes ``(?:[i]|[^\\x00-\\x7f])``, a negated class just
+    loses it). None when a range has a non-ASCII end (``[a-é]``)."""
+    if pattern.isascii():
+        return pattern
+    out: list[str] = []
+    index, size = 0, len(pattern)
+    while index < size:
+        char = pattern[index]
+        if char == "\\":
+            out.append(pattern[index : index + 2])
+            index += 2
+        elif char == "[":
+            end = _class_end(pattern, index)
+            if end is None:
+                return None
+            written = _ascii_class(pattern[index:end])
+            if written is None:
+                return None
+            out.append(written)
+            index = end
+        else:
+            out.append(char if char.isascii() else _ANY_NON_ASCII)
+            index += 1
+    return "".join(out)
+
+
+def _class_end(pattern: str, start: int) -> int | None:
+    """The index just past the class opening at ``start`` (``[...]``), or None if it never closes."""
+    index = start + 1
+    if pattern.startswith("^", index):
+        index += 1
+    if pattern.startswith("]", index):  # "[]...]": a literal ]
+        index += 1
+    while index < len(pattern):
+        if pattern[index] == "\\":
+            index += 2
+        elif pattern.startswith("[:", index) and ":]" in pattern[index:]:
+            index = pattern.index(":]", index) + 2
+        elif pattern[index] == "]":
+            return index + 1
+        else:
+            index += 1
+    return None
+
+
+def _ascii_class(body: str) -> str | None:
+    """A class ``[...]`` without its non-ASCII members, widened to take any non-ASCII character."""
+    if body.isascii():
+        return body
+    for position, char in enumerate(body):
+        if not char.isascii() and "-" in (body[position - 1], body[position + 1]):
+            return None  # a range with a non-ASCII end
+    negated = body.startswith("[^")
+    kept = "".join(char for char in body if char.isascii())
+    if kept in ("[]", "[^]"):
+        return _ANY_NON_ASCII if not negated else None
+    return kept if negated else f"(?:{kept}|{_ANY_NON_ASCII})"
+
+
 def _expression(pattern: str) -> bytes:
     return pattern.encode("utf-8")
 
@@ -150,6 +218,13 @@ def _flags() -> int:
 
 
 def _compile(expressions: list[bytes], ids: list[int], flags: list[int]) -> Any:
+    """A block-mode database of ``expressions``, with the fold-character pattern besides."""
     database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-    database.compile(expressions=expressions, ids=ids, elements=len(expressions), flags=flags)
+    fold_flags = hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_UTF8
+    database.compile(
+        expressions=[*expressions, _FOLDS_INTO_ASCII],
+        ids=[*ids, _FOLD_ID],
+        elements=len(expressions) + 1,
+        flags=[*flags, fold_flags],
+    )
     return database
