@@ -20,8 +20,10 @@ FIXTURES = Path(__file__).parent / "fixtures"
 def _own_fingerprint_key(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[None]:
-    """No test reads or writes the real user's key files, and no test's key leaks into the next."""
+    """No test reads or writes the real user's key files (or caches), and no test's key leaks into
+    the next."""
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.getbasetemp() / "xdg-config"))
+    monkeypatch.setenv("LEAKGUARD_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "leakguard-cache"))
     monkeypatch.delenv("LEAKGUARD_FINGERPRINT_KEY", raising=False)
     monkeypatch.delenv("LEAKGUARD_FINGERPRINT_KEY_FILE", raising=False)
     saved = fingerprints._active

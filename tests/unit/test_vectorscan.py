@@ -24,6 +24,7 @@ def ruleset():
 def at_once(monkeypatch):
     """Gates compile on the first blob instead of after COMPILE_AFTER_BYTES of text."""
     monkeypatch.setattr(vectorscan, "COMPILE_AFTER_BYTES", 0)
+    monkeypatch.setattr(vectorscan, "LOAD_AFTER_BYTES", 0)
 
 
 def _relaxed_set(pattern: str):
@@ -78,7 +79,8 @@ def test_clean_text_lets_no_rule_through_the_gate(ruleset, at_once):
     assert gate.possible(b"def add(a, b):\n    return a + b\n") == set()
 
 
-def test_the_gate_compiles_only_after_enough_text(ruleset, monkeypatch):
+def test_the_gate_compiles_only_after_enough_text(ruleset, monkeypatch, tmp_path):
+    monkeypatch.setenv("LEAKGUARD_CACHE_DIR", str(tmp_path))  # nothing cached yet
     monkeypatch.setattr(vectorscan, "COMPILE_AFTER_BYTES", 100)
     gate = RulePrefilter([rule for rule in ruleset.rules if not rule.keywordless])
     assert gate._fast.ready(60) is None  # a short scan: RE2 answers, nothing compiled
@@ -206,3 +208,56 @@ def test_plugin_findings_are_the_same_with_the_gate_and_with_re2(ruleset, monkey
     monkeypatch.setattr(vectorscan, "COMPILE_AFTER_BYTES", 0)
     assert Detector(ruleset).scan(fragment) == with_re2
     assert any(finding.detector.startswith("detect-secrets") for finding in with_re2)
+
+
+_PATTERNS = [r"(?i)token\s*=\s*\w+", r"ghp_[A-Za-z0-9]+", r"(?U)zq=(\w+)"]
+
+
+def test_a_compiled_database_is_loaded_from_the_cache_by_the_next_scan(at_once, monkeypatch, tmp_path):
+    monkeypatch.setenv("LEAKGUARD_CACHE_DIR", str(tmp_path / "cache"))
+    first = vectorscan.LazyGate(_PATTERNS)
+    assert first.ready(1) is not None
+    assert [path.name.startswith("vectorscan-") for path in (tmp_path / "cache").iterdir()] == [True]
+
+    def no_compiling(*args):
+        raise AssertionError("compiled again")
+
+    monkeypatch.setattr(vectorscan, "_compile", no_compiling)
+    monkeypatch.setattr(vectorscan, "COMPILE_AFTER_BYTES", 1 << 40)  # never compiles: cached only
+    monkeypatch.setattr(vectorscan, "LOAD_AFTER_BYTES", 100)
+    second = vectorscan.LazyGate(_PATTERNS)
+    assert second.ready(60) is None  # a very short scan does not even look at the cache
+    gate = second.ready(60)
+    assert gate is not None and second.refused == {2}
+    assert gate.matching(b"x\nTOKEN = abc\n") == {0}
+    assert gate.matching(b"ghp_abc") == {1}
+    assert gate.matching("paſsword ghp_abc".encode()) is None  # the fold test survives the cache
+    other = vectorscan.LazyGate(_PATTERNS[:2])  # other patterns: another file, not this one
+    assert other.ready(1) is None
+
+
+def test_a_corrupt_cache_file_is_compiled_again(at_once, monkeypatch, tmp_path):
+    monkeypatch.setenv("LEAKGUARD_CACHE_DIR", str(tmp_path))
+    vectorscan.LazyGate(_PATTERNS).ready(1)
+    (cached,) = tmp_path.glob("vectorscan-*.db")
+    cached.write_bytes(b'{"ids": [0, 1], "refused": [2]}\nnot a database')
+    gate = vectorscan.LazyGate(_PATTERNS).ready(1)
+    assert gate is not None and gate.matching(b"ghp_abc") == {1}
+
+
+def test_a_cache_directory_others_can_write_is_not_used(at_once, monkeypatch, tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    monkeypatch.setenv("LEAKGUARD_CACHE_DIR", str(shared))
+    assert vectorscan.cache_directory() is None
+    assert vectorscan.LazyGate(_PATTERNS).ready(1) is not None  # compiled, not cached
+    assert list(shared.iterdir()) == []
+
+
+def test_no_cache_where_no_directory_can_be_made(at_once, monkeypatch, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    monkeypatch.setenv("LEAKGUARD_CACHE_DIR", str(blocker / "cache"))
+    assert vectorscan.cache_directory() is None
+    assert vectorscan.LazyGate(_PATTERNS).ready(1) is not None

@@ -4,7 +4,11 @@ RE2 walks a blob once per set, at 400-550 MB/s here, and the rule prefilter need
 scans its literal factors with SIMD and checks the rest only around them: over the real-code corpus
 (286 MB of text) the same question costs it 0.39 s against RE2's 1.65 s. Its database takes about
 0.35 s to compile, so :class:`LazyGate` only builds it once a scan has read enough text to pay it back;
-a short scan (a pre-commit hook, a one-commit push) never compiles it.
+a short scan (a pre-commit hook, a one-commit push) never compiles it. A compiled database is kept in
+the user's cache directory (``$LEAKGUARD_CACHE_DIR``, else ``$XDG_CACHE_HOME/leakguard`` or
+``~/.cache/leakguard``; only a directory of this user's that nobody else can write), keyed by the
+patterns, the wheel's version and the machine: the next scan loads it in a millisecond, from its first
+blob. Where no such directory can be made (a Lambda function's read-only home), nothing is cached.
 
 Every pattern is compiled in *prefilter* mode, where Vectorscan may match more than the pattern but
 never less, and reports once per blob (``SINGLEMATCH``): the answer is a superset, for a caller that
@@ -25,22 +29,30 @@ Without the ``hyperscan`` wheel (another platform), or for patterns it refuses, 
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import os
+import platform
 import re
+import stat
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
-hyperscan: Any
-try:
-    import hyperscan
-except ImportError:  # pragma: no cover - the wheel is a dependency wherever it is published
-    hyperscan = None
+#: The wheel's module, imported on first need (20 ms a scan that never needs it does not pay); None
+#: where it is not installed.
+hyperscan: Any = ...
 
 logger = logging.getLogger(__name__)
 
 #: Text a :class:`LazyGate` lets RE2 answer before it compiles its database: past this, a scan is
 #: likely to go on long enough to repay the compilation (break-even is ~80 MB of remaining text).
 COMPILE_AFTER_BYTES = 8 << 20
+#: Text after which a cached database is looked for: a scan shorter than this (a pre-commit hook, a
+#: one-commit push) neither imports the wheel nor reads the cache.
+LOAD_AFTER_BYTES = 1 << 20
 #: The two characters case-insensitive RE2 folds into ASCII letters (``ſ``, ``K``): a pattern of
 #: every database, so the same pass says when a blob must go to RE2 (a separate substring test of
 #: the blob cost as much as the whole Vectorscan pass).
@@ -58,7 +70,15 @@ class GateError(Exception):
 
 
 def available() -> bool:
-    """Whether the Vectorscan wheel is importable here."""
+    """Whether the Vectorscan wheel is importable here (imports it)."""
+    global hyperscan
+    if hyperscan is ...:
+        wheel: Any
+        try:
+            import hyperscan as wheel
+        except ImportError:  # pragma: no cover - the wheel is a dependency wherever it is published
+            wheel = None
+        hyperscan = wheel
     return hyperscan is not None
 
 
@@ -75,7 +95,7 @@ class PatternGate:
         Vectorscan refuses (the caller must treat them as always possible). ``(None, every
         position)`` when the wheel is missing or nothing compiles."""
         every = list(range(len(patterns)))
-        if hyperscan is None or not patterns:
+        if not available() or not patterns:
             return None, every
         rewritten = [ascii_superset(pattern) or "" for pattern in patterns]
         flags = [_flags()] * len(patterns)
@@ -124,7 +144,8 @@ class LazyGate:
     def __init__(self, patterns: Sequence[str]) -> None:
         self._patterns = tuple(patterns)
         self._seen = 0
-        self._tried = not available() or not patterns
+        self._looked = False
+        self._tried = not patterns
         self.gate: PatternGate | None = None
         self.refused: frozenset[int] = frozenset()
 
@@ -133,12 +154,83 @@ class LazyGate:
         if self.gate is not None or self._tried:
             return self.gate
         self._seen += size
+        if self._seen < min(LOAD_AFTER_BYTES, COMPILE_AFTER_BYTES):
+            return None
+        if not available():
+            self._tried = True
+            return None
+        if not self._looked:
+            self._looked = True
+            cached = load_cached(self._patterns)
+            if cached is not None:
+                self._tried = True
+                self.gate, self.refused = cached[0], frozenset(cached[1])
+                return self.gate
         if self._seen < COMPILE_AFTER_BYTES:
             return None
         self._tried = True
         gate, refused = PatternGate.build(self._patterns)
         self.gate, self.refused = gate, frozenset(refused)
+        if gate is not None:
+            save_cached(self._patterns, gate, refused)
         return gate
+
+
+def cache_directory() -> Path | None:
+    """Where compiled databases are kept: a directory of this user's, writable by nobody else
+    (another user's file could hide patterns from the gate); None when there is none."""
+    chosen = os.environ.get("LEAKGUARD_CACHE_DIR")
+    try:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "leakguard"
+        directory = Path(chosen) if chosen else base
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        status = directory.lstat()
+    except (OSError, RuntimeError):  # RuntimeError: no home directory at all
+        return None
+    private = status.st_uid == os.geteuid() and not status.st_mode & 0o022
+    return directory if stat.S_ISDIR(status.st_mode) and private else None
+
+
+def _cache_file(directory: Path, patterns: Sequence[str]) -> Path:
+    material = json.dumps(
+        [hyperscan.__version__, platform.machine(), _flags(), list(patterns)], ensure_ascii=True
+    )
+    return directory / f"vectorscan-{hashlib.sha256(material.encode()).hexdigest()[:32]}.db"
+
+
+def load_cached(patterns: Sequence[str]) -> tuple[PatternGate, list[int]] | None:
+    """The gate and refused positions compiled for ``patterns`` earlier, if cached and loadable."""
+    directory = cache_directory() if available() and patterns else None
+    if directory is None:
+        return None
+    try:
+        header, _, serialized = _cache_file(directory, patterns).read_bytes().partition(b"\n")
+        meta = json.loads(header)
+        database = hyperscan.loadb(serialized, hyperscan.HS_MODE_BLOCK)
+        database.scratch = hyperscan.Scratch(database)
+        return PatternGate(database, meta["ids"]), list(meta["refused"])
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError, hyperscan.error) as exc:
+        logger.info("Cached Vectorscan database not usable (%s); compiling it again", exc)
+        return None
+
+
+def save_cached(patterns: Sequence[str], gate: PatternGate, refused: Sequence[int]) -> None:
+    """Keep ``gate``'s database for the next scan (atomically; a failure only costs a compile)."""
+    directory = cache_directory()
+    if directory is None:
+        return
+    header = json.dumps({"ids": list(gate.ids), "refused": list(refused)}).encode()
+    try:
+        handle, temporary = tempfile.mkstemp(dir=directory, prefix=".vectorscan-")
+        with os.fdopen(handle, "wb") as output:
+            output.write(header + b"\n" + hyperscan.dumpb(gate._database))
+        os.replace(temporary, _cache_file(directory, patterns))
+    except (OSError, hyperscan.error) as exc:
+        logger.info("Could not cache the Vectorscan database (%s)", exc)
+        if "temporary" in locals():
+            Path(temporary).unlink(missing_ok=True)
 
 
 def ascii_superset(pattern: str) -> str | None:
