@@ -6,6 +6,8 @@ nothing of ignore files, provenance or policies.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from leakguard.acceptance.notice import accepted_details, build_notice
 from leakguard.acceptance.policy import AcceptancePolicy, apply_policy
 from leakguard.acceptance.repository import fill_provenance, ignore_file_blob, pushed_ignore_list
@@ -39,8 +41,17 @@ def annotate_incident(incident: SecurityEvent, report: ScanReport, policy: Accep
     )
 
 
-def bypass_notice(event: CodeCommitEvent, report: ScanReport, *, forced: bool) -> BypassNotice | None:
-    """The notice of a push whose only findings were accepted; None when there is nothing to tell."""
+def bypass_notice(
+    event: CodeCommitEvent,
+    report: ScanReport,
+    *,
+    forced: bool,
+    shown: Callable[[str], str] = lambda name: name,
+) -> BypassNotice | None:
+    """The notice of a push whose only findings were accepted; None when there is nothing to tell.
+
+    ``shown`` masks the pushed ref's name if it holds a credential (an accepted ``ref-name`` finding).
+    """
     if report.findings or not report.accepted:
         return None
-    return build_notice(event, report.accepted, forced=forced)
+    return build_notice(event, report.accepted, forced=forced, shown=shown)

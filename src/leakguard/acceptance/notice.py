@@ -5,6 +5,7 @@ Only formats what the scan already redacted; nothing here can reveal a secret.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,7 +18,13 @@ from leakguard.report.display import printable
 SUBJECT_PREFIX = "[leakguard audit]"
 
 
-def build_notice(event: CodeCommitEvent, accepted: list[AcceptedFinding], *, forced: bool) -> BypassNotice:
+def build_notice(
+    event: CodeCommitEvent,
+    accepted: list[AcceptedFinding],
+    *,
+    forced: bool,
+    shown: Callable[[str], str] = lambda name: name,
+) -> BypassNotice:
     """The notice of a push whose every finding the repository accepted (policy ``honour``)."""
     detail = event.detail
     assert detail.commitId is not None  # noqa: S101 - deletions never get here
@@ -27,7 +34,7 @@ def build_notice(event: CodeCommitEvent, accepted: list[AcceptedFinding], *, for
         account=event.account,
         region=event.region,
         repository=Repository(name=detail.repositoryName, arn=event.repository_arn),
-        reference=pushed_reference(event, forced=forced),
+        reference=pushed_reference(event, forced=forced, shown=shown),
         pusher=detail.callerUserArn,
         acceptedFindings=accepted_details(accepted),
         acceptedCount=len(accepted),

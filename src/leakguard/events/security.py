@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -101,15 +101,21 @@ class Reference(_Model):
     forced: bool
 
 
-def pushed_reference(event: CodeCommitEvent, *, forced: bool) -> Reference:
-    """The ref a CodeCommit push event moved (deletions never get this far: nothing to scan)."""
+def pushed_reference(
+    event: CodeCommitEvent, *, forced: bool, shown: Callable[[str], str] = lambda name: name
+) -> Reference:
+    """The ref a CodeCommit push event moved (deletions never get this far: nothing to scan).
+
+    ``shown`` masks a name that holds a credential: the event never carries it in clear, so a
+    consumer gets the masked name and the commit, which identify the ref to a person.
+    """
     detail = event.detail
     if detail.commitId is None or detail.event == "referenceDeleted":
         raise EventError("a deleted reference has no pushed commit")
     return Reference(
         type=detail.referenceType,
-        name=detail.referenceName,
-        fullName=detail.referenceFullName,
+        name=shown(detail.referenceName),
+        fullName=shown(detail.referenceFullName),
         event=detail.event,
         oldCommitId=detail.oldCommitId,
         newCommitId=detail.commitId,
@@ -210,6 +216,19 @@ class SecurityEvent(_Model):
     def enforced(self) -> bool:
         """Only enforce incidents may lock or reset; monitor incidents are notified only."""
         return self.mode == "enforce"
+
+    @property
+    def ref_names_only(self) -> bool:
+        """Every finding is in a ref's own name: no commit or tag message to remove, only refs to delete.
+
+        Lock and reset leave such an incident to the admins (the email says what to do): the name
+        is the leak, and the event carries it masked.
+        """
+        return (
+            not self.leakingCommits
+            and bool(self.findings)
+            and all(f.get("source") == "ref-name" for f in self.findings)
+        )
 
     def to_detail(self) -> dict[str, Any]:
         """The JSON-ready detail, validated against the schema."""

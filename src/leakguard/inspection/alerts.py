@@ -6,17 +6,21 @@ scanned), yet the push may have made a credential public for the seconds it was 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from leakguard.events.codecommit import CodeCommitEvent
 from leakguard.report.display import printable
 
 SUBJECT_PREFIX = "[WARNING]"
 
 
-def vanished_unscanned(event: CodeCommitEvent, why: str) -> tuple[str, str]:
-    """Subject and body of the warning."""
+def vanished_unscanned(
+    event: CodeCommitEvent, why: str, *, shown: Callable[[str], str] = lambda name: name
+) -> tuple[str, str]:
+    """Subject and body of the warning; ``shown`` masks a ref name that holds a credential."""
     detail = event.detail
-    ref = printable(detail.referenceFullName)
-    where = f"{detail.repositoryName} {printable(detail.referenceName)}"
+    ref = printable(shown(detail.referenceFullName))
+    where = f"{detail.repositoryName} {printable(shown(detail.referenceName))}"
     subject = f"{SUBJECT_PREFIX} pushed commit vanished unscanned in {where}"
     body = "\n".join(
         [
@@ -40,11 +44,13 @@ def vanished_unscanned(event: CodeCommitEvent, why: str) -> tuple[str, str]:
     return subject, body + "\n"
 
 
-def too_large_to_scan(event: CodeCommitEvent, scanned: int) -> tuple[str, str]:
+def too_large_to_scan(
+    event: CodeCommitEvent, scanned: int, *, shown: Callable[[str], str] = lambda name: name
+) -> tuple[str, str]:
     """Subject and body of the warning for a push the inspector could not scan within its time."""
     detail = event.detail
-    ref = printable(detail.referenceFullName)
-    where = f"{detail.repositoryName} {printable(detail.referenceName)}"
+    ref = printable(shown(detail.referenceFullName))
+    where = f"{detail.repositoryName} {printable(shown(detail.referenceName))}"
     subject = f"{SUBJECT_PREFIX} push too large to scan in time in {where}"
     pushed_range = f"{detail.oldCommitId}..{detail.commitId}" if detail.oldCommitId else f"{detail.commitId}"
     body = "\n".join(

@@ -13,6 +13,10 @@ The steps, each in a module of its own:
 4. the scan, extended to every ref that carries what it finds (:mod:`~leakguard.inspection.push`);
 5. one security event (:mod:`~leakguard.inspection.report`), then the record learns what was scanned.
    Recording comes last: a scan that failed (or whose event could not be emitted) is scanned again.
+
+The pushed ref's own name is scanned too (a branch named after a key is a leak). Wherever the
+inspector shows or stores the name (its results and log lines, the event, the scan record, alerts,
+its exceptions) it is masked (:class:`~leakguard.scan.PathMasker`); only git gets it in clear.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from leakguard.aws.eventbus import MAX_DETAIL_BYTES, SecurityEventBus
 from leakguard.aws.notifications import Publisher
 from leakguard.aws.storage import ObjectStore
 from leakguard.detect.engine import Detector
+from leakguard.errors import LeakguardError
 from leakguard.events.bypass import BYPASS_NOTICE_DETAIL_TYPE
 from leakguard.events.codecommit import CodeCommitEvent
 from leakguard.events.security import SecurityEvent, validate_detail
@@ -53,6 +58,7 @@ from leakguard.inspection.report import (
     shrink,
 )
 from leakguard.inspection.vanished import VanishedCommits, VanishedRead, VanishedUnreadable
+from leakguard.scan import PathMasker
 from leakguard.settings import InspectorSettings, RemediationSwitches
 from leakguard.sources.base import DEFAULT_MAX_FILE_BYTES
 
@@ -61,6 +67,10 @@ logger = logging.getLogger(__name__)
 #: A repository created this shortly before the push that first shows it to leakguard is new: nothing
 #: in it predates the push, so it is scanned whole (a new repository's first pushes, a migration).
 YOUNG_REPOSITORY = timedelta(hours=1)
+
+
+class InspectionError(LeakguardError):
+    """An inspection failed; its message had the pushed ref's name masked (the name held a credential)."""
 
 
 @dataclass
@@ -146,7 +156,27 @@ class Inspector:
 
         ``deadline``: the invocation's time; a scan that reaches it stops and warns the admins
         (:meth:`_out_of_time`) instead of being killed by Lambda's timeout mid-scan.
+
+        A failure whose message holds the pushed ref's name in clear (git's stderr quotes it) is
+        raised again as an :class:`InspectionError` with the name masked.
         """
+        detector = self.detector()
+        shown = PathMasker(detector).mask
+        real, masked = event.detail.referenceFullName, shown(event.detail.referenceFullName)
+        try:
+            return self._inspect(event, deadline, detector, shown)
+        except Exception as exc:
+            if real == masked or real not in str(exc):
+                raise
+            raise InspectionError(f"{type(exc).__name__}: {str(exc).replace(real, masked)}") from None
+
+    def _inspect(
+        self,
+        event: CodeCommitEvent,
+        deadline: Deadline | None,
+        detector: Detector,
+        shown: Callable[[str], str],
+    ) -> InspectionResult:
         detail = event.detail
         repo, ref = detail.repositoryName, detail.referenceFullName
         if detail.event == "referenceDeleted":
@@ -154,11 +184,11 @@ class Inspector:
                 "ignored",
                 "reference deleted: a deletion introduces no commits",
                 repository=repo,
-                reference=ref,
+                reference=shown(ref),
             )
         if not self.settings.watches(repo):
             return InspectionResult(
-                "ignored", "repository not in WATCHED_REPOSITORIES", repository=repo, reference=ref
+                "ignored", "repository not in WATCHED_REPOSITORIES", repository=repo, reference=shown(ref)
             )
         assert detail.commitId is not None  # noqa: S101 - the event model guarantees it
         started = time.monotonic()
@@ -175,24 +205,30 @@ class Inspector:
             new=target.commit,
             old=detail.oldCommitId if old_known else None,
             young=lambda: self._young(event),
+            shown=shown(ref),
         )
         if target.missing:
             try:
                 target.vanished = self._read_vanished(git, event, exclusions)
             except VanishedUnreadable as exc:
-                return self._unreadable(event, str(exc))
+                return self._unreadable(event, str(exc), shown)
         git = self._prefetch(git, target, exclusions)
         brought_back = (
             self.history.brought_back(
-                git, exclusions, ref=ref, new=target.commit, old=detail.oldCommitId if old_known else None
+                git,
+                exclusions,
+                ref=ref,
+                new=target.commit,
+                old=detail.oldCommitId if old_known else None,
+                shown=shown(ref),
             )
             if target.vanished is None
             else {}
         )
         try:
-            push = self._scan(git, target, exclusions, ref, deadline, brought_back)
+            push = self._scan(git, event, target, exclusions, deadline, brought_back, detector)
         except OutOfTime as exc:
-            return self._out_of_time(event, exc)
+            return self._out_of_time(event, exc, shown)
         policy = self.settings.acceptance_policy_for(repo)
         acceptance.settle(git, push.report, head=target.commit, policy=policy)
         vanished = self._vanished_commits(git, target)
@@ -205,14 +241,14 @@ class Inspector:
             findings=len(push.report.findings),
             accepted=len(push.report.accepted) or None,
             repository=repo,
-            reference=ref,
+            reference=shown(ref),
             first_sight=exclusions.first_sight,
             vanished=len(vanished),
             clones_evicted=len(self.clones.report.evicted),
             clone_over_budget=self.clones.report.over_budget,
         )
         logger.info("push scanned", extra={**exclusions.summary(), "extendedTo": len(push.extended_to)})
-        notice = acceptance.bypass_notice(event, push.report, forced=forced)
+        notice = acceptance.bypass_notice(event, push.report, forced=forced, shown=shown)
         if notice is not None:
             result.status, result.reason = (
                 "bypassed",
@@ -228,6 +264,7 @@ class Inspector:
                 self._facts(started, forced, exclusions, vanished),
                 last_clean=self._last_clean(git, event, target, push),
                 switches=self._switches(repo, old_known, push, vanished=target.vanished is not None),
+                shown=shown,
             )
             security_event = acceptance.annotate_incident(security_event, push.report, policy)
             result.status, result.reason = "incident", "findings"
@@ -242,6 +279,7 @@ class Inspector:
                 push,
                 self._facts(started, forced, exclusions, vanished),
                 switches=self.settings.remediations_for(repo),
+                shown=shown,
             )
             result.reason = f"no findings; {len(push.report.skipped)} item(s) could not be read: notice sent"
             result.incident_id = unread.incidentId
@@ -322,15 +360,18 @@ class Inspector:
     def _scan(
         self,
         git: Git,
+        event: CodeCommitEvent,
         target: _Target,
         exclusions: Exclusions,
-        ref: str,
         deadline: Deadline | None,
         brought_back: dict[str, str],
+        detector: Detector,
     ) -> PushScan:
         read = target.vanished
+        detail = event.detail
+        ref = detail.referenceFullName
         scanner = PushScanner(
-            self.detector(),
+            detector,
             max_file_bytes=self.max_file_bytes,
             jobs=self.settings.scan_jobs,
             deadline=deadline,
@@ -345,6 +386,8 @@ class Inspector:
             ref=ref,
             ignore=acceptance.pushed_ignore_list(git, target.commit),
             brought_back=brought_back,
+            pushed=git_refs.RefTip(ref, detail.commitId or target.commit, target.commit),
+            pusher=detail.callerUserArn,
         )
 
     @staticmethod
@@ -356,7 +399,9 @@ class Inspector:
         # carries on demand, the moment the inspector asks whether it has it.
         return history.unreachable(git, target.commit)
 
-    def _out_of_time(self, event: CodeCommitEvent, stop: OutOfTime) -> InspectionResult:
+    def _out_of_time(
+        self, event: CodeCommitEvent, stop: OutOfTime, shown: Callable[[str], str]
+    ) -> InspectionResult:
         """A push too large to scan in this invocation: warn the admins, record nothing as scanned.
 
         Nothing of the push goes in the scan record, so the next push of the ref scans it all again;
@@ -367,26 +412,26 @@ class Inspector:
             "push too large to scan in time: stopped, admins warned, nothing recorded as scanned",
             extra={"commitsScanned": stop.commits, "commit": detail.commitId},
         )
-        self.alerts.publish(*too_large_to_scan(event, stop.commits))
+        self.alerts.publish(*too_large_to_scan(event, stop.commits, shown=shown))
         return InspectionResult(
             "too_large",
             f"push too large to scan in time: stopped after {stop.commits} commit(s), admins warned",
             repository=detail.repositoryName,
-            reference=detail.referenceFullName,
+            reference=shown(detail.referenceFullName),
             commits=stop.commits,
         )
 
-    def _unreadable(self, event: CodeCommitEvent, why: str) -> InspectionResult:
+    def _unreadable(self, event: CodeCommitEvent, why: str, shown: Callable[[str], str]) -> InspectionResult:
         """The commit vanished and cannot be read at all: tell the admins, never stay silent."""
         detail = event.detail
         logger.error("pushed commit vanished unscanned", extra={"cause": why, "commit": detail.commitId})
-        subject, body = vanished_unscanned(event, why)
+        subject, body = vanished_unscanned(event, why, shown=shown)
         self.alerts.publish(subject, body)
         return InspectionResult(
             "warning",
             "pushed commit vanished before it could be read: admins warned, credential rotation advised",
             repository=detail.repositoryName,
-            reference=detail.referenceFullName,
+            reference=shown(detail.referenceFullName),
         )
 
     # -- the security event ----------------------------------------------------------------------

@@ -6,12 +6,17 @@ different part of it. So once a scan finds a leak, every branch and tag that car
 is looked at too: their commits the record has not seen are scanned, their annotated tags' messages
 read, until no new leak appears. Every event of the push that reaches the leak then computes the same
 set of leaking objects, hence the same incident id, and the consumers act on it once.
+
+A ref's own name can be the leak (a branch named after a key). The pushed ref's name is scanned on
+every push of it, and so is the name of every ref found carrying a leak: each event that reaches the
+leak names the same refs, so it still computes the same incident. Ref names are shown masked
+(:class:`~leakguard.scan.PathMasker`) wherever the scan records or reports them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from leakguard.aws.scan_record import RecordedTip
 from leakguard.detect.engine import Detector
@@ -21,10 +26,10 @@ from leakguard.ignore import IgnoreList
 from leakguard.inspection import refs as git_refs
 from leakguard.inspection.deadline import Deadline, OutOfTime
 from leakguard.inspection.refs import RefTip
-from leakguard.scan import ScanReport, run_scan
-from leakguard.sources.base import SOURCE_TAG_MESSAGE, CommitInfo, Fragment
+from leakguard.scan import PathMasker, ScanReport, run_scan
+from leakguard.sources.base import SOURCE_REF_NAME, SOURCE_TAG_MESSAGE, CommitInfo, Fragment
 from leakguard.sources.history import commit_fragments
-from leakguard.sources.metadata import tag_message_fragments
+from leakguard.sources.metadata import ref_name_fragment, tag_message_fragments
 
 Item = Fragment | SkippedFile | CommitInfo
 
@@ -43,8 +48,20 @@ class PushScan:
 
     @property
     def leaking_commits(self) -> list[str]:
-        """Commits with a finding in their content, paths or message."""
-        return _objects(f for f in self.report.findings if f.source != SOURCE_TAG_MESSAGE)
+        """Commits with a finding in their content, paths or message (not in the name of a ref)."""
+        return _objects(
+            f for f in self.report.findings if f.source not in (SOURCE_TAG_MESSAGE, SOURCE_REF_NAME)
+        )
+
+    @property
+    def leaking_ref_names(self) -> list[str]:
+        """``ref-name:<fingerprint>`` of each ref whose name holds a finding: incident material.
+
+        The fingerprint is keyed and names the ref, so the material says which ref without holding
+        its name; every event of a push that reaches the ref computes the same.
+        """
+        found = (f for f in self.report.findings if f.source == SOURCE_REF_NAME)
+        return list(dict.fromkeys(f"{SOURCE_REF_NAME}:{f.fingerprint}" for f in found))
 
     @property
     def leaking_tags(self) -> list[str]:
@@ -89,6 +106,8 @@ class PushScanner:
         ref: str | None = None,
         ignore: IgnoreList | None = None,
         brought_back: Mapping[str, str] | None = None,
+        pushed: RefTip | None = None,
+        pusher: str | None = None,
     ) -> PushScan:
         """Scan ``heads`` (minus what ``exclude`` reaches) and the messages of tag objects ``tags``; extend.
 
@@ -97,8 +116,11 @@ class PushScanner:
         ``prelude``: items read elsewhere (vanished commits read over the API) scanned first.
         ``scanned_tags``: which of some tag objects an earlier inspection already read (the record).
         ``ignore``: what the repository accepts (its ignore file), for every part of the scan.
+        ``pushed``: the ref the push moved, as it was pushed: its name is scanned (and named as
+        ``pusher``'s, who chose it). ``ref`` is recorded with the scanned tips, masked.
         """
         push = PushScan()
+        shown = PathMasker(self.detector).mask
         wanted = list(dict.fromkeys(tags))
         done_tags = scanned_tags(wanted) if wanted else set()
         tag_objects = [t for t in wanted if t not in done_tags]
@@ -108,7 +130,7 @@ class PushScanner:
             if again.findings:
                 push.brought_back[commit] = (brought_back or {})[commit]
             push.absorb(again)
-        push.tips += [RecordedTip(h, source="scan", ref=ref) for h in heads]
+        push.tips += [RecordedTip(h, source="scan", ref=shown(ref) if ref else ref) for h in heads]
         push.tips += [RecordedTip(t, source="tag") for t in tag_objects]
         done_tags.update(tag_objects)
         scanned_heads = set(heads)
@@ -134,7 +156,36 @@ class PushScanner:
             if set(push.leaking_commits) | set(push.leaking_tags) == before:
                 break
         push.references = self.carrying(git, push) if push.report.findings else []
+        self._scan_ref_names(git, push, pushed, pusher, ignore)
         return push
+
+    def _scan_ref_names(
+        self, git: Git, push: PushScan, pushed: RefTip | None, pusher: str | None, ignore: IgnoreList | None
+    ) -> None:
+        """Scan the names of the pushed ref and of every ref carrying the leak; a pushed ref whose
+        name leaks (and that still exists) joins ``references``: it carries the leak itself."""
+        names = {r.full_name: r.commit_id for r in push.references}
+        if pushed is not None:
+            names.setdefault(pushed.full_name, pushed.commit_id)
+        if not names:
+            return
+        fragments = [
+            replace(
+                ref_name_fragment(name, commit),
+                author=pusher if pushed and name == pushed.full_name else None,
+            )
+            for name, commit in sorted(names.items())
+        ]
+        report = run_scan(self.detector, fragments, ignore=ignore)
+        push.absorb(report)
+        held = {r.full_name for r in push.references}
+        if pushed is None or pushed.full_name in held or not report.findings:
+            return
+        current = git_refs.resolve(git, pushed.full_name)
+        masked = PathMasker(self.detector).mask(pushed.full_name)
+        leaks = any(f.source == SOURCE_REF_NAME and f.path == masked for f in report.findings)
+        if current is not None and leaks:
+            push.references = sorted([*push.references, current], key=lambda r: r.full_name)
 
     @staticmethod
     def carrying(git: Git, push: PushScan) -> list[RefTip]:

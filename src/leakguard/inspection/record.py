@@ -68,17 +68,19 @@ class ScanHistory:
         new: str,
         old: str | None,
         young: Callable[[], bool] = lambda: False,
+        shown: str | None = None,
     ) -> Exclusions:
         """The recorded tips the clone holds; at first sight, a baseline recorded first.
 
         ``young``: asked at first sight only, whether the repository was created just before this
-        push (see :meth:`first_sight`).
+        push (see :meth:`first_sight`). ``shown``: ``ref`` as it may be stored (masked when its name
+        holds a credential), for the baseline's ``by``.
         """
         record = self.table.load(repository)
         first = False
         if not record.recorded:
             record, first = self.first_sight(
-                git, repository=repository, ref=ref, new=new, old=old, young=young()
+                git, repository=repository, ref=ref, new=new, old=old, young=young(), shown=shown
             )
         held = _held_commits(git, record)
         return Exclusions(
@@ -92,14 +94,14 @@ class ScanHistory:
 
     @staticmethod
     def brought_back(
-        git: Git, exclusions: Exclusions, *, ref: str, new: str, old: str | None
+        git: Git, exclusions: Exclusions, *, ref: str, new: str, old: str | None, shown: str | None = None
     ) -> dict[str, str]:
         """Removed leaks this push puts back on ``ref``: commit -> the incident whose reset removed it.
 
         A removed leak is back when ``new`` reaches it, the ref's ``old`` did not (an update of a ref
         that still carried it brings nothing back), and the ref carries it now. The last condition
         keeps quiet the late sibling event of the very push whose reset removed the leak: by the time
-        it runs, the reset has moved its ref too.
+        it runs, the reset has moved its ref too. ``shown``: ``ref`` as the log may name it (masked).
         """
         if not exclusions.removed_leaks:
             return {}
@@ -120,7 +122,7 @@ class ScanHistory:
         if back:
             logger.warning(
                 "a leak a reset removed is pushed back",
-                extra={"repository": exclusions.repository, "ref": ref, "commits": sorted(back)},
+                extra={"repository": exclusions.repository, "ref": shown or ref, "commits": sorted(back)},
             )
         return back
 
@@ -130,7 +132,15 @@ class ScanHistory:
             self.table.put_leaks(repository, commits, incident=incident)
 
     def first_sight(
-        self, git: Git, *, repository: str, ref: str, new: str, old: str | None, young: bool
+        self,
+        git: Git,
+        *,
+        repository: str,
+        ref: str,
+        new: str,
+        old: str | None,
+        young: bool,
+        shown: str | None = None,
     ) -> tuple[RepositoryRecord, bool]:
         """Record the history that predates this push as a baseline, without scanning it.
 
@@ -167,7 +177,7 @@ class ScanHistory:
         baseline = git_refs.independent(git, pre_existing)
         self.table.put_tips(repository, [RecordedTip(commit, source="first-sight") for commit in baseline])
         source = "first-sight-young" if young else "first-sight"
-        won = self.table.mark_baseline(repository, source=source, tips=len(baseline), by=ref)
+        won = self.table.mark_baseline(repository, source=source, tips=len(baseline), by=shown or ref)
         if not won:
             logger.info("another inspection recorded the baseline first", extra={"repository": repository})
             return self.table.load(repository), False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -24,7 +25,7 @@ from leakguard.events.security import (
 from leakguard.inspection.push import PushScan
 from leakguard.scan import ScanReport
 from leakguard.settings import RemediationSwitches
-from leakguard.sources.base import SOURCE_TAG_MESSAGE
+from leakguard.sources.base import SOURCE_REF_NAME, SOURCE_TAG_MESSAGE
 
 
 @dataclass(frozen=True)
@@ -41,12 +42,13 @@ def leaking_commits(report: ScanReport, mode: str) -> list[str]:
     """Commits an enforce incident removes (enforce findings only); any commit with a finding otherwise.
 
     A finding in an annotated tag's message names the tag object, not a commit: removing it means
-    deleting the tag (it is in ``references``), never rewinding a branch.
+    deleting the tag (it is in ``references``), never rewinding a branch. A finding in a ref's name
+    names the commit the ref points at, which may be clean: its remedy is deleting the ref.
     """
     findings = report.enforced if mode == "enforce" else report.findings
     seen: dict[str, None] = {}
     for finding in findings:
-        if finding.commit and finding.source != SOURCE_TAG_MESSAGE:
+        if finding.commit and finding.source not in (SOURCE_TAG_MESSAGE, SOURCE_REF_NAME):
             seen.setdefault(finding.commit, None)
     return list(seen)
 
@@ -58,8 +60,13 @@ def build_event(
     *,
     last_clean: str | None,
     switches: RemediationSwitches,
+    shown: Callable[[str], str] = lambda name: name,
 ) -> SecurityEvent:
-    """The full security event of a push with findings (before any size reduction)."""
+    """The full security event of a push with findings (before any size reduction).
+
+    ``shown`` masks a ref name holding a credential (:class:`~leakguard.scan.PathMasker`): the event
+    names every ref as people may see it, never in clear.
+    """
     detail = event.detail
     report = push.report
     assert detail.commitId is not None  # noqa: S101 - referenceDeleted never gets here
@@ -67,7 +74,7 @@ def build_event(
     return SecurityEvent(
         incidentId=incident_id(
             detail.repositoryName,
-            [*push.leaking_commits, *push.leaking_tags],
+            [*push.leaking_commits, *push.leaking_tags, *push.leaking_ref_names],
             after=push.brought_back.values(),
         ),
         detectedAt=datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
@@ -75,7 +82,7 @@ def build_event(
         account=event.account,
         region=event.region,
         repository=Repository(name=detail.repositoryName, arn=event.repository_arn),
-        reference=pushed_reference(event, forced=facts.forced),
+        reference=pushed_reference(event, forced=facts.forced, shown=shown),
         pusher=detail.callerUserArn,
         commits=[CommitRef(id=c, author=a) for c, a in push.authors],
         commitCount=len(push.authors),
@@ -94,7 +101,7 @@ def build_event(
             durationMs=facts.duration_ms,
         ),
         references=[
-            AffectedRef(fullName=r.full_name, commitId=r.commit_id, objectId=r.object_id)
+            AffectedRef(fullName=shown(r.full_name), commitId=r.commit_id, objectId=r.object_id)
             for r in push.references
         ],
         vanishedCommits=list(facts.vanished),
@@ -130,12 +137,17 @@ def notice_worthy(report: ScanReport, level: str) -> bool:
 
 
 def build_notice(
-    event: CodeCommitEvent, push: PushScan, facts: PushFacts, *, switches: RemediationSwitches
+    event: CodeCommitEvent,
+    push: PushScan,
+    facts: PushFacts,
+    *,
+    switches: RemediationSwitches,
+    shown: Callable[[str], str] = lambda name: name,
 ) -> SecurityEvent:
     """A low-severity notice: no finding, but content that was not read (monitor mode, no remediation)."""
     detail = event.detail
     assert detail.commitId is not None  # noqa: S101
-    return build_event(event, push, facts, last_clean=None, switches=switches).model_copy(
+    return build_event(event, push, facts, last_clean=None, switches=switches, shown=shown).model_copy(
         update={
             "incidentId": incident_id(
                 detail.repositoryName, [f"notice:{detail.referenceFullName}", detail.commitId]

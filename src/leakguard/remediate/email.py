@@ -53,6 +53,9 @@ def finding_location(finding: dict[str, Any]) -> str:
         return f"commit message, line {finding['line']}"
     if source == "tag-message":
         return f"message of tag {path}, line {finding['line']}"
+    if source == "ref-name":
+        kind = "tag" if finding["path"].startswith("refs/tags/") else "branch"
+        return f"name of {kind} {path}"
     return f"{path}:{finding['line']}"
 
 
@@ -104,10 +107,41 @@ def _references(incident: SecurityEvent) -> list[str]:
     return lines
 
 
+def _ref_name_lines(incident: SecurityEvent) -> list[str]:
+    """What to do about refs whose own name holds a credential: leakguard leaves deleting them to you.
+
+    The name is masked here as everywhere; with the commit it points at, it identifies the ref.
+    """
+    named = {
+        (f["path"], (f.get("commit") or "")[:12]) for f in incident.findings if f.get("source") == "ref-name"
+    }
+    if not named:
+        return []
+    lines = [
+        "",
+        "Ref names holding a credential: the name itself is the leak, readable by everyone who can list",
+        "the repository's refs. leakguard does not delete a ref for its name (neither reset nor lock acts",
+        "on it): after rotating the credential, delete each ref below yourself. Find its full name from",
+        "the commit it points at, then delete it:",
+    ]
+    for name, commit in sorted(named):
+        lines += [
+            f"  - {printable(name)} at {commit}:",
+            f"      git ls-remote origin | grep ^{commit}",
+            "      git push origin --delete <the full name git ls-remote printed, without a trailing ^{}>",
+        ]
+    return [*lines, "Every push to such a ref raises this incident again until it is deleted."]
+
+
 def _actions(incident: SecurityEvent) -> list[str]:
     if not incident.enforced:
         return [
             "  - Monitor-mode rules only: this is a notification; the repository is neither locked nor reset."
+        ]
+    if not incident.leakingCommits and all(f.get("source") == "ref-name" for f in incident.findings):
+        return [
+            "  - Lock and reset: not applied. The leak is only in a ref's name (see above): there is no",
+            "    commit to remove, and lock cannot confirm a ref name over the CodeCommit API.",
         ]
     lines = []
     if incident.remediations.lock:
@@ -223,6 +257,7 @@ def email_body(incident: SecurityEvent) -> str:
         )
         lines.append(f"  ... and {hidden} more{where}")
     lines += _references(incident)
+    lines += _ref_name_lines(incident)
     lines += _accepted_section(incident)
     lines += _skipped_lines(incident)
     lines += [

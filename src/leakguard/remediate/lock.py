@@ -78,6 +78,10 @@ class Locker:
             return {**result, "status": "skipped", "reason": "monitor-mode incident: notify only"}
         if not incident.remediations.lock:
             return {**result, "status": "skipped", "reason": "lock not enabled for this repository"}
+        if incident.ref_names_only:
+            # Not a refusal: nothing is done, and the CodeCommit API lists no tags to confirm it with.
+            reason = "the leak is only in a ref's name: left to the admins, who delete the ref"
+            return {**result, "status": "skipped", "reason": reason}
         try:
             arn = self._checked_arn(incident)
         except UnverifiedIncident as refused:

@@ -11,12 +11,20 @@ retries, a bounded number of times.
 Every outcome reaches the admins in one email, failures included: a failed reset emails and then
 raises, so Lambda retries the invocation and finally parks the event. A retry starts from whatever the
 repository holds then, so any partial run (some refs moved, an upload lost, a crash) completes.
+
+A ref whose own name holds a credential is not deleted for its name: an incident that is only that
+is skipped (its email tells the admins how to delete the ref). Reset deleting the ref would keep the
+name in clear in the quarantine manifest and bundle, and restore would bring it back; deleting a
+ref loses nothing the admins cannot see for themselves. When such a ref also carries a leaking
+commit it is contained like any other; its name is masked in everything reset reports
+(:class:`LeakingRefNames`).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from leakguard.aws.notifications import Publisher
@@ -26,12 +34,14 @@ from leakguard.detect.engine import Detector
 from leakguard.errors import GitError, LeakguardError
 from leakguard.events.security import SecurityEvent
 from leakguard.git import Git, validate_commit_id, validate_ref_name
+from leakguard.inspection import refs as git_refs
 from leakguard.inspection.clone import CloneCache, scrub
 from leakguard.remediate.alerts import UnverifiedIncident, publish_alert, refusal
 from leakguard.remediate.outcome import RefOutcome, ResetResult, outcome_message
 from leakguard.remediate.plan import REF_NAMESPACES, RefAction, plan_containment
 from leakguard.remediate.quarantine import quarantine
 from leakguard.remediate.verify import VerifiedIncident, commit_leaks, tag_leaks, verify_incident
+from leakguard.scan import PathMasker
 
 logger = logging.getLogger(__name__)
 
@@ -69,8 +79,12 @@ class Resetter:
         self.record = record
 
     def reset(self, incident: SecurityEvent) -> ResetResult:
-        """Contain ``incident``; email the outcome; raise :class:`ResetError` if anything failed."""
-        ref = validate_ref_name(incident.reference.fullName)
+        """Contain ``incident``; email the outcome; raise :class:`ResetError` if anything failed.
+
+        The event's ref name is only shown (it is masked when it holds a credential) and matched
+        against the repository's own refs; it never reaches git.
+        """
+        ref = incident.reference.fullName
         repository = incident.repository.name
         result = ResetResult(incident.incidentId, repository, ref, "skipped", "")
         if not incident.enforced:
@@ -79,6 +93,10 @@ class Resetter:
         if not incident.remediations.reset:
             result.detail = "reset not enabled for this repository"
             return result
+        if incident.ref_names_only:
+            result.detail = "the leak is only in a ref's name: deleting the ref is left to the admins"
+            return result
+        hide: Callable[[str], str] = _as_is
         try:
             if not self.enabled(repository):
                 raise UnverifiedIncident(
@@ -87,6 +105,8 @@ class Resetter:
             detector = self.detector()  # the active rules, checked again for this incident
             git = self.clones.sync(repository)
             drop_foreign_refs(git)
+            names = LeakingRefNames(git, detector)
+            hide = names.hide
             verified = verify_incident(
                 git,
                 incident,
@@ -94,26 +114,32 @@ class Resetter:
                 tag_leaks=lambda g, tag: tag_leaks(g, detector, tag),
                 fetch_missing=lambda commit: self.clones.fetch_commit(git, repository, commit),
             )
+            # the event names a created ref masked when its name leaks: the plan wants the real one
+            verified = replace(verified, created=tuple(names.unmask(n) for n in verified.created))
             result.unconfirmed = [*verified.unverified, *verified.missing]
             self._contain(git, incident, verified, result)
         except UnverifiedIncident as refused:
-            result.status, result.detail = "refused", str(refused)
-            logger.error("reset refused an unverified incident", extra={"reasons": refused.reasons})
+            reasons = [hide(reason) for reason in refused.reasons]
+            result.status, result.detail = "refused", hide(str(refused))
+            logger.error("reset refused an unverified incident", extra={"reasons": reasons})
             subject, body = refusal(
                 "reset",
                 repository=repository,
                 reference=ref,
                 incident_id=incident.incidentId,
-                reasons=refused.reasons,
+                reasons=reasons,
             )
             if not publish_alert(self.publisher, subject, body):
                 raise ResetError("reset refused an unverified incident and could not alert") from None
             return result
         except Exception as exc:  # every failure is emailed, then raised for the retry
-            result.status, result.detail = "failed", _describe(exc)
-            logger.exception("reset failed: %s", result.detail)
+            result.status, result.detail = "failed", hide(_describe(exc))
+            _hide_names(result, hide)
+            # The traceback repeats the error's own text: left out when that names a leaking ref.
+            logger.error("reset failed: %s", result.detail, exc_info=hide(str(exc)) == str(exc))
             publish_alert(self.publisher, *outcome_message(result))
             raise ResetError(f"reset of {ref} in {repository} failed: {result.detail}") from None
+        _hide_names(result, hide)
         unrecorded = self._record_removal(incident, result, verified.leaks)
         subject, body = outcome_message(result)
         if unrecorded:
@@ -213,6 +239,50 @@ class Resetter:
         else:
             outcome.status, outcome.detail = "reset", f"moved from {short} back to {action.target[:12]}"
         return outcome
+
+
+class LeakingRefNames:
+    """The branches and tags of a clone whose name holds a credential, and their masked forms (as
+    the inspector masks them: :class:`~leakguard.scan.PathMasker`).
+
+    :meth:`hide` masks them in any text. Short names are replaced, so a full name (``refs/heads/`` +
+    the short one) is masked too, and so is git's own output (``! [rejected] AKIA... -> AKIA...``)
+    quoted in an outcome or an error. :meth:`unmask` finds the ref an event names masked.
+    """
+
+    def __init__(self, git: Git, detector: Detector) -> None:
+        masker = PathMasker(detector)
+        self.full: dict[str, str] = {}  # real full name -> masked full name
+        pairs: dict[str, str] = {}
+        for tip in git_refs.list_refs(git):
+            namespace, _, short = tip.full_name.partition("/")[2].partition("/")
+            masked = masker.mask(short)
+            if masked != short:
+                pairs[short] = masked
+                self.full[tip.full_name] = f"refs/{namespace}/{masked}"
+        self._ordered = sorted(pairs.items(), key=lambda pair: -len(pair[0]))
+
+    def hide(self, text: str) -> str:
+        """``text`` with every leaking ref name masked."""
+        for name, masked in self._ordered:
+            text = text.replace(name, masked)
+        return text
+
+    def unmask(self, shown: str) -> str:
+        """The one ref whose masked full name is ``shown``; ``shown`` itself when none or several are."""
+        matches = [real for real, masked in self.full.items() if masked == shown]
+        return matches[0] if len(matches) == 1 else shown
+
+
+def _as_is(text: str) -> str:
+    return text
+
+
+def _hide_names(result: ResetResult, hide: Callable[[str], str]) -> None:
+    """Mask leaking ref names in what reset reports (the email, its log line, its stored result)."""
+    result.detail = hide(result.detail)
+    for outcome in result.refs:
+        outcome.ref, outcome.detail = hide(outcome.ref), hide(outcome.detail)
 
 
 def _ordered(outcomes: dict[str, RefOutcome], pushed: str) -> list[RefOutcome]:

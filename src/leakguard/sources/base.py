@@ -13,12 +13,14 @@ from typing import Any, overload
 DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024
 
 #: Where a fragment's text comes from. A credential hides in file content, but also in the name of a
-#: file a commit adds or renames, in a commit message, and in an annotated tag's message.
+#: file a commit adds or renames, in a commit message, in an annotated tag's message, and in the name
+#: of a pushed branch or tag itself (``refs/heads/AKIA...``: anyone who can list the refs sees it).
 SOURCE_FILE = "file"
 SOURCE_PATH = "path"
 SOURCE_COMMIT_MESSAGE = "commit-message"
 SOURCE_TAG_MESSAGE = "tag-message"
-SOURCES = (SOURCE_FILE, SOURCE_PATH, SOURCE_COMMIT_MESSAGE, SOURCE_TAG_MESSAGE)
+SOURCE_REF_NAME = "ref-name"
+SOURCES = (SOURCE_FILE, SOURCE_PATH, SOURCE_COMMIT_MESSAGE, SOURCE_TAG_MESSAGE, SOURCE_REF_NAME)
 
 
 class FileLines(Sequence[tuple[int, str]]):

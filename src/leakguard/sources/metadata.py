@@ -1,4 +1,4 @@
-"""What a push carries besides file content: added and renamed paths, commit and tag messages.
+"""What a push carries besides file content: added and renamed paths, commit and tag messages, ref names.
 
 Each becomes a :class:`Fragment` of its own ``source`` and goes through the same rules as content.
 Objects are read with ``git cat-file --batch`` (length-prefixed, so no message can forge the end of
@@ -15,6 +15,7 @@ from leakguard.git import Git, validate_commit_id
 from leakguard.sources.base import (
     SOURCE_COMMIT_MESSAGE,
     SOURCE_PATH,
+    SOURCE_REF_NAME,
     SOURCE_TAG_MESSAGE,
     Fragment,
     decode,
@@ -56,6 +57,16 @@ def path_fragments(
                 size=len(paths[-1]),
                 source=SOURCE_PATH,
             )
+
+
+def ref_name_fragment(full_name: str, commit: str) -> Fragment:
+    """A one-line fragment (line 0) of a pushed ref's full name, located at the commit it points at.
+
+    The name itself is the leak (a branch named after a key): it is scanned like a path, with the full
+    name (``refs/heads/...``) as its path, so the finding's fingerprint names the ref and its column
+    counts from ``refs/``.
+    """
+    return Fragment(path=full_name, lines=[(0, full_name)], commit=commit, source=SOURCE_REF_NAME)
 
 
 def commit_message_fragments(
