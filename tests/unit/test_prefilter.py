@@ -7,7 +7,8 @@ import re2
 
 from leakguard.detect import prefilter
 from leakguard.detect.engine import Detector
-from leakguard.detect.prefilter import Answer, RulePrefilter, relax
+from leakguard.detect.pattern_text import relax
+from leakguard.detect.prefilter import Answer, RulePrefilter
 from leakguard.rules import load_rules
 from leakguard.rules.model import Allowlist, RuleSet, re2_options
 from leakguard.sources.base import FileLines, Fragment

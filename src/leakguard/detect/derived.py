@@ -33,7 +33,7 @@ from typing import Any
 import re2
 
 from leakguard.detect.lines import found, matching_lines
-from leakguard.detect.prefilter import relax
+from leakguard.detect.pattern_text import relax
 from leakguard.rules.model import re2_options
 
 #: How many lines above or below a value its name may sit (list items, attribute blocks).

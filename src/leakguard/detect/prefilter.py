@@ -34,6 +34,7 @@ from typing import Any, NamedTuple
 
 import re2
 
+from leakguard.detect.pattern_text import relax
 from leakguard.detect.vectorscan import GateError, LazyGate, PatternGate
 from leakguard.rules.model import Rule, re2_options
 
@@ -42,49 +43,8 @@ logger = logging.getLogger(__name__)
 #: Memory for each set's automaton: RE2 sets cannot fall back to another engine, so give them room.
 SET_MAX_MEM = 256 << 20
 _SENTINEL = b"\x00leakguard prefilter check\x00"
-_COUNTED = re.compile(r"\{(\d+)(?:,(\d*))?\}")
 #: Patterns whose line semantics a multi-line blob does not keep.
 _NOT_FOR_BLOBS = re.compile(r"\\[Az]|\(\?[a-zA-Z]*-")
-
-
-def relax(pattern: str) -> str:
-    """``pattern`` with every counted repetition ``X{m,n}`` / ``X{m}`` / ``X{m,}`` made ``X*`` (m = 0)
-    or ``X+``: a superset of what it matches, far cheaper for an automaton to track."""
-    out: list[str] = []
-    index, size, in_class = 0, len(pattern), False
-    while index < size:
-        char = pattern[index]
-        if char == "\\":
-            out.append(pattern[index : index + 2])
-            index += 2
-            continue
-        if in_class:
-            if pattern.startswith("[:", index) and ":]" in pattern[index:]:  # [[:alpha:]]
-                end = pattern.index(":]", index) + 2
-                out.append(pattern[index:end])
-                index = end
-                continue
-            in_class = char != "]"
-            out.append(char)
-            index += 1
-            continue
-        if char == "[":
-            in_class = True
-            out.append(char)
-            index += 1
-            for opening in ("^", "]"):  # "[]...]" and "[^]...]" hold a literal ]
-                if index < size and pattern[index] == opening:
-                    out.append(opening)
-                    index += 1
-            continue
-        counted = _COUNTED.match(pattern, index) if char == "{" else None
-        if counted:
-            out.append("*" if int(counted.group(1)) == 0 else "+")
-            index = counted.end()
-            continue
-        out.append(char)
-        index += 1
-    return "".join(out)
 
 
 class Answer(NamedTuple):
@@ -192,7 +152,7 @@ class RulePrefilter:
         found.update(self._gated[position] for position in hits if position < gated)
         first = self._first_companion
         companions = frozenset(position - first for position in hits if position >= first)
-        if not self.exact or self._exact_set is None:
+        if self._exact_set is None:  # not answered here (see exact)
             return Answer(found, None, companions)
         if not any(gated <= position < first for position in hits):
             return Answer(found, [], companions)

@@ -41,6 +41,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from leakguard.detect.pattern_text import ascii_superset
+
 #: The wheel's module, imported on first need (20 ms a scan that never needs it does not pay); None
 #: where it is not installed.
 hyperscan: Any = ...
@@ -61,8 +63,6 @@ _FOLDS_INTO_ASCII = "\u017f|\u212a".encode()
 _FOLD_ID = 1 << 30
 #: What makes a pattern name a non-ASCII character (or RE2's any-byte ``\C``): left to RE2.
 _NOT_ASCII = re.compile(r"[^\x00-\x7f]|\\(?:x\{|x[89a-fA-F]|[pPC0-7])")
-#: What a non-ASCII character of a pattern becomes for the gate.
-_ANY_NON_ASCII = r"[^\x00-\x7f]"
 
 
 class GateError(Exception):
@@ -98,28 +98,27 @@ class PatternGate:
         if not available() or not patterns:
             return None, every
         rewritten = [ascii_superset(pattern) or "" for pattern in patterns]
-        flags = [_flags()] * len(patterns)
-        expressions = [_expression(pattern) for pattern in rewritten]
-        ascii_only = [p for p in every if rewritten[p] and not _NOT_ASCII.search(rewritten[p])]
+        expressions = {
+            position: text.encode("utf-8")
+            for position, text in enumerate(rewritten)
+            if text and not _NOT_ASCII.search(text)
+        }
+        refused = sorted(set(every) - set(expressions))
         try:
-            database = _compile(
-                [expressions[p] for p in ascii_only], ascii_only, [flags[p] for p in ascii_only]
-            )
-            return cls(database, ascii_only), sorted(set(every) - set(ascii_only))
+            return cls(_compile(expressions), list(expressions)), refused
         except hyperscan.error:
             pass
-        accepted, refused = [], sorted(set(every) - set(ascii_only))
-        for position in ascii_only:  # find the ones it refuses, compile the rest
+        accepted: dict[int, bytes] = {}
+        for position, expression in expressions.items():  # find the ones it refuses, compile the rest
             try:
-                _compile([expressions[position]], [position], [flags[position]])
-                accepted.append(position)
+                _compile({position: expression})
+                accepted[position] = expression
             except hyperscan.error as exc:
                 logger.info("Vectorscan refuses pattern %d (%s); RE2 alone answers for it", position, exc)
                 refused.append(position)
         if not accepted:
             return None, every
-        database = _compile([expressions[p] for p in accepted], accepted, [flags[p] for p in accepted])
-        return cls(database, accepted), refused
+        return cls(_compile(accepted), list(accepted)), sorted(refused)
 
     def matching(self, blob: bytes) -> set[int] | None:
         """Positions of the patterns that can match somewhere in ``blob`` (a superset); None when
@@ -233,72 +232,6 @@ def save_cached(patterns: Sequence[str], gate: PatternGate, refused: Sequence[in
             Path(temporary).unlink(missing_ok=True)
 
 
-def ascii_superset(pattern: str) -> str | None:
-    """``pattern`` with every non-ASCII character it holds literally made "any non-ASCII character":
-    it matches all that ``pattern`` matches, whatever either engine folds that character with. Inside
-    a class the character leaves it (``[iİı]`` becomes ``(?:[i]|[^\\x00-\\x7f])``, a negated class just
-    loses it). None when a range has a non-ASCII end (``[a-é]``)."""
-    if pattern.isascii():
-        return pattern
-    out: list[str] = []
-    index, size = 0, len(pattern)
-    while index < size:
-        char = pattern[index]
-        if char == "\\":
-            out.append(pattern[index : index + 2])
-            index += 2
-        elif char == "[":
-            end = _class_end(pattern, index)
-            if end is None:
-                return None
-            written = _ascii_class(pattern[index:end])
-            if written is None:
-                return None
-            out.append(written)
-            index = end
-        else:
-            out.append(char if char.isascii() else _ANY_NON_ASCII)
-            index += 1
-    return "".join(out)
-
-
-def _class_end(pattern: str, start: int) -> int | None:
-    """The index just past the class opening at ``start`` (``[...]``), or None if it never closes."""
-    index = start + 1
-    if pattern.startswith("^", index):
-        index += 1
-    if pattern.startswith("]", index):  # "[]...]": a literal ]
-        index += 1
-    while index < len(pattern):
-        if pattern[index] == "\\":
-            index += 2
-        elif pattern.startswith("[:", index) and ":]" in pattern[index:]:
-            index = pattern.index(":]", index) + 2
-        elif pattern[index] == "]":
-            return index + 1
-        else:
-            index += 1
-    return None
-
-
-def _ascii_class(body: str) -> str | None:
-    """A class ``[...]`` without its non-ASCII members, widened to take any non-ASCII character."""
-    if body.isascii():
-        return body
-    for position, char in enumerate(body):
-        if not char.isascii() and "-" in (body[position - 1], body[position + 1]):
-            return None  # a range with a non-ASCII end
-    negated = body.startswith("[^")
-    kept = "".join(char for char in body if char.isascii())
-    if kept in ("[]", "[^]"):
-        return _ANY_NON_ASCII if not negated else None
-    return kept if negated else f"(?:{kept}|{_ANY_NON_ASCII})"
-
-
-def _expression(pattern: str) -> bytes:
-    return pattern.encode("utf-8")
-
-
 def _flags() -> int:
     return (
         hyperscan.HS_FLAG_PREFILTER
@@ -309,14 +242,13 @@ def _flags() -> int:
     )
 
 
-def _compile(expressions: list[bytes], ids: list[int], flags: list[int]) -> Any:
-    """A block-mode database of ``expressions``, with the fold-character pattern besides."""
+def _compile(expressions: dict[int, bytes]) -> Any:
+    """A block-mode database of ``expressions`` (by id), with the fold-character pattern besides."""
     database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-    fold_flags = hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_UTF8
     database.compile(
-        expressions=[*expressions, _FOLDS_INTO_ASCII],
-        ids=[*ids, _FOLD_ID],
+        expressions=[*expressions.values(), _FOLDS_INTO_ASCII],
+        ids=[*expressions, _FOLD_ID],
         elements=len(expressions) + 1,
-        flags=[*flags, fold_flags],
+        flags=[_flags()] * len(expressions) + [hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_UTF8],
     )
     return database

@@ -16,7 +16,7 @@ leak names the same refs, so it still computes the same incident. Ref names are 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from leakguard.aws.scan_record import RecordedTip
 from leakguard.detect.engine import Detector
@@ -156,24 +156,28 @@ class PushScanner:
             if set(push.leaking_commits) | set(push.leaking_tags) == before:
                 break
         push.references = self.carrying(git, push) if push.report.findings else []
-        self._scan_ref_names(git, push, pushed, pusher, ignore)
+        self._scan_ref_names(git, push, pushed, pusher, ignore, shown)
         return push
 
     def _scan_ref_names(
-        self, git: Git, push: PushScan, pushed: RefTip | None, pusher: str | None, ignore: IgnoreList | None
+        self,
+        git: Git,
+        push: PushScan,
+        pushed: RefTip | None,
+        pusher: str | None,
+        ignore: IgnoreList | None,
+        shown: Callable[[str], str],
     ) -> None:
         """Scan the names of the pushed ref and of every ref carrying the leak; a pushed ref whose
-        name leaks (and that still exists) joins ``references``: it carries the leak itself."""
+        name leaks (and that still exists) joins ``references``: it carries the leak itself.
+        ``shown`` masks a name as the findings' paths are masked."""
         names = {r.full_name: r.commit_id for r in push.references}
         if pushed is not None:
             names.setdefault(pushed.full_name, pushed.commit_id)
         if not names:
             return
         fragments = [
-            replace(
-                ref_name_fragment(name, commit),
-                author=pusher if pushed and name == pushed.full_name else None,
-            )
+            ref_name_fragment(name, commit, author=pusher if pushed and name == pushed.full_name else None)
             for name, commit in sorted(names.items())
         ]
         report = run_scan(self.detector, fragments, ignore=ignore)
@@ -182,7 +186,7 @@ class PushScanner:
         if pushed is None or pushed.full_name in held or not report.findings:
             return
         current = git_refs.resolve(git, pushed.full_name)
-        masked = PathMasker(self.detector).mask(pushed.full_name)
+        masked = shown(pushed.full_name)
         leaks = any(f.source == SOURCE_REF_NAME and f.path == masked for f in report.findings)
         if current is not None and leaks:
             push.references = sorted([*push.references, current], key=lambda r: r.full_name)

@@ -59,14 +59,16 @@ def path_fragments(
             )
 
 
-def ref_name_fragment(full_name: str, commit: str) -> Fragment:
+def ref_name_fragment(full_name: str, commit: str, *, author: str | None = None) -> Fragment:
     """A one-line fragment (line 0) of a pushed ref's full name, located at the commit it points at.
 
     The name itself is the leak (a branch named after a key): it is scanned like a path, with the full
     name (``refs/heads/...``) as its path, so the finding's fingerprint names the ref and its column
-    counts from ``refs/``.
+    counts from ``refs/``. ``author``: who chose the name (the pusher), when known.
     """
-    return Fragment(path=full_name, lines=[(0, full_name)], commit=commit, source=SOURCE_REF_NAME)
+    return Fragment(
+        path=full_name, lines=[(0, full_name)], commit=commit, author=author, source=SOURCE_REF_NAME
+    )
 
 
 def commit_message_fragments(

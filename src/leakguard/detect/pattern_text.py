@@ -1,0 +1,103 @@
+"""Rewrites of RE2 pattern text into wider patterns, for prefilters that may over-match only.
+
+A prefilter (an RE2 set, a Vectorscan database) answers "can this pattern match here?"; the exact
+pattern decides afterwards. Both rewrites keep every match of the pattern: :func:`relax` makes counted
+repetitions unbounded (cheap for an automaton), :func:`ascii_superset` makes non-ASCII characters
+"any non-ASCII character" (so engines that fold them differently cannot disagree).
+"""
+
+from __future__ import annotations
+
+import re
+
+_COUNTED = re.compile(r"\{(\d+)(?:,(\d*))?\}")
+#: What a non-ASCII character of a pattern becomes in :func:`ascii_superset`.
+_ANY_NON_ASCII = r"[^\x00-\x7f]"
+
+
+def relax(pattern: str) -> str:
+    """``pattern`` with every counted repetition ``X{m,n}`` / ``X{m}`` / ``X{m,}`` made ``X*`` (m = 0)
+    or ``X+``: a superset of what it matches, far cheaper for an automaton to track."""
+    out: list[str] = []
+    index, size = 0, len(pattern)
+    while index < size:
+        char = pattern[index]
+        if char == "\\":
+            out.append(pattern[index : index + 2])
+            index += 2
+            continue
+        if char == "[":  # braces in a class are characters
+            end = _class_end(pattern, index) or size
+            out.append(pattern[index:end])
+            index = end
+            continue
+        counted = _COUNTED.match(pattern, index) if char == "{" else None
+        if counted:
+            out.append("*" if int(counted.group(1)) == 0 else "+")
+            index = counted.end()
+            continue
+        out.append(char)
+        index += 1
+    return "".join(out)
+
+
+def ascii_superset(pattern: str) -> str | None:
+    """``pattern`` with every non-ASCII character it holds literally made "any non-ASCII character":
+    it matches all that ``pattern`` matches, whatever either engine folds that character with. Inside
+    a class the character leaves it (``[iİı]`` becomes ``(?:[i]|[^\\x00-\\x7f])``, a negated class just
+    loses it). None when a range has a non-ASCII end (``[a-é]``)."""
+    if pattern.isascii():
+        return pattern
+    out: list[str] = []
+    index, size = 0, len(pattern)
+    while index < size:
+        char = pattern[index]
+        if char == "\\":
+            out.append(pattern[index : index + 2])
+            index += 2
+        elif char == "[":
+            end = _class_end(pattern, index)
+            if end is None:
+                return None
+            written = _ascii_class(pattern[index:end])
+            if written is None:
+                return None
+            out.append(written)
+            index = end
+        else:
+            out.append(char if char.isascii() else _ANY_NON_ASCII)
+            index += 1
+    return "".join(out)
+
+
+def _class_end(pattern: str, start: int) -> int | None:
+    """The index just past the class opening at ``start`` (``[...]``), or None if it never closes."""
+    index = start + 1
+    if pattern.startswith("^", index):
+        index += 1
+    if pattern.startswith("]", index):  # "[]...]": a literal ]
+        index += 1
+    while index < len(pattern):
+        if pattern[index] == "\\":
+            index += 2
+        elif pattern.startswith("[:", index) and ":]" in pattern[index:]:
+            index = pattern.index(":]", index) + 2
+        elif pattern[index] == "]":
+            return index + 1
+        else:
+            index += 1
+    return None
+
+
+def _ascii_class(body: str) -> str | None:
+    """A class ``[...]`` without its non-ASCII members, widened to take any non-ASCII character."""
+    if body.isascii():
+        return body
+    for position, char in enumerate(body):
+        if not char.isascii() and "-" in (body[position - 1], body[position + 1]):
+            return None  # a range with a non-ASCII end
+    negated = body.startswith("[^")
+    kept = "".join(char for char in body if char.isascii())
+    if kept in ("[]", "[^]"):
+        return _ANY_NON_ASCII if not negated else None
+    return kept if negated else f"(?:{kept}|{_ANY_NON_ASCII})"
