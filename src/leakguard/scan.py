@@ -8,6 +8,7 @@ The CLI and the inspector both scan through :func:`run_scan`, so what a develope
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from itertools import chain
@@ -243,3 +244,46 @@ class PathMasker:
             else:
                 self._masked[path] = path
         return self._masked[path]
+
+
+#: What ends a masked word in a message: git quotes names with these, or leaves them between spaces.
+_WORD_END = re.compile(r"""[\s'"`]""")
+#: Scans of one message line at most: each masks every credential the engine reports once on it.
+_MAX_MASK_PASSES = 8
+_MASKED_LINE = "[a line holding credentials, not shown]"
+
+
+def mask_credentials(detector: Detector, text: str) -> str:
+    """``text`` (an error message, git's stderr) with every credential ``detector`` finds in it masked.
+
+    git's messages quote what it was working on, and a ref or a path may hold a credential
+    (``cannot lock ref 'refs/heads/AKIA...'``): a safety net for the texts that reach a log line, an
+    email or an exception before the names in them are known. As :class:`PathMasker` does for a path,
+    the word holding a credential is cut from the credential's start to the word's end (a quote or a
+    space), so no part of the secret survives, whatever its end.
+    """
+    if not text:
+        return text
+    return "\n".join(_mask_line(detector, line) for line in text.split("\n"))
+
+
+def _mask_line(detector: Detector, line: str) -> str:
+    """One line of :func:`mask_credentials`: scanned again after masking, because the engine reports
+    a secret once per line and git repeats names (``! [rejected] AKIA... -> AKIA...``)."""
+    for _ in range(_MAX_MASK_PASSES):
+        findings = detector.scan(Fragment(path="<message>", lines=[(1, line)], source=SOURCE_PATH))
+        if not findings:
+            return line
+        end = len(line)
+        for finding in sorted(findings, key=lambda f: f.column, reverse=True):
+            start = finding.column - 1
+            if start >= end:
+                continue  # inside a word masked already
+            word_end = _WORD_END.search(line, start)
+            stop = word_end.start() if word_end else len(line)
+            if finding.end_line == finding.line and finding.end_column:  # a secret with a space in it
+                stop = max(stop, finding.end_column - 1)
+            stop = min(end, stop)
+            line = line[:start] + finding.redacted + line[stop:]
+            end = start
+    return _MASKED_LINE  # still finding more after so many passes: nothing of it is shown

@@ -188,12 +188,81 @@ def test_a_failure_whose_message_quotes_a_leaking_ref_name_is_raised_with_the_na
     key = fake_aws_key(rng)
     clones = pipeline.inspector.INSPECTOR.clones
 
-    def failing_sync(repository):  # git's stderr quotes the refs it could not update
+    def failing_sync(repository, *, mask=None):  # git's stderr quotes the refs it could not update
         raise GitError("fetch", 1, f"error: cannot lock ref 'refs/heads/{key}': unable to create lock")
 
     monkeypatch.setattr(clones, "sync", failing_sync)
     with pytest.raises(LeakguardError) as failed:
         pipeline.inspect(pipeline.push(dev, "main", f"refs/heads/{key}"))
     assert f"cannot lock ref 'refs/heads/{key[:4]}********'" in str(failed.value)
+    assert key not in str(failed.value) + logs.getvalue() + _everything_seen(pipeline)
+    assert key not in "".join(traceback.format_exception(failed.value))
+
+
+def _stale_lock(clone, ref: str) -> None:
+    """What a git process killed mid-fetch leaves in a clone (a Lambda timeout, a crashed instance):
+    the ref's lock file, so that the next fetch cannot update that ref and says which one."""
+    lock = clone / f"{ref}.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    lock.write_text("")
+
+
+def test_git_naming_a_leaking_ref_when_a_warm_clone_cannot_be_updated_is_masked_and_reset_recovers(
+    pipeline, rng, logs
+):
+    dev = pipeline.repository()
+    dev.commit("base", {"app.py": "x = 1\n"})
+    pipeline.inspect(pipeline.push(dev, "main", "refs/heads/main"))
+    clones = pipeline.reset.RESETTER.clones
+    clones.sync("app")  # the reset function's clone, warm from an earlier incident
+    key = fake_aws_key(rng)
+    dev.git("checkout", "-q", "-b", key)
+    leak = dev.commit("leak", {"conf.py": f"token = '{fake_github_token(rng)}'\n"})
+    _stale_lock(clones.root / "app.git", f"refs/heads/{key}")
+    pipeline.inspect(pipeline.push(dev, key, f"refs/heads/{key}"))
+    (event,) = pipeline.security_events()
+    assert event["detail"]["leakingCommits"] == [leak]
+
+    result = pipeline.reset.handler(event, LambdaContext(function_name="reset"))
+    assert result["status"] == "deleted"  # the clone was made again: the lock does not block containment
+    assert pipeline.remote_ref("app", f"refs/heads/{key}") is None
+    seen = logs.getvalue()
+    assert f"cannot lock ref 'refs/heads/{key[:4]}********'" in seen  # git's message, masked
+    assert key not in seen + _everything_seen(pipeline, result, pipeline.mails())
+
+
+def test_the_inspector_masks_a_leaking_ref_git_names_while_updating_its_clone(pipeline, rng, logs):
+    dev = pipeline.repository()
+    dev.commit("base", {"app.py": "x = 1\n"})
+    pipeline.inspect(pipeline.push(dev, "main", "refs/heads/main"))
+    token = fake_github_token(rng)
+    _stale_lock(pipeline.inspector.INSPECTOR.clones.root / "app.git", f"refs/heads/{token}")
+    # another developer's branch named after a token arrives in the same fetch as this push
+    dev.git("push", "-q", str(pipeline.remotes / "app.git"), f"main:refs/heads/{token}")
+    dev.commit("more", {"app.py": "x = 2\n"})
+    result = pipeline.inspect(pipeline.push(dev, "main", "refs/heads/main"))
+    assert result["status"] == "clean"
+    seen = logs.getvalue()
+    assert "cannot lock ref 'refs/heads/ghp_********'" in seen
+    assert token not in seen + _everything_seen(pipeline, result)
+
+
+def test_a_failure_quoting_another_leaking_ref_than_the_pushed_one_is_raised_masked(
+    pipeline, rng, logs, monkeypatch
+):
+    dev = pipeline.repository()
+    dev.commit("base", {"app.py": "x = 1\n"})
+    pipeline.inspect(pipeline.push(dev, "main", "refs/heads/main"))
+    key = fake_aws_key(rng)
+    clones = pipeline.inspector.INSPECTOR.clones
+
+    def failing_sync(repository, *, mask=None):  # git's stderr quotes a ref this push did not name
+        raise GitError("fetch", 1, f"error: cannot lock ref 'refs/tags/{key}': unable to create lock")
+
+    monkeypatch.setattr(clones, "sync", failing_sync)
+    dev.commit("more", {"app.py": "x = 2\n"})
+    with pytest.raises(LeakguardError) as failed:
+        pipeline.inspect(pipeline.push(dev, "main", "refs/heads/main"))
+    assert f"cannot lock ref 'refs/tags/{key[:4]}********'" in str(failed.value)
     assert key not in str(failed.value) + logs.getvalue() + _everything_seen(pipeline)
     assert key not in "".join(traceback.format_exception(failed.value))

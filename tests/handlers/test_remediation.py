@@ -163,8 +163,8 @@ class _RacingClones:
     def __init__(self, inner, race):
         self.inner, self.race = inner, race
 
-    def sync(self, repository):
-        git = self.inner.sync(repository)
+    def sync(self, repository, *, mask=None):
+        git = self.inner.sync(repository, mask=mask)
         self.race()
         return git
 

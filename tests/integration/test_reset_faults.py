@@ -121,10 +121,10 @@ class FaultyClones(CloneCache):
 
     faults: Faults
 
-    def sync(self, repository: str) -> Git:
+    def sync(self, repository: str, *, mask: Callable[[str], str] | None = None) -> Git:
         if self.faults.git_fault("sync") == "killed":
             raise LambdaKilled("sync")
-        git = super().sync(repository)
+        git = super().sync(repository, mask=mask)
         faulty = FaultyGit(git.repo, env={**git.env, "LEAKGUARD_BOT": "1"}, timeout=git.timeout)
         faulty.faults = self.faults
         return faulty

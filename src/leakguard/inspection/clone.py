@@ -54,6 +54,10 @@ def scrub(text: str) -> str:
     return _SIGNATURE.sub(r"\1=***", _URL_CREDENTIALS.sub(r"\1***@", text))
 
 
+def _as_is(text: str) -> str:
+    return text
+
+
 @dataclass
 class CacheReport:
     """What the last :meth:`CloneCache.sync` did to the cache (for logs and metrics)."""
@@ -94,17 +98,23 @@ class CloneCache:
         self.budget_bytes = budget_bytes if budget_bytes is not None else default_budget(root)
         self.partial = partial
         self.report = CacheReport(budget=self.budget_bytes)
+        self._mask: Callable[[str], str] = _as_is
         #: Repositories whose server refused to serve blobs by id: cloned in full from then on.
         self._full_only: set[str] = set()
 
-    def sync(self, repository: str) -> Git:
+    def sync(self, repository: str, *, mask: Callable[[str], str] | None = None) -> Git:
         """Return a :class:`Git` on an up-to-date bare clone of ``repository``.
 
         A clone left broken by an interrupted invocation is removed and made again, never trusted.
         Least recently used clones of other repositories are evicted first to make room, and again
         after the fetch if the clone grew past what is left.
+
+        ``mask`` (``leakguard.scan.mask_credentials`` with the caller's detector) hides credentials
+        in git's messages before they reach a log line or an error, until the next sync: git quotes
+        ref names (``cannot lock ref 'refs/heads/AKIA...'``), and a ref's name may be the leak.
         """
         path = self.root / f"{validate_repository_name(repository)}.git"
+        self._mask = mask or _as_is
         self.report = CacheReport(budget=self.budget_bytes)
         self._evict(keep=path)
         git = self._sync(path, repository)
@@ -129,7 +139,7 @@ class CloneCache:
             try:
                 self.fetch(git, repository)
             except GitError as exc:
-                logger.warning("cached clone unusable, cloning again: %s", scrub(exc.stderr)[:300])
+                logger.warning("cached clone unusable, cloning again: %s", self._shown(exc.stderr))
                 shutil.rmtree(path)
                 fresh = True
             else:
@@ -142,7 +152,7 @@ class CloneCache:
         try:
             self.fetch(git, repository, cold=True)
         except GitError as exc:
-            raise GitError(exc.command, exc.returncode, scrub(exc.stderr)) from None
+            raise GitError(exc.command, exc.returncode, self._mask(scrub(exc.stderr))) from None
         logger.info("clone created", extra={"repository": repository, "partial": is_partial(git)})
         return git
 
@@ -178,11 +188,11 @@ class CloneCache:
                 )  # fmt: skip
         except GitError as exc:
             logger.warning(
-                "server refused blobs of a partial clone: cloning in full: %s", scrub(exc.stderr)[:300]
+                "server refused blobs of a partial clone: cloning in full: %s", self._shown(exc.stderr)
             )
             self._full_only.add(repository)
             shutil.rmtree(git.repo)
-            return self.sync(repository)
+            return self.sync(repository, mask=self._mask)
         self.report.prefetched += len(objects)
         self._evict(keep=git.repo)  # the clone grew again
         self._warn_over_budget(repository)
@@ -225,6 +235,10 @@ class CloneCache:
         """
         source = self._source(git, repository, filtered=cold)
         git.run(["fetch", "--quiet", "--prune", "--no-tags", *source, *FETCH_REFSPECS])
+
+    def _shown(self, stderr: str) -> str:
+        """git's ``stderr`` as a log line may show it: credentials scrubbed and masked, shortened."""
+        return self._mask(scrub(stderr))[:300]
 
     def _source(self, git: Git, repository: str, *, filtered: bool = True) -> list[str]:
         """Where a fetch reads from: the promisor remote in a partial clone, else the URL."""

@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, timedelta
+from functools import partial
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -58,7 +59,7 @@ from leakguard.inspection.report import (
     shrink,
 )
 from leakguard.inspection.vanished import VanishedCommits, VanishedRead, VanishedUnreadable
-from leakguard.scan import PathMasker
+from leakguard.scan import PathMasker, mask_credentials
 from leakguard.settings import InspectorSettings, RemediationSwitches
 from leakguard.sources.base import DEFAULT_MAX_FILE_BYTES
 
@@ -70,7 +71,7 @@ YOUNG_REPOSITORY = timedelta(hours=1)
 
 
 class InspectionError(LeakguardError):
-    """An inspection failed; its message had the pushed ref's name masked (the name held a credential)."""
+    """An inspection failed; its message had the credentials in it (a leaking ref name) masked."""
 
 
 @dataclass
@@ -157,8 +158,9 @@ class Inspector:
         ``deadline``: the invocation's time; a scan that reaches it stops and warns the admins
         (:meth:`_out_of_time`) instead of being killed by Lambda's timeout mid-scan.
 
-        A failure whose message holds the pushed ref's name in clear (git's stderr quotes it) is
-        raised again as an :class:`InspectionError` with the name masked.
+        A failure whose message holds the pushed ref's name in clear (git's stderr quotes it), or
+        any other credential the rules find in it (another ref's name), is raised again as an
+        :class:`InspectionError` with them masked.
         """
         detector = self.detector()
         shown = PathMasker(detector).mask
@@ -166,9 +168,10 @@ class Inspector:
         try:
             return self._inspect(event, deadline, detector, shown)
         except Exception as exc:
-            if real == masked or real not in str(exc):
+            text = mask_credentials(detector, str(exc).replace(real, masked))
+            if text == str(exc):
                 raise
-            raise InspectionError(f"{type(exc).__name__}: {str(exc).replace(real, masked)}") from None
+            raise InspectionError(f"{type(exc).__name__}: {text}") from None
 
     def _inspect(
         self,
@@ -192,7 +195,7 @@ class Inspector:
             )
         assert detail.commitId is not None  # noqa: S101 - the event model guarantees it
         started = time.monotonic()
-        git = self.clones.sync(repo)
+        git = self.clones.sync(repo, mask=partial(mask_credentials, detector))
         target = self._target(git, event)
         old_known = self._old_known(git, repo, detail.oldCommitId)
         forced = bool(detail.oldCommitId) and not (

@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 from leakguard.aws.notifications import Publisher
@@ -41,7 +42,7 @@ from leakguard.remediate.outcome import RefOutcome, ResetResult, outcome_message
 from leakguard.remediate.plan import REF_NAMESPACES, RefAction, plan_containment
 from leakguard.remediate.quarantine import quarantine
 from leakguard.remediate.verify import VerifiedIncident, commit_leaks, tag_leaks, verify_incident
-from leakguard.scan import PathMasker
+from leakguard.scan import PathMasker, mask_credentials
 
 logger = logging.getLogger(__name__)
 
@@ -103,10 +104,12 @@ class Resetter:
                     [f"reset is not enabled for repository {repository} in this deployment's configuration"]
                 )
             detector = self.detector()  # the active rules, checked again for this incident
-            git = self.clones.sync(repository)
+            # Until the refs are read, a message may quote a leaking ref git could not fetch.
+            hide = partial(mask_credentials, detector)
+            git = self.clones.sync(repository, mask=hide)
             drop_foreign_refs(git)
             names = LeakingRefNames(git, detector)
-            hide = names.hide
+            hide = names.hiding(hide)
             verified = verify_incident(
                 git,
                 incident,
@@ -267,6 +270,10 @@ class LeakingRefNames:
         for name, masked in self._ordered:
             text = text.replace(name, masked)
         return text
+
+    def hiding(self, also: Callable[[str], str]) -> Callable[[str], str]:
+        """:meth:`hide`, then ``also`` (the safety net for credentials a message holds otherwise)."""
+        return lambda text: also(self.hide(text))
 
     def unmask(self, shown: str) -> str:
         """The one ref whose masked full name is ``shown``; ``shown`` itself when none or several are."""
