@@ -179,22 +179,29 @@ def test_a_branch_named_after_a_key_that_carries_a_leak_is_contained_and_reset_m
     assert key not in seen
 
 
+@pytest.mark.parametrize("pushed_is_quoted", [True, False], ids=["the-pushed-ref", "another-ref"])
 def test_a_failure_whose_message_quotes_a_leaking_ref_name_is_raised_with_the_name_masked(
-    pipeline, rng, logs, monkeypatch
+    pipeline, rng, logs, monkeypatch, pushed_is_quoted
 ):
     dev = pipeline.repository()
     dev.commit("base", {"app.py": "x = 1\n"})
     pipeline.inspect(pipeline.push(dev, "main", "refs/heads/main"))
     key = fake_aws_key(rng)
+    quoted = f"refs/heads/{key}" if pushed_is_quoted else f"refs/tags/{key}"
     clones = pipeline.inspector.INSPECTOR.clones
 
     def failing_sync(repository, *, mask=None):  # git's stderr quotes the refs it could not update
-        raise GitError("fetch", 1, f"error: cannot lock ref 'refs/heads/{key}': unable to create lock")
+        raise GitError("fetch", 1, f"error: cannot lock ref '{quoted}': unable to create lock")
 
     monkeypatch.setattr(clones, "sync", failing_sync)
+    if pushed_is_quoted:
+        pushed = quoted
+    else:  # a ref this push did not name
+        dev.commit("more", {"app.py": "x = 2\n"})
+        pushed = "refs/heads/main"
     with pytest.raises(LeakguardError) as failed:
-        pipeline.inspect(pipeline.push(dev, "main", f"refs/heads/{key}"))
-    assert f"cannot lock ref 'refs/heads/{key[:4]}********'" in str(failed.value)
+        pipeline.inspect(pipeline.push(dev, "main", pushed))
+    assert f"cannot lock ref '{quoted.rsplit('/', 1)[0]}/{key[:4]}********'" in str(failed.value)
     assert key not in str(failed.value) + logs.getvalue() + _everything_seen(pipeline)
     assert key not in "".join(traceback.format_exception(failed.value))
 
@@ -245,24 +252,3 @@ def test_the_inspector_masks_a_leaking_ref_git_names_while_updating_its_clone(pi
     seen = logs.getvalue()
     assert "cannot lock ref 'refs/heads/ghp_********'" in seen
     assert token not in seen + _everything_seen(pipeline, result)
-
-
-def test_a_failure_quoting_another_leaking_ref_than_the_pushed_one_is_raised_masked(
-    pipeline, rng, logs, monkeypatch
-):
-    dev = pipeline.repository()
-    dev.commit("base", {"app.py": "x = 1\n"})
-    pipeline.inspect(pipeline.push(dev, "main", "refs/heads/main"))
-    key = fake_aws_key(rng)
-    clones = pipeline.inspector.INSPECTOR.clones
-
-    def failing_sync(repository, *, mask=None):  # git's stderr quotes a ref this push did not name
-        raise GitError("fetch", 1, f"error: cannot lock ref 'refs/tags/{key}': unable to create lock")
-
-    monkeypatch.setattr(clones, "sync", failing_sync)
-    dev.commit("more", {"app.py": "x = 2\n"})
-    with pytest.raises(LeakguardError) as failed:
-        pipeline.inspect(pipeline.push(dev, "main", "refs/heads/main"))
-    assert f"cannot lock ref 'refs/tags/{key[:4]}********'" in str(failed.value)
-    assert key not in str(failed.value) + logs.getvalue() + _everything_seen(pipeline)
-    assert key not in "".join(traceback.format_exception(failed.value))
