@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import boto3
+import pytest
 
 from leakguard.cli import main
 from tests.conftest import fake_aws_key, fake_github_token
@@ -93,3 +94,30 @@ def test_audit_reports_pre_existing_leaks_once_and_never_locks_or_resets(
     assert "AKIA" not in body.replace(app["findings"][0]["redacted"], "")
     for item in pipeline.record_items("app"):
         assert item["source"]["S"] in ("audit", "tag")
+
+
+@pytest.mark.parametrize("audit", [False, True], ids=["baseline", "audit"])
+def test_a_branch_named_after_a_credential_is_masked_in_the_record_and_reported_by_an_audit(
+    pipeline, rng, monkeypatch, capsys, tmp_path, audit
+):
+    dev = _existing(pipeline, rng)
+    token = fake_github_token(rng)
+    dev.git("checkout", "-q", "-b", f"wip-{token}", "main")
+    dev.commit("clean work", {"wip.py": "w = 1\n"})  # its own tip: the record names the branch
+    dev.git("push", "-q", "origin", f"wip-{token}")
+    report = tmp_path / "audit.json"
+    args = ["--audit", "--no-email", "-o", str(report)] if audit else []
+    code, out = _baseline(pipeline, monkeypatch, capsys, "app", *args)
+    assert code == (1 if audit else 0), out.err
+    assert token not in out.out + out.err
+    items = pipeline.record_items()
+    named = [item["ref"]["S"] for item in items if "ref" in item]
+    assert named and all(token not in name for name in named)
+    assert any(name.startswith("refs/heads/wip-ghp_") for name in named)  # masked, still recognisable
+    if audit:
+        text = report.read_text()
+        assert token not in text
+        (app,) = json.loads(text)["repositories"]
+        by_source = {f["source"]: f for f in app["findings"]}
+        assert by_source["ref-name"]["path"].startswith("refs/heads/wip-ghp_")
+        assert "settings.py" in {f["path"] for f in app["findings"]}  # the history's leak as before

@@ -113,8 +113,9 @@ def _run(args: argparse.Namespace, session: Any, *, table: str, topic: str | Non
                 "{repository}", repository
             ),
         )
-        detector = Detector(load_rules(args.rules)) if args.audit else None
-        baseliner = Baseliner(ScanRecordTable(table, session.client("dynamodb")), clones, detector=detector)
+        detector = Detector(load_rules(args.rules))  # an audit's engine; without one, it masks ref names
+        record = ScanRecordTable(table, session.client("dynamodb"))
+        baseliner = Baseliner(record, clones, detector, audit=args.audit)
         results: list[BaselineResult] = []
         for name in names:
             try:

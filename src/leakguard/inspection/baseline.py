@@ -6,23 +6,28 @@ the inspector then scans only what pushes add on top. Without it, the inspector'
 repository has to guess which refs predate the push.
 
 ``--audit`` scans the whole history first, with the same engine and rules as the inspector (every
-commit, its message, its paths, every annotated tag's message), and reports what it finds as an audit:
-notify only. Old leaks are neither locked for nor reset: rewriting years of history is a decision for
-people, and rotating the credentials is what makes them harmless.
+commit, its message, its paths, every annotated tag's message, every branch's and tag's name), and
+reports what it finds as an audit: notify only. Old leaks are neither locked for nor reset: rewriting
+years of history is a decision for people, and rotating the credentials is what makes them harmless.
+
+A ref's name may itself be a credential (``refs/heads/AKIA...``): the names the record keeps, and git's
+messages quoting one, are masked by the rules as the inspector masks them, audit or not.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from functools import partial
 
 from leakguard.aws.scan_record import RecordedTip, ScanRecordTable
 from leakguard.detect.engine import Detector
 from leakguard.inspection import refs as git_refs
 from leakguard.inspection.clone import CloneCache
 from leakguard.inspection.push import PushScanner
-from leakguard.scan import ScanReport
+from leakguard.scan import PathMasker, ScanReport, mask_credentials, run_scan
 from leakguard.sources.base import DEFAULT_MAX_FILE_BYTES
+from leakguard.sources.metadata import ref_name_fragment
 
 logger = logging.getLogger(__name__)
 
@@ -50,13 +55,16 @@ class Baseliner:
         self,
         table: ScanRecordTable,
         clones: CloneCache,
+        detector: Detector,
         *,
-        detector: Detector | None = None,
+        audit: bool = False,
         max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     ) -> None:
         self.table = table
         self.clones = clones
-        self.scanner = PushScanner(detector, max_file_bytes=max_file_bytes) if detector is not None else None
+        #: The rules mask ref names (and git's messages) even without an audit.
+        self.detector = detector
+        self.scanner = PushScanner(detector, max_file_bytes=max_file_bytes) if audit else None
 
     def baseline(self, repository: str, *, by: str | None = None, force: bool = False) -> BaselineResult:
         """Record ``repository``'s refs; with a detector, scan all of their history first.
@@ -70,7 +78,7 @@ class Baseliner:
                 f"{repository} already has a scan record ({len(record.tips)} tips); --force replaces "
                 "nothing, it adds today's refs as seen"
             )
-        git = self.clones.sync(repository)
+        git = self.clones.sync(repository, mask=partial(mask_credentials, self.detector))
         refs = git_refs.list_refs(git)
         tips = git_refs.independent(git, [ref.commit_id for ref in refs])
         result = BaselineResult(repository=repository, refs=len(refs), tips=tips, replaced=record.recorded)
@@ -79,9 +87,15 @@ class Baseliner:
         if self.scanner is not None:
             tags = [ref.object_id for ref in refs if ref.annotated]
             push = self.scanner.scan(git, heads=tips, exclude=[], tags=tags)
+            # The scanner reads the names of the refs carrying a leak; a name can leak on clean commits.
+            read = {ref.full_name for ref in push.references}
+            unread = [ref_name_fragment(r.full_name, r.commit_id) for r in refs if r.full_name not in read]
+            if unread:
+                push.absorb(run_scan(self.detector, unread))
             result.audit, result.tags, source = push.report, tags, "audit"
             recorded += [RecordedTip(tag, source="tag") for tag in dict.fromkeys(tags)]
-        names = {ref.commit_id: ref.full_name for ref in refs}
+        shown = PathMasker(self.detector).mask
+        names = {ref.commit_id: shown(ref.full_name) for ref in refs}
         recorded += [RecordedTip(tip, source=source, ref=names.get(tip)) for tip in tips]
         self.table.put_tips(repository, recorded)
         if record.recorded:

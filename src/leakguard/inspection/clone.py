@@ -54,7 +54,8 @@ def scrub(text: str) -> str:
     return _SIGNATURE.sub(r"\1=***", _URL_CREDENTIALS.sub(r"\1***@", text))
 
 
-def _as_is(text: str) -> str:
+def as_is(text: str) -> str:
+    """The mask of a caller that has no rules to mask with: ``text`` unchanged."""
     return text
 
 
@@ -98,7 +99,7 @@ class CloneCache:
         self.budget_bytes = budget_bytes if budget_bytes is not None else default_budget(root)
         self.partial = partial
         self.report = CacheReport(budget=self.budget_bytes)
-        self._mask: Callable[[str], str] = _as_is
+        self._mask: Callable[[str], str] = as_is
         #: Repositories whose server refused to serve blobs by id: cloned in full from then on.
         self._full_only: set[str] = set()
 
@@ -114,7 +115,7 @@ class CloneCache:
         ref names (``cannot lock ref 'refs/heads/AKIA...'``), and a ref's name may be the leak.
         """
         path = self.root / f"{validate_repository_name(repository)}.git"
-        self._mask = mask or _as_is
+        self._mask = mask or as_is
         self.report = CacheReport(budget=self.budget_bytes)
         self._evict(keep=path)
         git = self._sync(path, repository)

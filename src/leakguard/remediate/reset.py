@@ -36,7 +36,7 @@ from leakguard.errors import GitError, LeakguardError
 from leakguard.events.security import SecurityEvent
 from leakguard.git import Git, validate_commit_id, validate_ref_name
 from leakguard.inspection import refs as git_refs
-from leakguard.inspection.clone import CloneCache, scrub
+from leakguard.inspection.clone import CloneCache, as_is, scrub
 from leakguard.remediate.alerts import UnverifiedIncident, publish_alert, refusal
 from leakguard.remediate.outcome import RefOutcome, ResetResult, outcome_message
 from leakguard.remediate.plan import REF_NAMESPACES, RefAction, plan_containment
@@ -97,7 +97,7 @@ class Resetter:
         if incident.ref_names_only:
             result.detail = "the leak is only in a ref's name: deleting the ref is left to the admins"
             return result
-        hide: Callable[[str], str] = _as_is
+        hide: Callable[[str], str] = as_is
         try:
             if not self.enabled(repository):
                 raise UnverifiedIncident(
@@ -279,10 +279,6 @@ class LeakingRefNames:
         """The one ref whose masked full name is ``shown``; ``shown`` itself when none or several are."""
         matches = [real for real, masked in self.full.items() if masked == shown]
         return matches[0] if len(matches) == 1 else shown
-
-
-def _as_is(text: str) -> str:
-    return text
 
 
 def _hide_names(result: ResetResult, hide: Callable[[str], str]) -> None:
