@@ -1,7 +1,8 @@
 """The scan record: which commits leakguard has scanned, per repository (see leakguard.aws.scan_record).
 
 Only the inspector reads and writes it (and an admin's ``leakguard baseline`` with their own
-credentials); the reset function may only mark the leaking commits it removed (``REMOVAL_ACTIONS``).
+credentials); the reset function may only mark the leaking commits it removed (``REMOVAL_ACTIONS``), as
+the inspector does for a leak it finds no ref carrying any more.
 Losing it would not lose data, but every push would then be a first sight: it is point-in-time
 recoverable and retained when the stack is deleted.
 """
@@ -22,6 +23,7 @@ RECORD_ACTIONS = (
     "dynamodb:PutItem",
     "dynamodb:BatchGetItem",
     "dynamodb:BatchWriteItem",
+    "dynamodb:UpdateItem",  # mark_removed: a recorded leak no ref carries any more (removed by hand)
 )
 #: The one call reset makes: ``ScanRecordTable.mark_removed`` (an UpdateItem per removed leaking commit).
 REMOVAL_ACTIONS = ("dynamodb:UpdateItem",)

@@ -38,8 +38,8 @@ def test_the_next_push_of_a_clone_that_still_holds_a_reset_leak_is_an_incident_a
     assert detail["broughtBack"] == [{"commit": leak, "removedBy": first_incident}]
     results = pipeline.deliver(event)
     (body,) = [b for s, b in pipeline.mails() if s.startswith("[ACTION REQUIRED]")]
-    assert "Pushed back: 1 leaking commit(s) an earlier reset had removed" in body
-    assert f"{leak[:12]} (removed by incident {first_incident})" in body
+    assert "Pushed back: 1 leaking commit(s) removed after an earlier incident" in body
+    assert f"{leak[:12]} (removed after incident {first_incident})" in body
     assert results["notify"]["status"] == "notified"
     assert results["reset"]["status"] == "reset"
     assert set(results["reset"]["removedCommits"]) == {leak, later}
@@ -113,3 +113,43 @@ def test_a_removal_the_record_cannot_take_is_emailed_and_the_reset_retried(pipel
 
 def _context() -> LambdaContext:
     return LambdaContext(function_name="reset")
+
+
+# --- leaks removed by hand (reset switched off, or done before it): known as removed all the same --------
+
+
+def test_a_leak_a_force_push_removed_by_hand_is_an_incident_when_pushed_back(pipeline, rng):
+    dev, base, leak, event = leaking_incident(pipeline, rng)  # inspected; no reset ran
+    first_incident = event["detail"]["incidentId"]
+    dev.git("branch", "-q", "old-main", "main")  # the clone that still holds the leak
+    removal = pipeline.inspect(pipeline.push(dev, base, "refs/heads/main", force=True))
+    assert removal["status"] == "clean"
+    assert {item["entry"]["S"]: item for item in pipeline.record_items()}[f"leak#{leak}"]["removedBy"] == {
+        "S": first_incident
+    }
+    result = pipeline.inspect(pipeline.push(dev, "old-main", "refs/heads/main"))  # base -> leak again
+    assert result["status"] == "incident" and result["reason"] == "findings: a removed leak was pushed back"
+    (again,) = pipeline.security_events()
+    assert again["detail"]["leakingCommits"] == [leak]
+    assert again["detail"]["broughtBack"] == [{"commit": leak, "removedBy": first_incident}]
+    assert again["detail"]["incidentId"] != first_incident
+
+
+def test_a_leak_whose_branch_was_deleted_is_an_incident_when_pushed_to_another(pipeline, rng):
+    dev, _base, leak, _event = leaking_incident(pipeline, rng, branch="feature")
+    (deletion,) = pipeline.git_push(dev, "--delete", "feature")
+    result = pipeline.inspect(deletion)
+    assert result["status"] == "ignored" and "1 recorded leak(s)" in result["reason"]
+    pushed = pipeline.inspect(pipeline.push(dev, leak, "refs/heads/feature-2"))
+    assert pushed["status"] == "incident"
+    (again,) = pipeline.security_events()
+    assert again["detail"]["leakingCommits"] == [leak]
+
+
+def test_a_leak_still_on_a_branch_does_not_alert_again_for_each_branch_made_from_it(pipeline, rng):
+    dev, _base, leak, _event = leaking_incident(pipeline, rng)  # main keeps the leak (no reset)
+    later = pipeline.inspect(pipeline.push(dev, "main", "refs/heads/topic"))
+    assert later["status"] == "clean" and pipeline.security_events() == []
+    (deletion,) = pipeline.git_push(dev, "--delete", "topic")  # main still carries it
+    assert "recorded leak" not in pipeline.inspect(deletion)["reason"]
+    assert "removedBy" not in {item["entry"]["S"]: item for item in pipeline.record_items()}[f"leak#{leak}"]

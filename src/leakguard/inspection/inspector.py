@@ -182,17 +182,12 @@ class Inspector:
     ) -> InspectionResult:
         detail = event.detail
         repo, ref = detail.repositoryName, detail.referenceFullName
-        if detail.event == "referenceDeleted":
-            return InspectionResult(
-                "ignored",
-                "reference deleted: a deletion introduces no commits",
-                repository=repo,
-                reference=shown(ref),
-            )
         if not self.settings.watches(repo):
             return InspectionResult(
                 "ignored", "repository not in WATCHED_REPOSITORIES", repository=repo, reference=shown(ref)
             )
+        if detail.event == "referenceDeleted":
+            return self._deleted(repo, ref, detector, shown)
         assert detail.commitId is not None  # noqa: S101 - the event model guarantees it
         started = time.monotonic()
         git = self.clones.sync(repo, mask=partial(mask_credentials, detector))
@@ -216,6 +211,7 @@ class Inspector:
             except VanishedUnreadable as exc:
                 return self._unreadable(event, str(exc), shown)
         git = self._prefetch(git, target, exclusions)
+        exclusions.removed_leaks.update(self.history.removed_elsewhere(git, repo, exclusions.open_leaks))
         brought_back = (
             self.history.brought_back(
                 git,
@@ -272,7 +268,7 @@ class Inspector:
             security_event = acceptance.annotate_incident(security_event, push.report, policy)
             result.status, result.reason = "incident", "findings"
             if push.brought_back:
-                result.reason = "findings: a leak a reset removed was pushed back"
+                result.reason = "findings: a removed leak was pushed back"
             result.incident_id = security_event.incidentId
             result.event = self._emit(security_event, event)
             self.history.record_leaks(repo, push.leaking_commits, incident=security_event.incidentId)
@@ -290,6 +286,22 @@ class Inspector:
         self.history.record(git, exclusions, [t for t in push.tips if t.commit not in set(vanished)])
         result.duration_ms = int((time.monotonic() - started) * 1000)
         return result
+
+    def _deleted(
+        self, repo: str, ref: str, detector: Detector, shown: Callable[[str], str]
+    ) -> InspectionResult:
+        """A deletion introduces no commits, but may remove the last ref carrying a recorded leak: it
+        is then recorded as removed, so a push that brings it back is an incident again."""
+        reason = "reference deleted: a deletion introduces no commits"
+        record = self.history.table.load(repo)
+        open_leaks = {leak.commit: leak.incident for leak in record.leaks if not leak.removed_by}
+        removed: dict[str, str] = {}
+        if open_leaks:
+            git = self.clones.sync(repo, mask=partial(mask_credentials, detector))
+            removed = self.history.removed_elsewhere(git, repo, open_leaks)
+        if removed:
+            reason += f"; {len(removed)} recorded leak(s) no ref carries any more recorded as removed"
+        return InspectionResult("ignored", reason, repository=repo, reference=shown(ref))
 
     @staticmethod
     def _facts(started: float, forced: bool, exclusions: Exclusions, vanished: list[str]) -> PushFacts:

@@ -15,12 +15,17 @@ Coverage is not cleanliness. A leak an incident named stays in the record (``lea
 became part of the scanned history, and once a reset has removed it, a push that brings it back onto a
 ref is scanned for it again (:meth:`ScanHistory.brought_back`): the developer's clone still holds the
 leak, and their next push, a plain fast-forward of the reset branch, would otherwise restore it unseen.
+A leak removed otherwise (the developer's own force-push, an admin's history rewrite, a deleted branch,
+with reset switched off) counts as removed too, from the first inspection that finds no ref carrying
+it (:meth:`ScanHistory.removed_elsewhere`); a push inspected before the one that removed it cannot
+tell, and stays quiet.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from leakguard.aws.scan_record import RecordedTip, RepositoryRecord, ScanRecordTable
@@ -29,6 +34,9 @@ from leakguard.inspection import commits as history
 from leakguard.inspection import refs as git_refs
 
 logger = logging.getLogger(__name__)
+
+#: Recorded leaks an inspection checks for removal, at most (the oldest commits ids first, by sort).
+MAX_REMOVAL_CHECKS = 64
 
 
 @dataclass
@@ -43,6 +51,8 @@ class Exclusions:
     known: set[str] = field(default_factory=set)
     #: Recorded leaks a reset removed: commit -> the incident whose reset removed it.
     removed_leaks: dict[str, str] = field(default_factory=dict)
+    #: Recorded leaks not known as removed: commit -> the incident that named it.
+    open_leaks: dict[str, str] = field(default_factory=dict)
 
     def summary(self) -> dict[str, object]:
         """Log-friendly form."""
@@ -90,13 +100,14 @@ class ScanHistory:
             baseline=held if first else [],
             known=set(record.tip_commits),
             removed_leaks={leak.commit: leak.removed_by for leak in record.leaks if leak.removed_by},
+            open_leaks={leak.commit: leak.incident for leak in record.leaks if not leak.removed_by},
         )
 
     @staticmethod
     def brought_back(
         git: Git, exclusions: Exclusions, *, ref: str, new: str, old: str | None, shown: str | None = None
     ) -> dict[str, str]:
-        """Removed leaks this push puts back on ``ref``: commit -> the incident whose reset removed it.
+        """Removed leaks this push puts back on ``ref``: commit -> the incident after which it was removed.
 
         A removed leak is back when ``new`` reaches it, the ref's ``old`` did not (an update of a ref
         that still carried it brings nothing back), and the ref carries it now. The last condition
@@ -121,10 +132,40 @@ class ScanHistory:
             back[commit] = removed_by
         if back:
             logger.warning(
-                "a leak a reset removed is pushed back",
+                "a removed leak is pushed back",
                 extra={"repository": exclusions.repository, "ref": shown or ref, "commits": sorted(back)},
             )
         return back
+
+    def removed_elsewhere(self, git: Git, repository: str, open_leaks: Mapping[str, str]) -> dict[str, str]:
+        """The recorded leaks of ``open_leaks`` that no branch or tag carries any more, now recorded as
+        removed (by the incident that named them): commit -> that incident.
+
+        A reset records what it removes; a leak removed by a person is seen here, at the repository's
+        next inspection, so that a push bringing it back is scanned for it again (``brought_back``)
+        instead of passing as already scanned. One git call for the leaks, and one per leak only when
+        some ref still carries one of them; at most ``MAX_REMOVAL_CHECKS`` leaks per inspection.
+        """
+        if not open_leaks:
+            return {}
+        leaks = sorted(open_leaks)[:MAX_REMOVAL_CHECKS]
+        held = git_refs.present(git, leaks)
+        in_clone = [commit for commit in leaks if held.get(commit) == "commit"]
+        carried: set[str] = set()
+        if in_clone and git_refs.list_refs(git, contains=in_clone):
+            carried = {commit for commit in in_clone if git_refs.list_refs(git, contains=[commit])}
+        removed = {commit: open_leaks[commit] for commit in leaks if commit not in carried}
+        by_incident: dict[str, list[str]] = defaultdict(list)
+        for commit, incident in removed.items():
+            by_incident[incident].append(commit)
+        for incident, commits in sorted(by_incident.items()):
+            self.table.mark_removed(repository, commits, incident=incident)
+        if removed:
+            logger.warning(
+                "leaks no ref carries any more are recorded as removed",
+                extra={"repository": repository, "commits": sorted(removed)},
+            )
+        return removed
 
     def record_leaks(self, repository: str, commits: Sequence[str], *, incident: str) -> None:
         """Remember the leaking commits of an emitted incident (see :meth:`brought_back`)."""

@@ -91,11 +91,11 @@ def _references(incident: SecurityEvent) -> list[str]:
     if incident.broughtBack:
         lines += [
             "",
-            f"Pushed back: {len(incident.broughtBack)} leaking commit(s) an earlier reset had removed came",
-            "back with this push (the pusher's clone still held them). Ask them to drop the commit from",
-            "their branch (git rebase or git reset) before pushing again, and rotate the credential if",
-            "that has not been done yet:",
-            *(f"  - {b.commit[:12]} (removed by incident {b.removedBy})" for b in incident.broughtBack),
+            f"Pushed back: {len(incident.broughtBack)} leaking commit(s) removed after an earlier incident",
+            "(by its reset or by hand) came back with this push (the pusher's clone still held them). Ask",
+            "them to drop the commit from their branch (git rebase or git reset) before pushing again,",
+            "and rotate the credential if that has not been done yet:",
+            *(f"  - {b.commit[:12]} (removed after incident {b.removedBy})" for b in incident.broughtBack),
         ]
     if incident.firstSight:
         lines += [
