@@ -262,3 +262,27 @@ def test_no_cache_where_no_directory_can_be_made(at_once, monkeypatch, tmp_path)
     monkeypatch.setenv("LEAKGUARD_CACHE_DIR", str(blocker / "cache"))
     assert vectorscan.cache_directory() is None
     assert vectorscan.LazyGate(_PATTERNS).ready(1) is not None
+
+
+def test_a_cached_database_that_is_a_link_or_others_can_write_is_compiled_again(
+    at_once, monkeypatch, tmp_path
+):
+    monkeypatch.setenv("LEAKGUARD_CACHE_DIR", str(tmp_path / "cache"))
+    vectorscan.LazyGate(_PATTERNS).ready(1)
+    (cached,) = (tmp_path / "cache").glob("vectorscan-*.db")
+    planted = tmp_path / "planted.db"  # what a swapped directory or a link would hand over instead
+    planted.write_bytes(cached.read_bytes())
+    compiled: list[object] = []
+    real_compile = vectorscan._compile
+    monkeypatch.setattr(vectorscan, "_compile", lambda *a: compiled.append(a) or real_compile(*a))
+    for make in ("link", "writable"):
+        cached.unlink()
+        if make == "link":
+            cached.symlink_to(planted)
+        else:
+            cached.write_bytes(planted.read_bytes())
+            cached.chmod(0o666)
+        compiled.clear()
+        gate = vectorscan.LazyGate(_PATTERNS).ready(1)
+        assert gate is not None and gate.matching(b"ghp_abc") == {1}
+        assert compiled, make  # not loaded from the cache: compiled again

@@ -6,7 +6,8 @@ scans its literal factors with SIMD and checks the rest only around them: over t
 0.35 s to compile, so :class:`LazyGate` only builds it once a scan has read enough text to pay it back;
 a short scan (a pre-commit hook, a one-commit push) never compiles it. A compiled database is kept in
 the user's cache directory (``$LEAKGUARD_CACHE_DIR``, else ``$XDG_CACHE_HOME/leakguard`` or
-``~/.cache/leakguard``; only a directory of this user's that nobody else can write), keyed by the
+``~/.cache/leakguard``; only a directory of this user's that nobody else can write, and a file of
+the same kind in it, checked again on the opened descriptors when read), keyed by the
 patterns, the wheel's version and the machine: the next scan loads it in a millisecond, from its first
 blob. Where no such directory can be made (a Lambda function's read-only home), nothing is cached.
 
@@ -203,7 +204,7 @@ def load_cached(patterns: Sequence[str]) -> tuple[PatternGate, list[int]] | None
     if directory is None:
         return None
     try:
-        header, _, serialized = _cache_file(directory, patterns).read_bytes().partition(b"\n")
+        header, _, serialized = _read_private(_cache_file(directory, patterns)).partition(b"\n")
         meta = json.loads(header)
         database = hyperscan.loadb(serialized, hyperscan.HS_MODE_BLOCK)
         database.scratch = hyperscan.Scratch(database)
@@ -213,6 +214,28 @@ def load_cached(patterns: Sequence[str]) -> tuple[PatternGate, list[int]] | None
     except (OSError, ValueError, KeyError, TypeError, hyperscan.error) as exc:
         logger.info("Cached Vectorscan database not usable (%s); compiling it again", exc)
         return None
+
+
+def _read_private(path: Path) -> bytes:
+    """The bytes of ``path``, a regular file of this user's that nobody else can write, in a directory
+    of the same kind, both checked on the opened descriptors: a directory swapped for another after
+    :func:`cache_directory` checked it (a parent others can write), or a symbolic link, is refused
+    (``PermissionError``), so no one else's file can stand for the database."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    directory = os.open(path.parent, flags | getattr(os, "O_DIRECTORY", 0))
+    try:
+        _check_private(os.fstat(directory), stat.S_ISDIR)
+        handle = os.open(path.name, flags, dir_fd=directory)
+    finally:
+        os.close(directory)
+    with os.fdopen(handle, "rb") as cached:
+        _check_private(os.fstat(cached.fileno()), stat.S_ISREG)
+        return cached.read()
+
+
+def _check_private(status: os.stat_result, kind: Any) -> None:
+    if not kind(status.st_mode) or status.st_uid != os.geteuid() or status.st_mode & 0o022:
+        raise PermissionError("not a file or directory of this user's that only they can write")
 
 
 def save_cached(patterns: Sequence[str], gate: PatternGate, refused: Sequence[int]) -> None:
