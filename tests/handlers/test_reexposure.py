@@ -153,3 +153,40 @@ def test_a_leak_still_on_a_branch_does_not_alert_again_for_each_branch_made_from
     (deletion,) = pipeline.git_push(dev, "--delete", "topic")  # main still carries it
     assert "recorded leak" not in pipeline.inspect(deletion)["reason"]
     assert "removedBy" not in {item["entry"]["S"]: item for item in pipeline.record_items()}[f"leak#{leak}"]
+
+
+def test_a_leaking_tag_deleted_and_pushed_again_is_an_incident_again(pipeline, rng):
+    dev = pipeline.repository("app")
+    dev.commit("base", {"app.py": "x = 1\n"})
+    pipeline.inspect(pipeline.push(dev, "main", "refs/heads/main"))
+    dev.git("tag", "-a", "-m", f"release\naws {fake_aws_key(rng)}", "v1")
+    tag_object = dev.git("rev-parse", "v1").strip()
+    (created,) = pipeline.git_push(dev, "refs/tags/v1")
+    assert pipeline.inspect(created)["status"] == "incident"
+    (first,) = pipeline.security_events()
+    (deletion,) = pipeline.git_push(dev, "--delete", "refs/tags/v1")  # removed by hand
+    assert "1 recorded leak(s)" in pipeline.inspect(deletion)["reason"]
+    (again,) = pipeline.git_push(dev, "refs/tags/v1")  # the clone still holds the tag
+    result = pipeline.inspect(again)
+    assert result["status"] == "incident"
+    (event,) = pipeline.security_events()
+    first_incident = first["detail"]["incidentId"]
+    assert event["detail"]["incidentId"] != first_incident
+    assert event["detail"]["broughtBack"] == [{"commit": tag_object, "removedBy": first_incident}]
+    assert [f["source"] for f in event["detail"]["findings"]] == ["tag-message"]
+
+
+def test_a_leaking_tag_the_reset_deleted_is_an_incident_when_pushed_again(pipeline, rng):
+    dev = pipeline.repository("app")
+    dev.commit("base", {"app.py": "x = 1\n"})
+    pipeline.inspect(pipeline.push(dev, "main", "refs/heads/main"))
+    dev.git("tag", "-a", "-m", f"release\naws {fake_aws_key(rng)}", "v1")
+    (created,) = pipeline.git_push(dev, "refs/tags/v1")
+    pipeline.inspect(created)
+    (first,) = pipeline.security_events()
+    assert pipeline.deliver(first)["reset"]["status"] == "deleted"
+    assert pipeline.remote_ref("app", "refs/tags/v1") is None
+    (again,) = pipeline.git_push(dev, "refs/tags/v1")  # no deletion event inspected in between
+    assert pipeline.inspect(again)["status"] == "incident"
+    (event,) = pipeline.security_events()
+    assert [b["removedBy"] for b in event["detail"]["broughtBack"]] == [first["detail"]["incidentId"]]

@@ -228,6 +228,8 @@ class Inspector:
             push = self._scan(git, event, target, exclusions, deadline, brought_back, detector)
         except OutOfTime as exc:
             return self._out_of_time(event, exc, shown)
+        tags_back = {tag: by for tag, by in brought_back.items() if tag in push.leaking_tags}
+        push.brought_back.update(tags_back)  # read again as unscanned (see _scan); commits by the scanner
         policy = self.settings.acceptance_policy_for(repo)
         acceptance.settle(git, push.report, head=target.commit, policy=policy)
         vanished = self._vanished_commits(git, target)
@@ -271,7 +273,8 @@ class Inspector:
                 result.reason = "findings: a removed leak was pushed back"
             result.incident_id = security_event.incidentId
             result.event = self._emit(security_event, event)
-            self.history.record_leaks(repo, push.leaking_commits, incident=security_event.incidentId)
+            leaks = [*push.leaking_commits, *push.leaking_tags]
+            self.history.record_leaks(repo, leaks, incident=security_event.incidentId)
         elif notice_worthy(push.report, self.settings.skipped_content_notice):
             unread = build_notice(
                 event,
@@ -391,16 +394,19 @@ class Inspector:
             jobs=self.settings.scan_jobs,
             deadline=deadline,
         )
+        tags_back = {tag for tag in brought_back if tag in target.tags}
+        repository = exclusions.repository
         return scanner.scan(
             git,
             heads=read.boundary if read is not None else [target.commit],
             exclude=exclusions.tips,
             tags=target.tags,
-            scanned_tags=lambda objects: self.history.scanned_tags(exclusions.repository, objects),
+            # a removed leaking tag object pushed again is read again, although it was read before
+            scanned_tags=lambda objects: self.history.scanned_tags(repository, objects) - tags_back,
             prelude=read.items if read is not None else (),
             ref=ref,
             ignore=acceptance.pushed_ignore_list(git, target.commit),
-            brought_back=brought_back,
+            brought_back={commit: by for commit, by in brought_back.items() if commit not in tags_back},
             pushed=git_refs.RefTip(ref, detail.commitId or target.commit, target.commit),
             pusher=detail.callerUserArn,
         )

@@ -49,9 +49,9 @@ class Exclusions:
     baseline: list[str] = field(default_factory=list)
     #: Every recorded tip, also those the clone does not hold (a commit read over the API stops there).
     known: set[str] = field(default_factory=set)
-    #: Recorded leaks a reset removed: commit -> the incident whose reset removed it.
+    #: Recorded leaks (commits, tag objects) removed: commit -> the incident after which they were.
     removed_leaks: dict[str, str] = field(default_factory=dict)
-    #: Recorded leaks not known as removed: commit -> the incident that named it.
+    #: Recorded leaks (commits, tag objects) not known as removed: commit -> the incident naming it.
     open_leaks: dict[str, str] = field(default_factory=dict)
 
     def summary(self) -> dict[str, object]:
@@ -107,7 +107,8 @@ class ScanHistory:
     def brought_back(
         git: Git, exclusions: Exclusions, *, ref: str, new: str, old: str | None, shown: str | None = None
     ) -> dict[str, str]:
-        """Removed leaks this push puts back on ``ref``: commit -> the incident after which it was removed.
+        """Removed leaks this push puts back on ``ref``: commit (or tag object) -> the incident after
+        which it was removed.
 
         A removed leak is back when ``new`` reaches it, the ref's ``old`` did not (an update of a ref
         that still carried it brings nothing back), and the ref carries it now. The last condition
@@ -122,6 +123,9 @@ class ScanHistory:
         held = git_refs.present(git, exclusions.removed_leaks)
         back: dict[str, str] = {}
         for commit, removed_by in sorted(exclusions.removed_leaks.items()):
+            if held.get(commit) == "tag" and current.object_id == commit != old:
+                back[commit] = removed_by  # the leaking tag object, on a tag ref again
+                continue
             if held.get(commit) != "commit":
                 continue
             carried = history.is_ancestor(git, commit, current.commit_id)
@@ -154,6 +158,8 @@ class ScanHistory:
         carried: set[str] = set()
         if in_clone and git_refs.list_refs(git, contains=in_clone):
             carried = {commit for commit in in_clone if git_refs.list_refs(git, contains=[commit])}
+        if any(held.get(leak) == "tag" for leak in leaks):  # a leaking tag object: a tag ref holds it
+            carried |= {ref.object_id for ref in git_refs.list_refs(git)} & set(leaks)
         removed = {commit: open_leaks[commit] for commit in leaks if commit not in carried}
         by_incident: dict[str, list[str]] = defaultdict(list)
         for commit, incident in removed.items():

@@ -143,7 +143,7 @@ class Resetter:
             publish_alert(self.publisher, *outcome_message(result))
             raise ResetError(f"reset of {ref} in {repository} failed: {result.detail}") from None
         _hide_names(result, hide)
-        unrecorded = self._record_removal(incident, result, verified.leaks)
+        unrecorded = self._record_removal(incident, result, (*verified.leaks, *verified.tags))
         subject, body = outcome_message(result)
         if unrecorded:
             body += f"\nWARNING: {unrecorded}. The invocation fails so that it is retried.\n"
@@ -157,8 +157,9 @@ class Resetter:
     def _record_removal(
         self, incident: SecurityEvent, result: ResetResult, leaks: tuple[str, ...]
     ) -> str | None:
-        """Tell the scan record that no ref carries ``leaks`` any more, so that a push bringing them
-        back is an incident again (:mod:`leakguard.inspection.record`); the error, if that failed."""
+        """Tell the scan record that no ref carries ``leaks`` (commits, leaking tag objects) any more,
+        so that a push bringing them back is an incident again (:mod:`leakguard.inspection.record`);
+        the error, if that failed."""
         if self.record is None or result.status not in ("reset", "deleted", "already-clean") or not leaks:
             return None
         try:
