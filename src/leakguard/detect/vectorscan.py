@@ -38,7 +38,7 @@ import platform
 import re
 import stat
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -187,8 +187,7 @@ def cache_directory() -> Path | None:
         status = directory.lstat()
     except (OSError, RuntimeError):  # RuntimeError: no home directory at all
         return None
-    private = status.st_uid == os.geteuid() and not status.st_mode & 0o022
-    return directory if stat.S_ISDIR(status.st_mode) and private else None
+    return directory if _private(status, stat.S_ISDIR) else None
 
 
 def _cache_file(directory: Path, patterns: Sequence[str]) -> Path:
@@ -224,18 +223,20 @@ def _read_private(path: Path) -> bytes:
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
     directory = os.open(path.parent, flags | getattr(os, "O_DIRECTORY", 0))
     try:
-        _check_private(os.fstat(directory), stat.S_ISDIR)
+        if not _private(os.fstat(directory), stat.S_ISDIR):
+            raise PermissionError("the cache directory is not this user's alone")
         handle = os.open(path.name, flags, dir_fd=directory)
     finally:
         os.close(directory)
     with os.fdopen(handle, "rb") as cached:
-        _check_private(os.fstat(cached.fileno()), stat.S_ISREG)
+        if not _private(os.fstat(cached.fileno()), stat.S_ISREG):
+            raise PermissionError("the cached database is not this user's alone")
         return cached.read()
 
 
-def _check_private(status: os.stat_result, kind: Any) -> None:
-    if not kind(status.st_mode) or status.st_uid != os.geteuid() or status.st_mode & 0o022:
-        raise PermissionError("not a file or directory of this user's that only they can write")
+def _private(status: os.stat_result, kind: Callable[[int], bool]) -> bool:
+    """Whether ``status`` is of ``kind`` (``stat.S_ISDIR``...), this user's, and nobody else can write it."""
+    return kind(status.st_mode) and status.st_uid == os.geteuid() and not status.st_mode & 0o022
 
 
 def save_cached(patterns: Sequence[str], gate: PatternGate, refused: Sequence[int]) -> None:

@@ -228,8 +228,6 @@ class Inspector:
             push = self._scan(git, event, target, exclusions, deadline, brought_back, detector)
         except OutOfTime as exc:
             return self._out_of_time(event, exc, shown)
-        tags_back = {tag: by for tag, by in brought_back.items() if tag in push.leaking_tags}
-        push.brought_back.update(tags_back)  # read again as unscanned (see _scan); commits by the scanner
         policy = self.settings.acceptance_policy_for(repo)
         acceptance.settle(git, push.report, head=target.commit, policy=policy)
         vanished = self._vanished_commits(git, target)
@@ -296,8 +294,7 @@ class Inspector:
         """A deletion introduces no commits, but may remove the last ref carrying a recorded leak: it
         is then recorded as removed, so a push that brings it back is an incident again."""
         reason = "reference deleted: a deletion introduces no commits"
-        record = self.history.table.load(repo)
-        open_leaks = {leak.commit: leak.incident for leak in record.leaks if not leak.removed_by}
+        open_leaks = self.history.open_leaks(repo)
         removed: dict[str, str] = {}
         if open_leaks:
             git = self.clones.sync(repo, mask=partial(mask_credentials, detector))
@@ -394,19 +391,16 @@ class Inspector:
             jobs=self.settings.scan_jobs,
             deadline=deadline,
         )
-        tags_back = {tag for tag in brought_back if tag in target.tags}
-        repository = exclusions.repository
         return scanner.scan(
             git,
             heads=read.boundary if read is not None else [target.commit],
             exclude=exclusions.tips,
             tags=target.tags,
-            # a removed leaking tag object pushed again is read again, although it was read before
-            scanned_tags=lambda objects: self.history.scanned_tags(repository, objects) - tags_back,
+            scanned_tags=lambda objects: self.history.scanned_tags(exclusions.repository, objects),
             prelude=read.items if read is not None else (),
             ref=ref,
             ignore=acceptance.pushed_ignore_list(git, target.commit),
-            brought_back={commit: by for commit, by in brought_back.items() if commit not in tags_back},
+            brought_back=brought_back,
             pushed=git_refs.RefTip(ref, detail.commitId or target.commit, target.commit),
             pusher=detail.callerUserArn,
         )

@@ -112,7 +112,8 @@ class PushScanner:
         """Scan ``heads`` (minus what ``exclude`` reaches) and the messages of tag objects ``tags``; extend.
 
         ``brought_back``: removed leaks the push puts back (commit -> the incident that removed them),
-        each scanned again on its own, although ``exclude`` reaches it: its findings are the push's.
+        each scanned again on its own, although ``exclude`` reaches it: its findings are the push's. A
+        leaking tag object among ``tags`` is read again, although ``scanned_tags`` says it was read.
         ``prelude``: items read elsewhere (vanished commits read over the API) scanned first.
         ``scanned_tags``: which of some tag objects an earlier inspection already read (the record).
         ``ignore``: what the repository accepts (its ignore file), for every part of the scan.
@@ -122,13 +123,16 @@ class PushScanner:
         push = PushScan()
         shown = PathMasker(self.detector).mask
         wanted = list(dict.fromkeys(tags))
-        done_tags = scanned_tags(wanted) if wanted else set()
+        back = dict(brought_back or {})
+        tags_back = {tag for tag in back if tag in wanted}
+        done_tags = scanned_tags(wanted) - tags_back if wanted else set()
         tag_objects = [t for t in wanted if t not in done_tags]
         push.report = self._run(git, push, [*prelude], heads, exclude, tag_objects, ignore)
-        for commit in sorted(brought_back or {}):
+        push.brought_back.update({tag: back[tag] for tag in tags_back if tag in push.leaking_tags})
+        for commit in sorted(set(back) - tags_back):
             again = self._run(git, push, [], [commit], _parents(git, commit), [], ignore)
             if again.findings:
-                push.brought_back[commit] = (brought_back or {})[commit]
+                push.brought_back[commit] = back[commit]
             push.absorb(again)
         push.tips += [RecordedTip(h, source="scan", ref=shown(ref) if ref else ref) for h in heads]
         push.tips += [RecordedTip(t, source="tag") for t in tag_objects]

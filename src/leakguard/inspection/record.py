@@ -100,8 +100,12 @@ class ScanHistory:
             baseline=held if first else [],
             known=set(record.tip_commits),
             removed_leaks={leak.commit: leak.removed_by for leak in record.leaks if leak.removed_by},
-            open_leaks={leak.commit: leak.incident for leak in record.leaks if not leak.removed_by},
+            open_leaks=_open_leaks(record),
         )
+
+    def open_leaks(self, repository: str) -> dict[str, str]:
+        """The recorded leaks of ``repository`` not known as removed: commit -> the incident naming it."""
+        return _open_leaks(self.table.load(repository))
 
     @staticmethod
     def brought_back(
@@ -261,6 +265,10 @@ class ScanHistory:
     def scanned_tags(self, repository: str, tag_objects: Iterable[str]) -> set[str]:
         """Annotated tags whose message an earlier inspection scanned."""
         return self.table.scanned_tags(repository, tag_objects)
+
+
+def _open_leaks(record: RepositoryRecord) -> dict[str, str]:
+    return {leak.commit: leak.incident for leak in record.leaks if not leak.removed_by}
 
 
 def _held_commits(git: Git, record: RepositoryRecord) -> list[str]:
