@@ -16,8 +16,9 @@ BYPASS_NOTICE_DETAIL_TYPE: Final = "CodeCommit Bypass Notice"
 
 CODECOMMIT_SOURCE: Final = "aws.codecommit"
 CODECOMMIT_DETAIL_TYPE: Final = "CodeCommit Repository State Change"
-# referenceDeleted is deliberately not routed: a deletion introduces no commits to scan.
-PUSH_EVENTS: Final = ("referenceCreated", "referenceUpdated")
+# referenceDeleted introduces no commits to scan, but may remove the last ref carrying a recorded leak:
+# the inspector then records it as removed (leakguard.inspection.record), so a push bringing it back alerts.
+PUSH_EVENTS: Final = ("referenceCreated", "referenceUpdated", "referenceDeleted")
 
 DEFAULT_GIT_REMOTE_TEMPLATE: Final = "codecommit::{region}://{repository}"
 # The lock and `leakguard unlock` record who/when/why in tags under this prefix (leakguard:lockedAt,

@@ -120,6 +120,19 @@ def _push_new_branch(pipeline: LocalPipeline, workdir: Path) -> None:
     _git("-C", str(clone), "push", "-q", "origin", "main")
 
 
+def test_a_branch_deletion_reaches_the_inspector(tmp_path):
+    # It may remove the last ref carrying a recorded leak: the inspector must see it to record that.
+    with local_aws() as aws:
+        pipeline = LocalPipeline.deploy(aws, synthesize(DEMO_CONTEXT), workdir=tmp_path)
+        _push_new_branch(pipeline, tmp_path)
+        clone = tmp_path / "clone"
+        _git("-C", str(clone), "push", "-q", "origin", "main:refs/heads/topic")
+        assert [d.function for d in pipeline.pump()] == ["inspector", "inspector"]
+        _git("-C", str(clone), "push", "-q", "origin", "--delete", "topic")
+        assert [d.function for d in pipeline.pump()] == ["inspector"]
+        pipeline.close()
+
+
 def test_local_routing_follows_the_stacks_event_pattern(tmp_path, monkeypatch):
     import stacks.inspection
 

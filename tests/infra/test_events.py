@@ -11,7 +11,7 @@ from .helpers import function, function_logical_id, joined, resources
 PUSH_PATTERN = {
     "source": ["aws.codecommit"],
     "detail-type": ["CodeCommit Repository State Change"],
-    "detail": {"event": ["referenceCreated", "referenceUpdated"]},
+    "detail": {"event": ["referenceCreated", "referenceUpdated", "referenceDeleted"]},
 }
 
 
