@@ -150,7 +150,16 @@ class Demo:
         self._git("-C", str(clone), "push", "-q", "--follow-tags", "-u", "origin", "release/1.0")
         deliveries, mails = self._deliver()
         inspected = [d for d in deliveries if d.function == "inspector"]
-        t.check(len(inspected) == 2, "both ref events (the branch and the tag) were inspected")
+        pushed = [d for d in inspected if d.event.get("detail", {}).get("event") != "referenceDeleted"]
+        t.check(len(pushed) == 2, "both ref events (the branch and the tag) were inspected")
+        t.check(  # reset's deletion of the tag reaches the inspector too: it scans nothing, fails nothing
+            all(
+                d.error is None and (d.result or {}).get("status") == "ignored"
+                for d in inspected
+                if d not in pushed
+            ),
+            "the deletions reset made were inspected and scanned nothing",
+        )
         action = [m for m in mails if m.subject.startswith("[ACTION REQUIRED]")]
         t.check(len(action) == 1, "one push, one incident: exactly one [ACTION REQUIRED] email")
         t.check(
