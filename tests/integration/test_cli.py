@@ -232,6 +232,38 @@ def test_a_range_scan_reads_the_messages_of_annotated_tags_on_its_commits(tmp_pa
     assert [f["path"] for f in found if f["source"] == "tag-message"] == ["v1"]
 
 
+def test_a_range_scan_reads_the_names_of_the_branches_and_tags_on_its_commits(tmp_path, capsys, rng):
+    """The bot scans a pushed ref's name; a backtest over the same history must find a key-named
+    branch or tag too, and never print the key it is named after."""
+    from tests.conftest import Repo
+
+    repo = Repo(tmp_path / "repo")
+    repo.commit("base", {"a.py": "a = 1\n"})
+    old_token, token = fake_github_token(rng), fake_github_token(rng)
+    repo.git("branch", f"wip-{old_token}")
+    repo.commit("next", {"b.py": "b = 2\n"})
+    repo.git("tag", "-a", f"rel-{token}", "-m", "release")
+    repo.git("branch", "clean-name")
+    cwd = str(repo.path)
+
+    def ref_names(*argv):
+        code, out, err = run(capsys, "scan", "--repo", cwd, *argv, "--rules", RULES, "--format", "jsonl")
+        assert old_token not in out + err and token not in out + err
+        found = [f for f in map(json.loads, out.splitlines()) if f["kind"] == "finding"]
+        return code, sorted((f["rule_id"], f["path"][:15]) for f in found if f["source"] == "ref-name")
+
+    assert ref_names("--range=--all") == (
+        1,
+        [("github-pat", "refs/heads/wip-"), ("github-pat", "refs/tags/rel-g")],
+    )
+    # a range that leaves the first commit out leaves the branch on it out
+    assert ref_names("--range", "HEAD~1..HEAD") == (1, [("github-pat", "refs/tags/rel-g")])
+    code, out, _ = run(capsys, "scan", "--repo", cwd, "--range=--all", "--rules", RULES)
+    assert code == 1 and "refs/heads/wip-" in out and old_token not in out
+    # a path-limited scan reads files only, as with tag messages
+    assert ref_names("--range=--all", str(repo.path / "a.py")) == (0, [])
+
+
 def test_jobs_give_the_same_report_as_one_job(tmp_path, capsys, rng):
     for index in range(40):
         body = f"k = '{fake_aws_key(rng)}'\n" if index % 7 == 0 else "x = 1\n" * 50

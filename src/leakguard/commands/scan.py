@@ -25,6 +25,7 @@ from leakguard.findings import SkippedFile
 from leakguard.fingerprints import FingerprintKey, use_key
 from leakguard.git import Git, validate_log_argument
 from leakguard.ignore import IGNORE_FILE_NAME, IgnoreList, render_additions
+from leakguard.inspection.refs import list_refs
 from leakguard.keystore import cache_dir, cli_key
 from leakguard.pool import available_cores
 from leakguard.report.jsonl import render_json, render_jsonl
@@ -38,7 +39,7 @@ from leakguard.sources.base import DEFAULT_MAX_FILE_BYTES, CommitInfo, Fragment
 from leakguard.sources.blobs import blob_fragments
 from leakguard.sources.files import FileToRead, file_fragments
 from leakguard.sources.history import commit_fragments, count_commits, staged_fragments
-from leakguard.sources.metadata import annotated_tags_on, tag_message_fragments
+from leakguard.sources.metadata import ref_name_fragment, tag_message_fragments
 
 EXIT_CLEAN = 0
 STDIN = "-"
@@ -213,8 +214,8 @@ def _source(
         paths += log_paths
         progress = _progress(args, target, revisions)
         items = commit_fragments(target.git, revisions, max_file_bytes=max_bytes)
-        if not paths:  # a tag message has no path: a path-limited scan leaves it out
-            items = _with_tag_messages(target.git, items, max_bytes)
+        if not paths:  # a ref's name and a tag's message have no path: a path-limited scan leaves them out
+            items = _with_ref_metadata(target.git, items, max_bytes)
         return _only_paths(items, paths), target.root, ignore, progress
     if args.since or args.until or args.log_opts:
         raise ConfigError("--since, --until and --log-opts select commits: use them with --range")
@@ -304,14 +305,22 @@ def _progress(args: argparse.Namespace, target: GitTarget, revisions: list[str])
     return tqdm(total=count_commits(target.git, revisions), unit="commit", file=sys.stderr, leave=False)
 
 
-def _with_tag_messages(git: Git, items: Items, max_bytes: int) -> Items:
-    """The range's items, then the messages of the annotated tags on its commits (as the bot reads)."""
-    commits = []
+def _with_ref_metadata(git: Git, items: Items, max_bytes: int) -> Items:
+    """The range's items, then what the branches and tags on its commits carry of their own, as the
+    bot reads a push of them: each ref's name (a branch named after a key) and each annotated tag's
+    message."""
+    commits = set()
     for item in items:
         if isinstance(item, CommitInfo):
-            commits.append(item.commit)
+            commits.add(item.commit)
         yield item
-    yield from tag_message_fragments(git, annotated_tags_on(git, commits), max_bytes=max_bytes)
+    if not commits:
+        return
+    refs = [ref for ref in list_refs(git) if ref.commit_id in commits]
+    for ref in refs:
+        yield ref_name_fragment(ref.full_name, ref.commit_id)
+    tags = [ref.object_id for ref in refs if ref.annotated]
+    yield from tag_message_fragments(git, tags, max_bytes=max_bytes)
 
 
 def _only_paths(items: Items, paths: list[str]) -> Items:

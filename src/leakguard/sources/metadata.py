@@ -8,7 +8,7 @@ another) and paths with ``-z`` (NUL-separated, no quoting to undo), whatever byt
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from leakguard.findings import SkippedFile
 from leakguard.git import Git, validate_commit_id
@@ -167,22 +167,3 @@ def _message_fragment(message: bytes, path: str, object_id: str, author: str | N
         size=len(message),
         source=source,
     )
-
-
-def annotated_tags_on(git: Git, commits: Collection[str]) -> list[str]:
-    """The annotated tag objects of ``refs/tags`` whose commit is one of ``commits``.
-
-    A range scan reads what the range's commits carry; an annotated tag on one of them carries a
-    message of its own (the inspector scans it when the tag is pushed), so the CLI reads it too.
-    """
-    if not commits:
-        return []
-    wanted = set(commits)
-    listing = git.text(["for-each-ref", "--format=%(objecttype) %(objectname) %(*objectname)", "refs/tags"])
-    tags = []
-    for line in listing.splitlines():
-        kind, _, rest = line.partition(" ")
-        tag_object, _, peeled = rest.partition(" ")
-        if kind == "tag" and peeled in wanted:
-            tags.append(validate_commit_id(tag_object))
-    return tags
