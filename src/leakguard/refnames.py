@@ -12,6 +12,9 @@ import re
 
 from leakguard.errors import RefNameError
 
+#: The refs CodeCommit reports in its events, and the only ones leakguard reads, scans and may reset.
+REF_NAMESPACES = ("refs/heads/", "refs/tags/")
+
 _REF_FORBIDDEN = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{|//")
 _SHA = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
 

@@ -7,9 +7,8 @@ from dataclasses import dataclass
 
 from leakguard.errors import GitError
 from leakguard.git import Git, validate_commit_id, validate_ref_name
+from leakguard.refnames import REF_NAMESPACES
 
-#: The refs CodeCommit reports in its events, and the only ones leakguard reasons about.
-REF_NAMESPACES = ("refs/heads/", "refs/tags/")
 _FORMAT = "--format=%(objectname) %(objecttype) %(*objectname) %(*objecttype) %(refname)"
 
 

@@ -14,9 +14,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
 from leakguard.git import Git, validate_commit_id, validate_ref_name
-
-#: The namespaces a reset looks at and may change; anything else in the clone is not the repository's.
-REF_NAMESPACES = ("refs/heads/", "refs/tags/")
+from leakguard.refnames import REF_NAMESPACES
 
 
 class PlanError(Exception):

@@ -37,9 +37,10 @@ from leakguard.events.security import SecurityEvent
 from leakguard.git import Git, validate_commit_id, validate_ref_name
 from leakguard.inspection import refs as git_refs
 from leakguard.inspection.clone import CloneCache, as_is, scrub
+from leakguard.refnames import REF_NAMESPACES
 from leakguard.remediate.alerts import UnverifiedIncident, publish_alert, refusal
 from leakguard.remediate.outcome import RefOutcome, ResetResult, outcome_message
-from leakguard.remediate.plan import REF_NAMESPACES, RefAction, plan_containment
+from leakguard.remediate.plan import RefAction, plan_containment
 from leakguard.remediate.quarantine import quarantine
 from leakguard.remediate.verify import VerifiedIncident, commit_leaks, tag_leaks, verify_incident
 from leakguard.scan import PathMasker, mask_credentials
