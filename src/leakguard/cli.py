@@ -31,10 +31,22 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log what is skipped and why")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    from leakguard.commands import baseline, demo, key, local, precommit, redrive, restore, scan, unlock
+    from leakguard.commands import (
+        baseline,
+        demo,
+        key,
+        local,
+        precommit,
+        prepush,
+        redrive,
+        restore,
+        scan,
+        unlock,
+    )
 
     scan.add_parser(commands)
     precommit.add_parser(commands)
+    prepush.add_parser(commands)
     key.add_parser(commands)
     rules = commands.add_parser("rules", help="test, lint and publish the rules file")
     rules_commands = rules.add_subparsers(dest="rules_command", required=True, parser_class=_Parser)
@@ -70,10 +82,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     warnings.simplefilter("default", DeprecationWarning)
     try:
-        if args.command in ("scan", "pre-commit", "key"):
-            from leakguard.commands import key, precommit, scan
+        if args.command in ("scan", "pre-commit", "pre-push", "key"):
+            from leakguard.commands import key, precommit, prepush, scan
 
-            return {"scan": scan, "pre-commit": precommit, "key": key}[args.command].run(args)
+            commands = {"scan": scan, "pre-commit": precommit, "pre-push": prepush, "key": key}
+            return commands[args.command].run(args)
         if args.command == "rules":
             from leakguard.commands.rules import run_lint, run_publish, run_test
             from leakguard.commands.rules_list import run_list

@@ -40,6 +40,7 @@ from leakguard.sources.blobs import blob_fragments
 from leakguard.sources.files import FileToRead, file_fragments
 from leakguard.sources.history import commit_fragments, count_commits, staged_fragments
 from leakguard.sources.metadata import ref_name_fragment, tag_message_fragments
+from leakguard.sources.outgoing import Outgoing, outgoing_fragments, pre_commit_push
 
 EXIT_CLEAN = 0
 STDIN = "-"
@@ -54,13 +55,15 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     add_scan_options(scan)
 
 
-def add_scan_options(scan: argparse.ArgumentParser) -> None:
-    """The options of ``scan`` (``pre-commit`` takes the same)."""
-    scan.add_argument(
-        "paths",
-        nargs="*",
-        help="files or directories to scan, '-' for standard input; with --range/--staged: only these paths",
-    )
+def add_scan_options(scan: argparse.ArgumentParser, *, paths: bool = True) -> None:
+    """The options of ``scan`` (``pre-commit`` takes the same; ``pre-push`` all but the ``paths``)."""
+    if paths:
+        scan.add_argument(
+            "paths",
+            nargs="*",
+            help="files or directories to scan, '-' for standard input; "
+            "with --range/--staged: only these paths",
+        )
     source = scan.add_mutually_exclusive_group()
     source.add_argument(
         "--range",
@@ -199,7 +202,12 @@ def _source(
     args: argparse.Namespace, selection: Selection, max_bytes: int
 ) -> tuple[Items, Path | None, IgnoreList | None, Any]:
     """The items to scan, the root their paths are relative to, the ignore file, a progress bar."""
+    if getattr(args, "outgoing", None) is not None:
+        return _outgoing_source(args, args.outgoing, max_bytes)
     if getattr(args, "pre_commit", False):
+        pushing = pre_commit_push(os.environ, git_target(args.repo, staged=False).git)
+        if pushing is not None:  # the pre-commit framework's pre-push stage: the commits, not the files
+            return _outgoing_source(args, pushing, max_bytes)
         return _pre_commit_source(args, max_bytes)
     if args.revisions or args.staged:
         if STDIN in args.paths:  # else '-' would be a path limiting the scan to nothing, silently
@@ -273,6 +281,16 @@ def _pre_commit_source(
             yield from file_fragments(unchanged, max_file_bytes=max_bytes, relative_to=target.root)
 
     return items(), target.root, ignore, None
+
+
+def _outgoing_source(
+    args: argparse.Namespace, outgoing: Outgoing, max_bytes: int
+) -> tuple[Items, Path | None, IgnoreList | None, Any]:
+    """What a push is about to send (see :mod:`leakguard.sources.outgoing`)."""
+    target = git_target(args.repo, staged=False)
+    ignore = _ignore_list(args, target)
+    items = outgoing_fragments(target.git, outgoing.remote, outgoing.updates, max_file_bytes=max_bytes)
+    return items, target.root, ignore, None
 
 
 def _log_arguments(args: argparse.Namespace) -> tuple[list[str], list[str]]:
