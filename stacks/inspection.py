@@ -12,6 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_kms as kms
@@ -21,10 +24,17 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from .config import LeakguardConfig
+from .failures import ALARM_PREFIX
 from .fanout import lambda_target
-from .function import GIT_HEAVY, LeakguardFunction
+from .function import GIT_HEAVY, POWERTOOLS_NAMESPACE, LeakguardFunction
 from .idempotency import ITEM_ACTIONS
-from .names import CODECOMMIT_DETAIL_TYPE, CODECOMMIT_SOURCE, PUSH_EVENTS, REPORT_PREFIX
+from .names import (
+    CLONE_OVER_BUDGET_METRIC,
+    CODECOMMIT_DETAIL_TYPE,
+    CODECOMMIT_SOURCE,
+    PUSH_EVENTS,
+    REPORT_PREFIX,
+)
 from .permissions import acknowledge_all_repositories, acknowledge_object_prefix
 from .repositories import repository_arns
 from .scan_record import RECORD_ACTIONS
@@ -131,3 +141,36 @@ class Inspection(Construct):
             event_pattern=events.EventPattern(**pattern),  # type: ignore[arg-type]
         )
         self.on_push.add_target(lambda_target(fn.function, scope=self, dlq_id="InspectorDeadLetters"))
+        self._alarm_clone_over_budget(topic)
+
+    def _alarm_clone_over_budget(self, topic: sns.ITopic) -> None:
+        """Email the admins when a repository's clone alone outgrows the inspector's clone budget.
+
+        The push is still scanned (the metric is not an error), but that clone is evicted first,
+        every other repository's push then clones cold, and a repository that keeps growing fills
+        ``/tmp`` and fails: the fix, more ephemeral storage, is a redeploy an admin has to decide.
+        """
+        stack = Stack.of(self).stack_name
+        metric = cloudwatch.Metric(
+            namespace=POWERTOOLS_NAMESPACE,
+            metric_name=CLONE_OVER_BUDGET_METRIC,
+            dimensions_map={"service": f"leakguard-{self.inspector.name}"},  # Powertools' service dimension
+            statistic="Sum",
+            period=Duration.minutes(5),
+        )
+        self.clone_over_budget = cloudwatch.Alarm(
+            self,
+            "CloneOverBudget",
+            alarm_name=f"{ALARM_PREFIX}: {stack} inspector clone over its /tmp budget"[:255],
+            alarm_description=f"{ALARM_PREFIX}: a repository's clone alone is larger than the inspector's "
+            f"clone budget (by default half of its {GIT_HEAVY.ephemeral_mb} MB /tmp). Its pushes are still "
+            "scanned, but the cache evicts it first and other repositories clone cold; a larger one "
+            "fills the disk and the inspection fails. Raise ephemeral_mb of GIT_HEAVY in "
+            "stacks/function.py (Lambda allows 10240) and redeploy.",
+            metric=metric,
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        self.clone_over_budget.add_alarm_action(cloudwatch_actions.SnsAction(topic))

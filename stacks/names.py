@@ -29,6 +29,8 @@ REPORT_PREFIX: Final = "reports/"
 RULES_OBJECT_KEY: Final = "rules/active.json"
 # The metric a function adds when it refuses a published rules version (leakguard.rules.alerts).
 RULES_REFUSED_METRIC: Final = "RulesRefused"
+# The inspector's metric for a clone larger than its whole clone budget (leakguard.inspection.clone).
+CLONE_OVER_BUDGET_METRIC: Final = "CloneOverBudget"
 RULES_ENV: Final = ("RULES_BUCKET", "RULES_KEY", "RULES_REFRESH_SECONDS")
 QUARANTINE_PREFIX: Final = "quarantine/"
 

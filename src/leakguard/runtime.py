@@ -196,6 +196,8 @@ def build_resetter(
 
 def record_inspection(metrics: Metrics, result: InspectionResult) -> None:
     """The inspector's metrics: pushes scanned, commits, bytes, findings, duration."""
+    from leakguard.inspection.clone import CLONE_OVER_BUDGET_METRIC
+
     if result.status == "ignored":
         metrics.add_metric(name="PushesIgnored", unit=MetricUnit.Count, value=1)
         return
@@ -208,7 +210,7 @@ def record_inspection(metrics: Metrics, result: InspectionResult) -> None:
     if result.clones_evicted:
         metrics.add_metric(name="ClonesEvicted", unit=MetricUnit.Count, value=result.clones_evicted)
     if result.clone_over_budget:
-        metrics.add_metric(name="CloneOverBudget", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name=CLONE_OVER_BUDGET_METRIC, unit=MetricUnit.Count, value=1)
     if result.first_sight:
         metrics.add_metric(name="RepositoriesFirstSeen", unit=MetricUnit.Count, value=1)
     metrics.add_metric(name="PushesScanned", unit=MetricUnit.Count, value=1)

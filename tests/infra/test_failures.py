@@ -6,6 +6,10 @@ import json
 from typing import Any
 
 import pytest
+from stacks.function import POWERTOOLS_NAMESPACE
+from stacks.names import CLONE_OVER_BUDGET_METRIC
+
+from leakguard.inspection.clone import CLONE_OVER_BUDGET_METRIC as INSPECTOR_CLONE_METRIC
 
 from .conftest import Synthesized
 from .helpers import as_list, function_logical_id, resources, role_statements
@@ -160,3 +164,30 @@ def test_synth_warns_when_no_one_would_receive_the_emails_and_alarms(synthesized
     (warning,) = [w for w in _warnings(synthesized, "AllRepos") if "notificationEmails" in w]
     assert "no one receives the incident emails" in warning and "'leakguard is failing' alarms" in warning
     assert not [w for w in _warnings(synthesized, "Listed") if "notificationEmails" in w]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_a_clone_over_the_inspectors_budget_alarms_to_the_admins(
+    synthesized: Synthesized, stack: str
+) -> None:
+    template = synthesized.templates[stack]
+    (alarm,) = [
+        a["Properties"]
+        for a in resources(template, "AWS::CloudWatch::Alarm").values()
+        if a["Properties"].get("MetricName") == CLONE_OVER_BUDGET_METRIC
+    ]
+    inspector = resources(template, "AWS::Lambda::Function")[function_logical_id(template, "inspector")]
+    service = inspector["Properties"]["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"]
+    assert alarm["Namespace"] == POWERTOOLS_NAMESPACE and alarm["Dimensions"] == [
+        {"Name": "service", "Value": service}
+    ]
+    assert alarm["Statistic"] == "Sum" and alarm["Threshold"] == 1 and alarm["Period"] == 300
+    assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert alarm["TreatMissingData"] == "notBreaching"
+    assert alarm["AlarmActions"] == [{"Ref": _topic(template)}]
+    assert "leakguard is failing" in json.dumps(alarm["AlarmName"])
+    assert "4096 MB /tmp" in alarm["AlarmDescription"] and "ephemeral_mb" in alarm["AlarmDescription"]
+
+
+def test_the_alarmed_metric_is_the_one_the_inspector_adds():
+    assert CLONE_OVER_BUDGET_METRIC == INSPECTOR_CLONE_METRIC

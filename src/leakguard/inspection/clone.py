@@ -37,6 +37,9 @@ from leakguard.inspection.disk import default_budget, disk_usage
 
 logger = logging.getLogger(__name__)
 
+#: The metric the inspector adds when a clone alone exceeds the budget (the stack alarms on it).
+CLONE_OVER_BUDGET_METRIC = "CloneOverBudget"
+
 #: The promisor remote's name in a partial clone, and the filter it was cloned with.
 PROMISOR = "origin"
 PARTIAL_FILTER = "blob:none"
