@@ -80,6 +80,15 @@ def test_only_what_the_remote_lacks_is_scanned(clone, rng):
     assert on_remote(clone, "refs/heads/release") == []
 
 
+def test_a_push_to_the_remotes_url_knows_what_that_remote_has(clone, rng):
+    clone.commit("leak", {"d.py": f"k = '{fake_aws_key(rng)}'\n"})
+    git(clone.path, "push", "-q", "--no-verify", "origin", "main")
+    clone.git("switch", "-q", "-c", "topic")
+    clone.commit("clean", {"e.py": "y = 2\n"})
+    url = clone.git("remote", "get-url", "origin")
+    assert git(clone.path, "push", "-q", url, "topic", check=False).returncode == 0
+
+
 def test_a_new_ref_named_after_a_key_and_an_annotated_tag_message_stop_the_push(clone, rng):
     key = fake_aws_key(rng)
     clone.git("branch", f"fix-{key}")

@@ -145,7 +145,8 @@ def outgoing_fragments(
     # never fetched) and its branches as last fetched. On the command line, not on --stdin, where
     # git before 2.42 would read them under the --not and include them instead.
     held = present(git, [update.remote_oid for update in sent if not update.creates])
-    has = [*held, *([f"--remotes={remote}"] if remote and remote in _remote_names(git) else [])]
+    name = _remote_name(git, remote) if remote else None
+    has = [*held, *([f"--remotes={name}"] if name else [])]
     revisions = [*tips, *(["--not", *has] if has else [])]
     yield from commit_fragments(git, revisions, max_file_bytes=max_file_bytes)
     for update in sent:
@@ -155,6 +156,15 @@ def outgoing_fragments(
     yield from tag_message_fragments(git, tags, max_bytes=max_file_bytes)  # lightweight tags: skipped
 
 
-def _remote_names(git: Git) -> set[str]:
-    """The remotes configured in the repository (``git push URL`` pushes to none of them)."""
-    return set(git.text(["remote"]).split())
+def _remote_name(git: Git, remote: str) -> str | None:
+    """The configured remote ``remote`` is, by name or by URL (``git push URL`` names none); None when
+    none is: then only the refs the push replaces tell what the remote has."""
+    urls = git.run(["config", "--get-regexp", r"^remote\..*\.url$"], check=False).decode("utf-8", "replace")
+    names = {}
+    for line in urls.splitlines():
+        key, _, url = line.partition(" ")
+        names.setdefault(key.removeprefix("remote.").removesuffix(".url"), url)
+    name = remote if remote in names else next((n for n, url in sorted(names.items()) if url == remote), None)
+    if name is None or any(c in name for c in "*?["):  # --remotes= takes a glob: it would match others
+        return None
+    return name
