@@ -160,7 +160,7 @@ def _remote_name(git: Git, remote: str) -> str | None:
     """The configured remote ``remote`` is, by name or by URL (``git push URL`` names none); None when
     none is: then only the refs the push replaces tell what the remote has."""
     urls = git.run(["config", "--get-regexp", r"^remote\..*\.url$"], check=False).decode("utf-8", "replace")
-    names = {}
+    names: dict[str, str] = {}
     for line in urls.splitlines():
         key, _, url = line.partition(" ")
         names.setdefault(key.removeprefix("remote.").removesuffix(".url"), url)
