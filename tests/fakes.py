@@ -25,6 +25,7 @@ HEX = "0123456789abcdef"
 B64 = ALNUM + "+/"
 B64URL = ALNUM + "-_"
 BASE32 = UPPER + "234567"
+BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 BECH32 = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
 
 
@@ -240,6 +241,63 @@ _GENERATORS = {
     "twilio-api-key-sid": lambda r: "SK" + _s(r, HEX, 32),
     "mailgun-api-key": lambda r: "key-" + _s(r, HEX, 32),
     "aws-session-token": lambda r: r.choice(("IQoJb3JpZ2luX2Vj", "FwoGZXIvYXdzE")) + _s(r, B64, 300),
+    "adafruit-io-key": lambda r: "aio_" + _s(r, ALNUM, 28),
+    "apify-api-token": lambda r: "apify_api_" + _s(r, ALNUM, 36),
+    "artifactory-reference-token": lambda r: "cmVmdDox" + _s(r, ALNUM, 56),
+    "bitbucket-data-center-token": lambda r: "BBDC-" + _s(r, ALNUM + "+/", 44),
+    "cerebras-api-key": lambda r: "csk-" + _s(r, LOWER + DIGITS, 48),
+    "clickup-api-token": lambda r: "pk_" + _s(r, DIGITS, 8) + "_" + _s(r, UPPER + DIGITS, 32),
+    "defined-networking-api-token": lambda r: (
+        "dnkey-" + _s(r, LOWER + DIGITS, 26) + "-" + _s(r, LOWER + DIGITS, 52)
+    ),
+    "duffel-api-token": lambda r: "duffel_live_" + _s(r, B64URL, 43),
+    "frameio-api-token": lambda r: "fio-u-" + _s(r, B64URL, 64),
+    "gitlab-session-cookie": lambda r: "_gitlab_session=" + _s(r, LOWER + DIGITS, 32),
+    "harness-api-key": lambda r: "pat." + _s(r, B64URL, 22) + "." + _s(r, HEX, 24) + "." + _s(r, ALNUM, 20),
+    "hubspot-private-app-token": lambda r: (
+        "pat-na1-"
+        + _s(r, HEX, 8)
+        + "-"
+        + _s(r, HEX, 4)
+        + "-"
+        + _s(r, HEX, 4)
+        + "-"
+        + _s(r, HEX, 4)
+        + "-"
+        + _s(r, HEX, 12)
+    ),
+    "langfuse-secret-key": lambda r: (
+        "sk-lf-"
+        + _s(r, HEX, 8)
+        + "-"
+        + _s(r, HEX, 4)
+        + "-"
+        + _s(r, HEX, 4)
+        + "-"
+        + _s(r, HEX, 4)
+        + "-"
+        + _s(r, HEX, 12)
+    ),
+    "lichess-personal-access-token": lambda r: "lip_" + _s(r, ALNUM, 20),
+    "llama-cloud-api-key": lambda r: "llx-" + _s(r, ALNUM, 48),
+    "mailersend-api-token": lambda r: "mlsn." + _s(r, HEX, 64),
+    "mergify-application-key": lambda r: "mergify_application_key_" + _s(r, B64URL, 48),
+    "nuget-api-key": lambda r: "oy2" + _s(r, LOWER + DIGITS, 43),
+    "openshift-user-token": lambda r: "sha256~" + _s(r, B64URL, 43),
+    "paddle-api-key": lambda r: (
+        "pdl_live_apikey_" + _s(r, LOWER + DIGITS, 26) + "_" + _s(r, ALNUM, 22) + "_" + _s(r, ALNUM, 3)
+    ),
+    "polar-access-token": lambda r: "polar_pat_" + _s(r, ALNUM, 43),
+    "resend-api-key": lambda r: "re_" + _s(r, BASE58, 8) + "_" + _s(r, BASE58, 24),
+    "runpod-api-key": lambda r: "rpa_" + _s(r, UPPER + DIGITS, 40) + _s(r, ALNUM, 6),
+    "scalingo-api-token": lambda r: "tk-us-" + _s(r, B64URL, 48),
+    "settlemint-access-token": lambda r: "sm_pat_" + _s(r, ALNUM, 16),
+    "twitter-bearer-token": lambda r: "A" * 22 + _s(r, ALNUM + "%", 90),
+    "typeform-api-token": lambda r: "tfp_" + _s(r, B64URL, 59),
+    "unkey-root-key": lambda r: "unkey_" + _s(r, ALNUM, 26),
+    "val-town-api-token": lambda r: "vtwn_" + _s(r, ALNUM, 40),
+    "yandex-oauth-token": lambda r: "y0_" + _s(r, B64URL, 55),
+    "yandex-api-key": lambda r: "AQVN" + _s(r, B64URL, 36),
 }
 
 #: kind → id of the rule that must report it (also under a neutral variable name).
@@ -391,6 +449,37 @@ KINDS: dict[str, str] = {
     "twilio-api-key-sid": "twilio-api-key",
     "mailgun-api-key": "mailgun-api-key",
     "aws-session-token": "aws-session-token-prefixed",
+    "adafruit-io-key": "adafruit-io-key",
+    "apify-api-token": "apify-api-token",
+    "artifactory-reference-token": "artifactory-reference-token",
+    "bitbucket-data-center-token": "bitbucket-data-center-token",
+    "cerebras-api-key": "cerebras-api-key",
+    "clickup-api-token": "clickup-api-token",
+    "defined-networking-api-token": "defined-networking-api-token",
+    "duffel-api-token": "duffel-api-token",
+    "frameio-api-token": "frameio-api-token",
+    "gitlab-session-cookie": "gitlab-session-cookie",
+    "harness-api-key": "harness-api-key",
+    "hubspot-private-app-token": "hubspot-private-app-token",
+    "langfuse-secret-key": "langfuse-secret-key",
+    "lichess-personal-access-token": "lichess-personal-access-token",
+    "llama-cloud-api-key": "llama-cloud-api-key",
+    "mailersend-api-token": "mailersend-api-token",
+    "mergify-application-key": "mergify-application-key",
+    "nuget-api-key": "nuget-api-key",
+    "openshift-user-token": "openshift-user-token",
+    "paddle-api-key": "paddle-api-key",
+    "polar-access-token": "polar-access-token",
+    "resend-api-key": "resend-api-key",
+    "runpod-api-key": "runpod-api-key",
+    "scalingo-api-token": "scalingo-api-token",
+    "settlemint-access-token": "settlemint-access-token",
+    "twitter-bearer-token": "twitter-bearer-token",
+    "typeform-api-token": "typeform-api-token",
+    "unkey-root-key": "unkey-root-key",
+    "val-town-api-token": "val-town-api-token",
+    "yandex-oauth-token": "yandex-oauth-token",
+    "yandex-api-key": "yandex-api-key",
 }
 
 
