@@ -17,19 +17,46 @@ from leakguard.sources.base import FileLines, Fragment
 @pytest.mark.parametrize(
     ("pattern", "relaxed"),
     [
-        ("a{2,3}", "a+"),
+        ("[a-z]{2,3}", "[a-z]+"),
         ("(?:ab){0,4}?c", "(?:ab)*?c"),
-        ("x{40}", "x+"),
-        ("x{3,}", "x+"),
+        (r"\w{40}", r"\w+"),
+        ("[0-9]{3,}", "[0-9]+"),
+        ("a{0,2}b{1}", "a*b+"),
         (r"\{2}", r"\{2}"),  # a literal brace
         ("[{1}]", "[{1}]"),  # braces in a class
-        ("[]{2}]x{2}", "[]{2}]x+"),
+        ("[]{2}]x{2}", "[]{2}]xx"),
         ("[[:alpha:]{2}]{3}", "[[:alpha:]{2}]+"),
         ("a{,2}", "a{,2}"),  # not a repetition in RE2
+        (r"\x41{3}", r"\x41+"),  # an escape is one atom, its digits no literal
+        (r"\x{41}{3}", r"\x{41}+"),
+        (r"\p{Greek}{2}", r"\p{Greek}+"),
     ],
 )
 def test_relax_turns_counted_repetitions_into_stars_and_pluses(pattern, relaxed):
     assert relax(pattern) == relaxed
+
+
+@pytest.mark.parametrize(
+    ("pattern", "relaxed"),
+    [
+        ("A{22}[a-z]{80,100}", "A" * 22 + "[a-z]+"),
+        ("x{2,3}", "xx+"),
+        ("x{3,}", "xxx+"),
+        (r"\.{3}", r"\.\.\."),
+        ("b{100}", "b" * 64 + "+"),
+    ],
+)
+def test_relax_keeps_a_repeated_literal_character_as_a_run(pattern, relaxed):
+    # Relaxed to A+, the X bearer token's 22 A's let the gate match nearly every blob.
+    assert relax(pattern) == relaxed
+
+
+def test_a_rule_of_a_repeated_literal_is_filtered_out_of_text_without_it():
+    text = "(?P<secret>A{22}[A-Za-z0-9]{8})"
+    rule = replace(load_rules().rules[0], id="run", pattern=text, regex=re2.compile(text))
+    gate = RulePrefilter([rule])
+    assert gate.possible(b"A short AAAA line and Abc123 words\n") == set()
+    assert gate.possible(("A" * 22 + "Zq8Xr2Lm").encode()) == {"run"}
 
 
 @pytest.fixture(scope="module")
