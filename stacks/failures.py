@@ -146,16 +146,47 @@ class FailureAlarms(Construct):
         why: str,
         action: cloudwatch.IAlarmAction,
     ) -> None:
-        alarm = cloudwatch.Alarm(
-            self,
-            construct_id,
-            alarm_name=f"{ALARM_PREFIX}: {Stack.of(self).stack_name} {what}"[:255],
-            alarm_description=f"{ALARM_PREFIX}: {what}. {why}.",
-            metric=metric,
-            threshold=1,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        description = f"{ALARM_PREFIX}: {what}. {why}."
+        self.alarms.append(
+            admin_alarm(self, construct_id, what=what, description=description, metric=metric, action=action)
         )
-        alarm.add_alarm_action(action)
-        self.alarms.append(alarm)
+
+
+def admin_alarm(
+    scope: Construct,
+    construct_id: str,
+    *,
+    what: str,
+    description: str,
+    metric: cloudwatch.IMetric,
+    action: cloudwatch.IAlarmAction,
+) -> cloudwatch.Alarm:
+    """An alarm "leakguard is failing: <stack> <what>" that acts (emails the admins) at the first
+    period of ``metric`` at 1 or more; no data is not an alarm."""
+    alarm = cloudwatch.Alarm(
+        scope,
+        construct_id,
+        alarm_name=f"{ALARM_PREFIX}: {Stack.of(scope).stack_name} {what}"[:255],
+        alarm_description=description,
+        metric=metric,
+        threshold=1,
+        evaluation_periods=1,
+        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+    )
+    alarm.add_alarm_action(action)
+    return alarm
+
+
+def service_metric(metric_name: str, function_name: str) -> cloudwatch.Metric:
+    """A leakguard function's own metric (``leakguard.runtime``), summed per 5 minutes: Powertools
+    publishes it under the ``service`` dimension ``leakguard-<function>``."""
+    from .function import POWERTOOLS_NAMESPACE
+
+    return cloudwatch.Metric(
+        namespace=POWERTOOLS_NAMESPACE,
+        metric_name=metric_name,
+        dimensions_map={"service": f"leakguard-{function_name}"},
+        statistic="Sum",
+        period=Duration.minutes(5),
+    )

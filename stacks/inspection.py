@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import Duration, Stack
-from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
@@ -24,9 +22,9 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from .config import LeakguardConfig
-from .failures import ALARM_PREFIX
+from .failures import ALARM_PREFIX, admin_alarm, service_metric
 from .fanout import lambda_target
-from .function import GIT_HEAVY, POWERTOOLS_NAMESPACE, LeakguardFunction
+from .function import GIT_HEAVY, LeakguardFunction
 from .idempotency import ITEM_ACTIONS
 from .names import (
     CLONE_OVER_BUDGET_METRIC,
@@ -150,27 +148,15 @@ class Inspection(Construct):
         every other repository's push then clones cold, and a repository that keeps growing fills
         ``/tmp`` and fails: the fix, more ephemeral storage, is a redeploy an admin has to decide.
         """
-        stack = Stack.of(self).stack_name
-        metric = cloudwatch.Metric(
-            namespace=POWERTOOLS_NAMESPACE,
-            metric_name=CLONE_OVER_BUDGET_METRIC,
-            dimensions_map={"service": f"leakguard-{self.inspector.name}"},  # Powertools' service dimension
-            statistic="Sum",
-            period=Duration.minutes(5),
-        )
-        self.clone_over_budget = cloudwatch.Alarm(
+        self.clone_over_budget = admin_alarm(
             self,
             "CloneOverBudget",
-            alarm_name=f"{ALARM_PREFIX}: {stack} inspector clone over its /tmp budget"[:255],
-            alarm_description=f"{ALARM_PREFIX}: a repository's clone alone is larger than the inspector's "
+            what="inspector clone over its /tmp budget",
+            description=f"{ALARM_PREFIX}: a repository's clone alone is larger than the inspector's "
             f"clone budget (by default half of its {GIT_HEAVY.ephemeral_mb} MB /tmp). Its pushes are still "
             "scanned, but the cache evicts it first and other repositories clone cold; a larger one "
             "fills the disk and the inspection fails. Raise ephemeral_mb of GIT_HEAVY in "
             "stacks/function.py (Lambda allows 10240) and redeploy.",
-            metric=metric,
-            threshold=1,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            metric=service_metric(CLONE_OVER_BUDGET_METRIC, self.inspector.name),
+            action=cloudwatch_actions.SnsAction(topic),
         )
-        self.clone_over_budget.add_alarm_action(cloudwatch_actions.SnsAction(topic))

@@ -14,7 +14,7 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_iam as iam
@@ -23,8 +23,8 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from .failures import ALARM_PREFIX
-from .function import POWERTOOLS_NAMESPACE, LeakguardFunction
+from .failures import ALARM_PREFIX, admin_alarm, service_metric
+from .function import LeakguardFunction
 from .names import RULES_OBJECT_KEY, RULES_REFUSED_METRIC
 from .storage import kms_bucket
 
@@ -102,32 +102,20 @@ class RulesStore(Construct):
         self, functions: Sequence[LeakguardFunction], *, topic: sns.ITopic
     ) -> list[cloudwatch.Alarm]:
         """One alarm per reading function on its ``RulesRefused`` metric, to the admins' topic."""
-        stack = Stack.of(self).stack_name
         alarms = []
         for fn in functions:
-            metric = cloudwatch.Metric(
-                namespace=POWERTOOLS_NAMESPACE,
-                metric_name=RULES_REFUSED_METRIC,
-                dimensions_map={"service": f"leakguard-{fn.name}"},  # Powertools' service dimension
-                statistic="Sum",
-                period=Duration.minutes(5),
-            )
-            alarm = cloudwatch.Alarm(
+            alarm = admin_alarm(
                 self,
                 f"Refused{fn.name.title()}",
                 # The shared prefix: `describe-alarms --alarm-name-prefix "leakguard is failing"` lists it.
-                alarm_name=f"{ALARM_PREFIX}: {stack} rules version refused by {fn.name}"[:255],
-                alarm_description=f"{ALARM_PREFIX}: the {fn.name} function did not activate the "
+                what=f"rules version refused by {fn.name}",
+                description=f"{ALARM_PREFIX}: the {fn.name} function did not activate the "
                 "published rules (invalid or unreadable) and keeps scanning with the last good ones. "
                 "The admins' email names the version and the first error; fix it and run "
                 "leakguard rules publish, or publish the last good file again.",
-                metric=metric,
-                threshold=1,
-                evaluation_periods=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                metric=service_metric(RULES_REFUSED_METRIC, fn.name),
+                action=cloudwatch_actions.SnsAction(topic),
             )
-            alarm.add_alarm_action(cloudwatch_actions.SnsAction(topic))
             alarms.append(alarm)
         return alarms
 

@@ -254,30 +254,8 @@ _GENERATORS = {
     "frameio-api-token": lambda r: "fio-u-" + _s(r, B64URL, 64),
     "gitlab-session-cookie": lambda r: "_gitlab_session=" + _s(r, LOWER + DIGITS, 32),
     "harness-api-key": lambda r: "pat." + _s(r, B64URL, 22) + "." + _s(r, HEX, 24) + "." + _s(r, ALNUM, 20),
-    "hubspot-private-app-token": lambda r: (
-        "pat-na1-"
-        + _s(r, HEX, 8)
-        + "-"
-        + _s(r, HEX, 4)
-        + "-"
-        + _s(r, HEX, 4)
-        + "-"
-        + _s(r, HEX, 4)
-        + "-"
-        + _s(r, HEX, 12)
-    ),
-    "langfuse-secret-key": lambda r: (
-        "sk-lf-"
-        + _s(r, HEX, 8)
-        + "-"
-        + _s(r, HEX, 4)
-        + "-"
-        + _s(r, HEX, 4)
-        + "-"
-        + _s(r, HEX, 4)
-        + "-"
-        + _s(r, HEX, 12)
-    ),
+    "hubspot-private-app-token": lambda r: "pat-na1-" + _uuid(r),
+    "langfuse-secret-key": lambda r: "sk-lf-" + _uuid(r),
     "lichess-personal-access-token": lambda r: "lip_" + _s(r, ALNUM, 20),
     "llama-cloud-api-key": lambda r: "llx-" + _s(r, ALNUM, 48),
     "mailersend-api-token": lambda r: "mlsn." + _s(r, HEX, 64),

@@ -40,7 +40,7 @@ from leakguard.sources.blobs import blob_fragments
 from leakguard.sources.files import FileToRead, file_fragments
 from leakguard.sources.history import commit_fragments, count_commits, staged_fragments
 from leakguard.sources.metadata import ref_name_fragment, tag_message_fragments
-from leakguard.sources.outgoing import Outgoing, outgoing_fragments, pre_commit_push
+from leakguard.sources.outgoing import Outgoing, in_pre_commit_push, outgoing_fragments, pre_commit_push
 
 EXIT_CLEAN = 0
 STDIN = "-"
@@ -203,11 +203,12 @@ def _source(
 ) -> tuple[Items, Path | None, IgnoreList | None, Any]:
     """The items to scan, the root their paths are relative to, the ignore file, a progress bar."""
     if getattr(args, "outgoing", None) is not None:
-        return _outgoing_source(args, args.outgoing, max_bytes)
+        target = git_target(args.repo, staged=False)
+        return _outgoing_source(args, target, args.outgoing, max_bytes)
     if getattr(args, "pre_commit", False):
-        pushing = pre_commit_push(os.environ, git_target(args.repo, staged=False).git)
-        if pushing is not None:  # the pre-commit framework's pre-push stage: the commits, not the files
-            return _outgoing_source(args, pushing, max_bytes)
+        if in_pre_commit_push(os.environ):  # the framework's pre-push stage: the commits, not the files
+            target = git_target(args.repo, staged=False)
+            return _outgoing_source(args, target, pre_commit_push(os.environ, target.git), max_bytes)
         return _pre_commit_source(args, max_bytes)
     if args.revisions or args.staged:
         if STDIN in args.paths:  # else '-' would be a path limiting the scan to nothing, silently
@@ -284,10 +285,9 @@ def _pre_commit_source(
 
 
 def _outgoing_source(
-    args: argparse.Namespace, outgoing: Outgoing, max_bytes: int
+    args: argparse.Namespace, target: GitTarget, outgoing: Outgoing, max_bytes: int
 ) -> tuple[Items, Path | None, IgnoreList | None, Any]:
-    """What a push is about to send (see :mod:`leakguard.sources.outgoing`)."""
-    target = git_target(args.repo, staged=False)
+    """What the push ``outgoing`` is about to send from ``target`` (:mod:`leakguard.sources.outgoing`)."""
     ignore = _ignore_list(args, target)
     items = outgoing_fragments(target.git, outgoing.remote, outgoing.updates, max_file_bytes=max_bytes)
     return items, target.root, ignore, None

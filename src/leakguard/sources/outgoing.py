@@ -18,7 +18,7 @@ hook runs before the push connects.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from leakguard.errors import ConfigError, LeakguardError
@@ -75,23 +75,30 @@ def parse_updates(text: str) -> list[RefUpdate]:
                 f"pre-push input, line {number}: expected '<local ref> <local oid> <remote ref> <remote oid>'"
             )
         local_ref, local_oid, remote_ref, remote_oid = fields
-        try:
-            update = RefUpdate(
-                local_ref,
-                validate_commit_id(local_oid),
-                validate_ref_name(remote_ref),
-                validate_commit_id(remote_oid),
-                creates=_is_zero(remote_oid),
-            )
-        except LeakguardError as exc:
-            raise ConfigError(f"pre-push input, line {number}: {exc}") from None
+        where = f"pre-push input, line {number}"
+        update = RefUpdate(
+            local_ref,
+            _valid(validate_commit_id, local_oid, f"{where}: invalid commit id (local)"),
+            _valid(validate_ref_name, remote_ref, f"{where}: invalid ref name (remote)"),
+            _valid(validate_commit_id, remote_oid, f"{where}: invalid commit id (remote)"),
+            creates=_is_zero(remote_oid),
+        )
         updates.append(update)
     return updates
 
 
-def pre_commit_push(environ: Mapping[str, str], git: Git) -> Outgoing | None:
-    """The push the pre-commit framework runs its ``pre-push`` stage for, from the variables it sets
-    (pre-commit 2.x and later); None outside that stage.
+def _valid(validate: Callable[[str], str], value: str, message: str) -> str:
+    """``validate(value)``, or a :class:`ConfigError` of ``message``: the value itself is not repeated,
+    since a ref name may be the leak."""
+    try:
+        return validate(value)
+    except LeakguardError:
+        raise ConfigError(message) from None
+
+
+def pre_commit_push(environ: Mapping[str, str], git: Git) -> Outgoing:
+    """The push the pre-commit framework runs its ``pre-push`` stage for (:func:`in_pre_commit_push`
+    says whether it does), from the variables it sets (pre-commit 2.x and later).
 
     pre-commit reads git's standard input itself and describes one ref (the first it sends): the local
     ref and the remote branch, with ``PRE_COMMIT_FROM_REF`` (a commit the remote has) and
@@ -100,30 +107,40 @@ def pre_commit_push(environ: Mapping[str, str], git: Git) -> Outgoing | None:
     branch for it. The other refs of a push of several never reach a hook run by pre-commit: the plain
     git hook (``leakguard pre-push``) reads them all.
     """
-    remote = environ.get("PRE_COMMIT_REMOTE_NAME")
-    local = environ.get("PRE_COMMIT_LOCAL_BRANCH")
-    branch = environ.get("PRE_COMMIT_REMOTE_BRANCH")
-    if not (remote and local and branch):
-        return None
-    try:
-        validate_ref_name(branch)
-        tip = validate_commit_id(environ.get("PRE_COMMIT_TO_REF") or _commit_of(git, local))
-        tracking = _commit_of(
-            git, f"refs/remotes/{remote}/{branch.removeprefix('refs/heads/')}", missing_ok=True
-        )
-        has = environ.get("PRE_COMMIT_FROM_REF") or tracking or ZERO
-        update = RefUpdate(local, tip, branch, validate_commit_id(has), creates=not tracking)
-    except LeakguardError as exc:
-        raise ConfigError(f"pre-commit's pre-push variables: {exc}") from None
+    remote, local, branch = (environ[f"PRE_COMMIT_{name}"] for name in _PRE_PUSH_NAMES)
+    where = "pre-commit's pre-push variables"
+    _valid(validate_ref_name, branch, f"{where}: invalid ref name (PRE_COMMIT_REMOTE_BRANCH)")
+    to_ref = environ.get("PRE_COMMIT_TO_REF") or _commit_of(git, local, "PRE_COMMIT_LOCAL_BRANCH")
+    tip = _valid(validate_commit_id, to_ref, f"{where}: invalid commit id (PRE_COMMIT_TO_REF)")
+    tracking = _commit_of(git, f"refs/remotes/{remote}/{branch.removeprefix('refs/heads/')}", None)
+    has = environ.get("PRE_COMMIT_FROM_REF") or tracking or ZERO
+    update = RefUpdate(
+        local,
+        tip,
+        branch,
+        _valid(validate_commit_id, has, f"{where}: invalid commit id (PRE_COMMIT_FROM_REF)"),
+        creates=not tracking,
+    )
     return Outgoing(remote, (update,))
 
 
-def _commit_of(git: Git, revision: str, *, missing_ok: bool = False) -> str:
-    """The object id ``revision`` names (validated first); "" when it names nothing and ``missing_ok``."""
-    found = git.run(["rev-parse", "--verify", "--quiet", validate_revision(revision)], check=False)
+#: The variables pre-commit sets in its pre-push stage only (after ``PRE_COMMIT_``).
+_PRE_PUSH_NAMES = ("REMOTE_NAME", "LOCAL_BRANCH", "REMOTE_BRANCH")
+
+
+def in_pre_commit_push(environ: Mapping[str, str]) -> bool:
+    """Whether the pre-commit framework runs this hook in its ``pre-push`` stage."""
+    return all(environ.get(f"PRE_COMMIT_{name}") for name in _PRE_PUSH_NAMES)
+
+
+def _commit_of(git: Git, revision: str, named: str | None) -> str:
+    """The object id ``revision`` names (validated first); "" when it names nothing and ``named`` is
+    None, else a :class:`ConfigError` naming the variable ``named`` (not its value)."""
+    checked = _valid(validate_revision, revision, f"{named or 'a remote-tracking branch'} is not a revision")
+    found = git.run(["rev-parse", "--verify", "--quiet", checked], check=False)
     object_id = found.decode("ascii", "replace").strip()
-    if not object_id and not missing_ok:
-        raise ConfigError(f"{revision!r} names no commit in this repository")
+    if not object_id and named is not None:
+        raise ConfigError(f"{named} names no commit in this repository")
     return object_id
 
 
