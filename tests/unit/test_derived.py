@@ -255,3 +255,81 @@ def test_a_file_a_keywordless_rule_matches_keeps_every_value_line(bundled):
     assert _gated_lines(bundled, layout) == []
     token = fake("discord-bot-token", random.Random(4))
     assert 'color = "debug-level-x"' in _gated_lines(bundled, f"bot: {token}\n{layout}")
+
+
+# -- the trigger located by the engine's Vectorscan gate --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "ENV app.db-password {}",  # a name with dots and dashes (the trigger once took \w+ only)
+        "ENV DB_PASSWORD\u00a0{}",  # a no-break space, which Python's \s takes
+        "\u3000ENV\tDB-PASSWORD {}",
+        '<entry\u00a0key="db.password">{}</entry>',
+    ],
+)
+def test_a_dockerfile_env_line_or_entry_with_any_name_or_space_is_derived(line):
+    text = line.format(PASSWORD)
+    assert matching_lines(derived._TRIGGER, f"x\n{text}\n".encode()) == [1]
+    assert any(derived_text.endswith(f'= "{PASSWORD}"') for derived_text in _derived(text)), text
+
+
+@pytest.fixture(scope="module")
+def locator():
+    """A Vectorscan gate holding the trigger's parts as located patterns, as the engine's does."""
+    vectorscan = pytest.importorskip("leakguard.detect.vectorscan")
+    if not vectorscan.available():
+        pytest.skip("the hyperscan wheel is not installed")
+    gate, _ = vectorscan.PatternGate.build(["unused"], located=derived.TRIGGER_PARTS)
+    assert gate is not None and gate.located == len(derived.TRIGGER_PARTS)
+    return gate
+
+
+def _located_and_not(gate, words, text):
+    """The gated derived lines of ``text`` with the trigger located by ``gate``, and by RE2's pass."""
+    texts, blob = text.split("\n"), text.encode()
+    numbers = range(1, len(texts) + 1)
+    _, ends = gate.locating(blob)
+    results = []
+    for located in (ends, None):
+        lines = derived_lines(texts, blob, numbers, None, lambda: words, located)
+        results.append([(line.line_index, line.column, line.text) for line in lines])
+    return results, ends
+
+
+def test_lines_the_gate_locates_derive_what_the_re2_pass_derives(bundled, locator):
+    # Generated whole files: value lines near and far from words (far ones, triggered by the value
+    # part alone, are dropped before any Python work), base64 in them, pairs, elements, ENV lines.
+    rng = random.Random(12)
+    words = bundled._name_words
+    encoded = base64.b64encode(f"export GITHUB_TOKEN={TOKEN}".encode()).decode()
+    spaces = [" ", "  ", "\t", "\u00a0", "\u2003"]
+    shapes = [
+        lambda: f"- name: {rng.choice(['color', 'DB_PASSWORD', 'api_token'])}",
+        lambda: f"  value:{rng.choice(spaces)}{rng.choice([PASSWORD, 'debug-x', encoded, 'us-east-1'])}",
+        lambda: f'  "Value": "{rng.choice([PASSWORD, "https://a.example/x"])}",',
+        lambda: f"{rng.choice(['db_password', 'region'])}:{rng.choice(spaces)}{{",
+        lambda: f'<add key="{rng.choice(["ApiKey", "Color"])}" value="{PASSWORD}"/>',
+        lambda: f"<value>{PASSWORD}</value>",
+        lambda: f"ENV{rng.choice(spaces)}app.{rng.choice(['db-password', 'color'])} {PASSWORD}",
+        lambda: f"  default = {encoded}",  # value part and base64 part on one line
+        lambda: f"# note {rng.randrange(100)}",
+        lambda: "",
+    ]
+    dropped = compared = 0
+    for _ in range(300):
+        lines = [rng.choice(shapes)() for _ in range(rng.randint(1, 90))]
+        (located, plain), ends = _located_and_not(locator, words, "\n".join(lines) + "\n")
+        assert located == plain, lines
+        compared += bool(plain)
+        dropped += len(derived._located_lines("\n".join(lines).encode(), ends)[0]) > len(plain)
+    assert compared > 100 and dropped > 10  # the generator reaches both paths
+
+
+def test_a_located_line_far_from_any_word_is_kept_when_another_part_matched_it(bundled, locator):
+    encoded = base64.b64encode(f"export GITHUB_TOKEN={TOKEN}".encode()).decode()
+    text = "\n".join(["# nothing", *["a: 1"] * 50, f"  value: {encoded}", ""])
+    (located, plain), ends = _located_and_not(locator, bundled._name_words, text)
+    assert located == plain and any(TOKEN in derived_text for *_, derived_text in located)
+    assert derived._located_lines(text.encode(), ends) == ([51], [False])

@@ -154,7 +154,7 @@ def test_keywordless_rules_fall_back_to_their_own_set_when_the_shared_one_cannot
     monkeypatch.setattr(prefilter, "SET_MAX_MEM", 1 << 10)
     rule = _keywordless("shape", r"\b(?P<secret>Q[0-9]{3}\.[a-z]{4})\b")
     gate = RulePrefilter([r for r in ruleset.rules if not r.keywordless], exact=[rule])
-    assert gate.matches(b"Q123.abcd") == (None, None, None)
+    assert gate.matches(b"Q123.abcd") == prefilter.Answer(None, None, None)
     # The engine then asks the keywordless rules' own set: the finding is still there.
     detector = Detector(RuleSet(rules=(*ruleset.rules, rule)), plugins=False)
     assert not detector._prefilter.exact

@@ -286,3 +286,32 @@ def test_a_cached_database_that_is_a_link_or_others_can_write_is_compiled_again(
         gate = vectorscan.LazyGate(_PATTERNS).ready(1)
         assert gate is not None and gate.matching(b"ghp_abc") == {1}
         assert compiled, make  # not loaded from the cache: compiled again
+
+
+# -- located patterns: every match end, from the same pass ------------------------------------------
+
+
+def test_located_patterns_report_every_match_end_beside_the_gate_answer():
+    gate, refused = vectorscan.PatternGate.build(_PATTERNS, located=[r"^ab$", r"cd"])
+    assert gate is not None and gate.located == 2 and refused == [2]
+    blob = b"ab\nxcdcd\nab\nTOKEN = x"
+    hits, ends = gate.locating(blob)
+    assert hits == {0}  # the gate's own answer is unchanged
+    assert ends == [(2, 0), (6, 1), (8, 1), (11, 0)]
+    assert gate.locating("ab paſsword".encode()) is None  # RE2 answers where case folding differs
+
+
+@pytest.mark.parametrize("located", [[r"\x{e9}"], [r"(?U)a+"], [r"ok", r"a(?=b)"]])
+def test_a_located_pattern_vectorscan_refuses_leaves_them_all_to_re2(located):
+    gate, _ = vectorscan.PatternGate.build(_PATTERNS, located=located)
+    assert gate is not None and gate.located == 0
+    assert gate.matching(b"ghp_abc") == {1}
+
+
+def test_the_cache_keeps_located_patterns_apart(at_once, monkeypatch, tmp_path):
+    monkeypatch.setenv("LEAKGUARD_CACHE_DIR", str(tmp_path))
+    assert vectorscan.LazyGate(_PATTERNS, [r"cd"]).ready(1).located == 1
+    assert vectorscan.LazyGate(_PATTERNS).ready(1).located == 0  # another database, not the cached one
+    monkeypatch.setattr(vectorscan, "_compile", lambda *a: pytest.fail("compiled again"))
+    loaded = vectorscan.LazyGate(_PATTERNS, [r"cd"]).ready(1)
+    assert loaded.located == 1 and loaded.locating(b"xcd")[1] == [(3, 0)]

@@ -23,7 +23,7 @@ from leakguard.detect.candidate import (
     region_end,
 )
 from leakguard.detect.dedupe import deduplicate
-from leakguard.detect.derived import DerivedLine, NameWords, derived_lines, glue_stems
+from leakguard.detect.derived import TRIGGER_PARTS, DerivedLine, NameWords, derived_lines, glue_stems
 from leakguard.detect.entropy import shannon_entropy
 from leakguard.detect.filters import has_inline_allow, inline_allow_reason, is_placeholder
 from leakguard.detect.keys import KEY_MATERIAL, PEM_LINE, pem_blocks
@@ -81,11 +81,13 @@ class Detector:
         )
         plugin_filter = self._plugins.line_filter() if self._plugins is not None else None
         # The keywordless rules ride along, exactly, in the prefilter's case-sensitive set (one pass),
-        # and its Vectorscan gate tells beforehand whether the plugins' pass can find a line.
+        # its Vectorscan gate tells beforehand whether the plugins' pass can find a line, and where
+        # the derived stage's trigger matches (that stage's own RE2 walk, otherwise).
         self._prefilter = RulePrefilter(
             [rule for rule in ruleset.rules if not rule.keywordless],
             exact=self._keywordless,
             companions=[plugin_filter] if plugin_filter is not None else [],
+            located=TRIGGER_PARTS,
         )
         # Words a derived ``NAME = "VALUE"`` line needs for any rule to fire on it: the keywords, and
         # the stems of those that could straddle the ``NAME = "`` glue (``auth "``, ``"pass``).
@@ -130,7 +132,7 @@ class Detector:
         candidates = list(self._rule_candidates(fragment.path, texts, blob, blob_text, gate))
         words = self._name_words_for(keywordless)
         name_words = (lambda: words) if isinstance(numbers, range) else None
-        derived = derived_lines(texts, blob, numbers, fragment.context, name_words)
+        derived = derived_lines(texts, blob, numbers, fragment.context, name_words, answer.located)
         if derived:
             candidates.extend(self._derived_candidates(fragment.path, derived))
         if self._multiline and not any(c.rule_id in self._multiline for c in candidates):
@@ -197,7 +199,7 @@ class Detector:
         keywordless rules that do: the prefilter (its ``answer``, if asked already) answers both in
         one pass when its sets could be built with the keywordless rules in them, else those get
         their own set as before."""
-        possible, keywordless, _ = answer if answer is not None else self._prefilter.matches(blob)
+        possible, keywordless = (answer if answer is not None else self._prefilter.matches(blob))[:2]
         return possible, keywordless if keywordless is not None else self._keywordless_matches(blob)
 
     def _keywordless_matches(self, blob: bytes) -> Sequence[int]:

@@ -22,7 +22,9 @@ patterns instead (:mod:`leakguard.detect.vectorscan`): one pass for both sets, a
 It may over-match too, never under-match; for the keywordless rules it only says "maybe", and RE2 then
 answers exactly with a set of those rules alone, on the few blobs where Vectorscan said maybe. The
 gate also answers for *companions*, the patterns of other whole-blob passes (the detect-secrets
-plugins' line filter): a blob where one cannot match skips that pass's own RE2 walk.
+plugins' line filter): a blob where one cannot match skips that pass's own RE2 walk. And it says
+where its *located* patterns match (the derived stage's trigger): every match end, so that pass needs
+no walk of its own.
 """
 
 from __future__ import annotations
@@ -58,6 +60,9 @@ class Answer(NamedTuple):
     #: The positions of the ``companions`` that can match (None: not asked, the caller's own pass
     #: decides; only the Vectorscan gate answers for them).
     companions: frozenset[int] | None
+    #: Every ``(end, k)`` where located pattern ``k`` matches, in order (None: not answered here, the
+    #: caller's own pass finds them; only the Vectorscan gate answers for them).
+    located: list[tuple[int, int]] | None = None
 
 
 class RulePrefilter:
@@ -72,7 +77,11 @@ class RulePrefilter:
     """
 
     def __init__(
-        self, rules: Sequence[Rule], exact: Sequence[Rule] = (), companions: Sequence[str] = ()
+        self,
+        rules: Sequence[Rule],
+        exact: Sequence[Rule] = (),
+        companions: Sequence[str] = (),
+        located: Sequence[str] = (),
     ) -> None:
         always = [r.id for r in rules if _NOT_FOR_BLOBS.search(r.pattern)]
         filtered = [r for r in rules if r.id not in always]
@@ -111,7 +120,7 @@ class RulePrefilter:
             patterns += [relax(rule.pattern) for rule in exact]
         #: Where the companions start in the fast gate's patterns.
         self._first_companion = len(patterns)
-        self._fast = LazyGate([*patterns, *(relax(pattern) for pattern in companions)])
+        self._fast = LazyGate([*patterns, *(relax(pattern) for pattern in companions)], located)
 
     def possible(self, blob: bytes) -> set[str] | None:
         """The ids of the rules that can match in ``blob``; None when the sets could not be built."""
@@ -144,7 +153,13 @@ class RulePrefilter:
         """:meth:`matches` answered by the Vectorscan gate (refused patterns count as hits); None
         when the gate leaves ``blob`` to RE2."""
         gated = len(self._gated)
-        answer = gate.matching(blob)
+        located: list[tuple[int, int]] | None = None
+        answer: set[int] | None
+        if gate.located:
+            scanned = gate.locating(blob)
+            answer, located = scanned if scanned is not None else (None, None)
+        else:
+            answer = gate.matching(blob)
         if answer is None:
             return None
         hits = answer | self._fast.refused
@@ -153,10 +168,10 @@ class RulePrefilter:
         first = self._first_companion
         companions = frozenset(position - first for position in hits if position >= first)
         if self._exact_set is None:  # not answered here (see exact)
-            return Answer(found, None, companions)
+            return Answer(found, None, companions, located)
         if not any(gated <= position < first for position in hits):
-            return Answer(found, [], companions)
-        return Answer(found, sorted(self._exact_set.Match(blob) or ()), companions)
+            return Answer(found, [], companions, located)
+        return Answer(found, sorted(self._exact_set.Match(blob) or ()), companions, located)
 
 
 def _exact_set(rules: Sequence[Rule]) -> Any | None:

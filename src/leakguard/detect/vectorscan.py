@@ -25,6 +25,12 @@ UTF-8). Where the two engines read a pattern differently, Vectorscan must not be
   character" (:func:`ascii_superset`), whatever its folding; patterns naming them by escape
   (``\\x{...}``, ``\\p{...}``) or by a range are refused, and a refused pattern is always possible.
 
+A gate may also hold *located* patterns, compiled exactly and reported at every match end rather
+than once: the lines where another pass's pattern matches come out of the same pass over the blob
+(the derived stage's trigger, see :mod:`leakguard.detect.derived`). They must not depend on case
+folding or name a non-ASCII character by escape; the blobs holding ``ſ`` or ``K`` go to RE2 for them
+too.
+
 Without the ``hyperscan`` wheel (another platform), or for patterns it refuses, callers keep RE2.
 """
 
@@ -62,6 +68,8 @@ LOAD_AFTER_BYTES = 1 << 20
 _FOLDS_INTO_ASCII = "\u017f|\u212a".encode()
 #: Its id (far above any caller's position).
 _FOLD_ID = 1 << 30
+#: The id of the first located pattern (the others follow it).
+_LOCATED_ID = 1 << 29
 #: What makes a pattern name a non-ASCII character (or RE2's any-byte ``\C``): left to RE2.
 _NOT_ASCII = re.compile(r"[^\x00-\x7f]|\\(?:x\{|x[89a-fA-F]|[pPC0-7])")
 
@@ -84,20 +92,27 @@ def available() -> bool:
 
 
 class PatternGate:
-    """A compiled Vectorscan database of patterns; :meth:`matching` says which can match a blob."""
+    """A compiled Vectorscan database of patterns; :meth:`matching` says which can match a blob,
+    :meth:`locating` also where its located patterns do."""
 
-    def __init__(self, database: Any, ids: Sequence[int]) -> None:
+    def __init__(self, database: Any, ids: Sequence[int], located: int = 0) -> None:
         self._database = database
         self.ids = tuple(ids)
+        #: How many located patterns the database holds (0: none, or Vectorscan refused one).
+        self.located = located
 
     @classmethod
-    def build(cls, patterns: Sequence[str]) -> tuple[PatternGate | None, list[int]]:
+    def build(
+        cls, patterns: Sequence[str], located: Sequence[str] = ()
+    ) -> tuple[PatternGate | None, list[int]]:
         """A gate over ``patterns`` (RE2 syntax, multi-line anchors) and the positions of those
         Vectorscan refuses (the caller must treat them as always possible). ``(None, every
-        position)`` when the wheel is missing or nothing compiles."""
+        position)`` when the wheel is missing or nothing compiles. ``located`` patterns are all in
+        it or none (:attr:`located` says which)."""
         every = list(range(len(patterns)))
         if not available() or not patterns:
             return None, every
+        where = _located_expressions(located)
         rewritten = [ascii_superset(pattern) or "" for pattern in patterns]
         expressions = {
             position: text.encode("utf-8")
@@ -106,7 +121,7 @@ class PatternGate:
         }
         refused = sorted(set(every) - set(expressions))
         try:
-            return cls(_compile(expressions), list(expressions)), refused
+            return cls(_compile(expressions, where), list(expressions), len(where)), refused
         except hyperscan.error:
             pass
         accepted: dict[int, bytes] = {}
@@ -119,7 +134,7 @@ class PatternGate:
                 refused.append(position)
         if not accepted:
             return None, every
-        return cls(_compile(accepted), list(accepted)), sorted(refused)
+        return cls(_compile(accepted, where), list(accepted), len(where)), sorted(refused)
 
     def matching(self, blob: bytes) -> set[int] | None:
         """Positions of the patterns that can match somewhere in ``blob`` (a superset); None when
@@ -135,14 +150,37 @@ class PatternGate:
             raise GateError(str(exc)) from exc
         return None if _FOLD_ID in hits else hits
 
+    def locating(self, blob: bytes) -> tuple[set[int], list[tuple[int, int]]] | None:
+        """:meth:`matching`'s answer, and every ``(end, k)``: located pattern ``k`` matches up to
+        ``end``, in order of ``end``; None when only RE2 can tell."""
+        hits: set[int] = set()
+        ends: list[tuple[int, int]] = []
+        first, fold = _LOCATED_ID, _FOLD_ID
+
+        def on_match(pattern_id: int, start: int, end: int, flags: int, context: Any) -> None:
+            if first <= pattern_id < fold:
+                ends.append((end, pattern_id - first))
+            else:
+                hits.add(pattern_id)
+
+        try:
+            self._database.scan(blob, match_event_handler=on_match)
+        except hyperscan.error as exc:
+            raise GateError(str(exc)) from exc
+        if fold in hits:
+            return None
+        ends.sort()  # Vectorscan reports by end already: a sorted list costs one comparison per item
+        return hits, ends
+
 
 class LazyGate:
     """A :class:`PatternGate` compiled on first need: once :meth:`ready` has been told of
     :data:`COMPILE_AFTER_BYTES` of text. Until then, and for good if it cannot be built, the caller
     answers with RE2."""
 
-    def __init__(self, patterns: Sequence[str]) -> None:
+    def __init__(self, patterns: Sequence[str], located: Sequence[str] = ()) -> None:
         self._patterns = tuple(patterns)
+        self._located = tuple(located)
         self._seen = 0
         self._looked = False
         self._tried = not patterns
@@ -161,7 +199,7 @@ class LazyGate:
             return None
         if not self._looked:
             self._looked = True
-            cached = load_cached(self._patterns)
+            cached = load_cached(self._patterns, self._located)
             if cached is not None:
                 self._tried = True
                 self.gate, self.refused = cached[0], frozenset(cached[1])
@@ -169,10 +207,10 @@ class LazyGate:
         if self._seen < COMPILE_AFTER_BYTES:
             return None
         self._tried = True
-        gate, refused = PatternGate.build(self._patterns)
+        gate, refused = PatternGate.build(self._patterns, self._located)
         self.gate, self.refused = gate, frozenset(refused)
         if gate is not None:
-            save_cached(self._patterns, gate, refused)
+            save_cached(self._patterns, gate, refused, self._located)
         return gate
 
 
@@ -190,24 +228,26 @@ def cache_directory() -> Path | None:
     return directory if _private(status, stat.S_ISDIR) else None
 
 
-def _cache_file(directory: Path, patterns: Sequence[str]) -> Path:
+def _cache_file(directory: Path, patterns: Sequence[str], located: Sequence[str] = ()) -> Path:
     material = json.dumps(
-        [hyperscan.__version__, platform.machine(), _flags(), list(patterns)], ensure_ascii=True
+        [hyperscan.__version__, platform.machine(), _flags(), list(patterns), _LOCATED_FLAGS, list(located)],
+        ensure_ascii=True,
     )
     return directory / f"vectorscan-{hashlib.sha256(material.encode()).hexdigest()[:32]}.db"
 
 
-def load_cached(patterns: Sequence[str]) -> tuple[PatternGate, list[int]] | None:
-    """The gate and refused positions compiled for ``patterns`` earlier, if cached and loadable."""
+def load_cached(patterns: Sequence[str], located: Sequence[str] = ()) -> tuple[PatternGate, list[int]] | None:
+    """The gate and refused positions compiled for ``patterns`` (and ``located``) earlier, if cached
+    and loadable."""
     directory = cache_directory() if available() and patterns else None
     if directory is None:
         return None
     try:
-        header, _, serialized = _read_private(_cache_file(directory, patterns)).partition(b"\n")
+        header, _, serialized = _read_private(_cache_file(directory, patterns, located)).partition(b"\n")
         meta = json.loads(header)
         database = hyperscan.loadb(serialized, hyperscan.HS_MODE_BLOCK)
         database.scratch = hyperscan.Scratch(database)
-        return PatternGate(database, meta["ids"]), list(meta["refused"])
+        return PatternGate(database, meta["ids"], int(meta.get("located", 0))), list(meta["refused"])
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError, hyperscan.error) as exc:
@@ -239,17 +279,19 @@ def _private(status: os.stat_result, kind: Callable[[int], bool]) -> bool:
     return kind(status.st_mode) and status.st_uid == os.geteuid() and not status.st_mode & 0o022
 
 
-def save_cached(patterns: Sequence[str], gate: PatternGate, refused: Sequence[int]) -> None:
+def save_cached(
+    patterns: Sequence[str], gate: PatternGate, refused: Sequence[int], located: Sequence[str] = ()
+) -> None:
     """Keep ``gate``'s database for the next scan (atomically; a failure only costs a compile)."""
     directory = cache_directory()
     if directory is None:
         return
-    header = json.dumps({"ids": list(gate.ids), "refused": list(refused)}).encode()
+    header = json.dumps({"ids": list(gate.ids), "refused": list(refused), "located": gate.located}).encode()
     try:
         handle, temporary = tempfile.mkstemp(dir=directory, prefix=".vectorscan-")
         with os.fdopen(handle, "wb") as output:
             output.write(header + b"\n" + hyperscan.dumpb(gate._database))
-        os.replace(temporary, _cache_file(directory, patterns))
+        os.replace(temporary, _cache_file(directory, patterns, located))
     except (OSError, hyperscan.error) as exc:
         logger.info("Could not cache the Vectorscan database (%s)", exc)
         if "temporary" in locals():
@@ -266,13 +308,37 @@ def _flags() -> int:
     )
 
 
-def _compile(expressions: dict[int, bytes]) -> Any:
-    """A block-mode database of ``expressions`` (by id), with the fold-character pattern besides."""
+#: Located patterns: exact (not prefilter), every match reported.
+_LOCATED_FLAGS = 0x4 | 0x20  # HS_FLAG_MULTILINE | HS_FLAG_UTF8, known without importing the wheel
+
+
+def _located_expressions(located: Sequence[str]) -> list[bytes]:
+    """``located`` as Vectorscan takes them, or none at all when it refuses one (the caller's own
+    RE2 pass then answers for them all)."""
+    expressions = [pattern.encode("utf-8") for pattern in located]
+    if not expressions:
+        return []
+    if any(_NOT_ASCII.search(pattern) for pattern in located):
+        logger.info("A located pattern names a non-ASCII character; RE2 answers for them")
+        return []
+    try:
+        _compile({}, expressions)
+    except hyperscan.error as exc:
+        logger.info("Vectorscan refuses a located pattern (%s); RE2 answers for them", exc)
+        return []
+    return expressions
+
+
+def _compile(expressions: dict[int, bytes], located: Sequence[bytes] = ()) -> Any:
+    """A block-mode database of ``expressions`` (by id) and ``located`` (from ``_LOCATED_ID`` on),
+    with the fold-character pattern besides."""
     database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
     database.compile(
-        expressions=[*expressions.values(), _FOLDS_INTO_ASCII],
-        ids=[*expressions, _FOLD_ID],
-        elements=len(expressions) + 1,
-        flags=[_flags()] * len(expressions) + [hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_UTF8],
+        expressions=[*expressions.values(), *located, _FOLDS_INTO_ASCII],
+        ids=[*expressions, *range(_LOCATED_ID, _LOCATED_ID + len(located)), _FOLD_ID],
+        elements=len(expressions) + len(located) + 1,
+        flags=[_flags()] * len(expressions)
+        + [_LOCATED_FLAGS] * len(located)
+        + [hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_UTF8],
     )
     return database
