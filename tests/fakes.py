@@ -276,6 +276,7 @@ _GENERATORS = {
     "val-town-api-token": lambda r: "vtwn_" + _s(r, ALNUM, 40),
     "yandex-oauth-token": lambda r: "y0_" + _s(r, B64URL, 55),
     "yandex-api-key": lambda r: "AQVN" + _s(r, B64URL, 36),
+    "launchdarkly-sdk-key": lambda r: "sdk-" + _uuid(r),
 }
 
 #: kind → id of the rule that must report it (also under a neutral variable name).
@@ -458,6 +459,7 @@ KINDS: dict[str, str] = {
     "val-town-api-token": "val-town-api-token",
     "yandex-oauth-token": "yandex-oauth-token",
     "yandex-api-key": "yandex-api-key",
+    "launchdarkly-sdk-key": "launchdarkly-sdk-key",
 }
 
 
@@ -481,6 +483,8 @@ def context_lines(rng: random.Random) -> list[tuple[str, str]]:
         (f"datadog_app_key: {_s(rng, HEX, 40)}", "datadog-app-key"),
         (f'MAILGUN_API_KEY = "key-{_s(rng, HEX, 32)}"', "mailgun-api-key"),
         (f"HEROKU_API_KEY={uuid}", "heroku-api-key"),
+        (f"SNYK_TOKEN={uuid}", "snyk-api-token"),
+        (f'launchdarkly_access_token: "api-{uuid}"', "launchdarkly-access-token"),
         (f'okta_api_token: "00{_s(rng, B64URL, 40)}"', "okta-api-token"),
         (f"FASTLY_API_TOKEN={_s(rng, B64URL, 32)}", "fastly-api-token"),
         (f'CLOUDFLARE_API_TOKEN="{_s(rng, B64URL, 40)}"', "cloudflare-api-token"),
