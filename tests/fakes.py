@@ -499,6 +499,11 @@ def context_lines(rng: random.Random) -> list[tuple[str, str]]:
         (f"    <password>{_password(rng)}</password>", "generic-password-xml"),
         (f'"client_secret": "{_s(rng, B64URL, 32)}"', "generic-secret"),
         (f"API_KEY={_s(rng, ALNUM, 32)}", "generic-api-key"),
+        # a name whose keyword is followed by an environment or version suffix
+        (f"SECRET_KEY_BASE={_s(rng, HEX, 128)}", "generic-api-key"),
+        (f"API_KEY_PROD={_s(rng, ALNUM, 32)}", "generic-api-key"),
+        (f"DB_PASSWORD_STAGING={_password(rng)}", "generic-password-unquoted"),
+        (f'auth_token_v2: "{_s(rng, HEX, 40)}"', "generic-token"),
         (f'auth_token: "{_s(rng, HEX, 40)}"', "generic-token"),
         (f'"credentials": "{_s(rng, B64, 40)}"', "generic-credential"),
         (f'curl -H "Authorization: Bearer {_s(rng, B64URL, 40)}" https://api.internal', "http-bearer-token"),
