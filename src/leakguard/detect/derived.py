@@ -16,9 +16,9 @@ value line can hold a finding, so an old secret never re-alerts.
 
 Finding the lines costs one RE2 pass over the fragment, or nothing of its own once the engine's
 Vectorscan gate runs: the trigger's parts ride in the gate's pass and come back located. The Python
-work is per candidate line. In a whole file, a value line's name is looked up only when the derived line can hold a word some rule
-looks for (see :class:`NameWords`): most value lines (JSON data) make derived lines no rule can fire
-on, and looking their names up was most of the stage's time.
+work is per candidate line. In a whole file, a value line's name is looked up only when the derived
+line can hold a word some rule looks for (see :class:`NameWords`): most value lines (JSON data) make
+derived lines no rule can fire on, and looking their names up was most of the stage's time.
 """
 
 from __future__ import annotations
