@@ -512,6 +512,14 @@ def context_lines(rng: random.Random) -> list[tuple[str, str]]:
             "http-basic-auth-header",
         ),
         (f"machine git.internal login ci password {_password(rng)}", "netrc-password"),
+        (f'dataSource.setPassword("{_password(rng)}");', "password-in-call"),
+        (f"define('DB_PASSWORD', '{_password(rng)}');", "password-in-call"),
+        (f'requests.get(url, auth=("admin", "{_password(rng)}"))', "password-in-call"),
+        (f"curl -u deploy:{_password(rng)} https://ci.internal/api", "curl-user-password"),
+        (f"docker login -u ci -p {_password(rng)} registry.internal", "registry-login-password"),
+        (f"sshpass -p '{_password(rng)}' ssh deploy@10.0.0.5", "sshpass-password"),
+        (f"mysql -u root -p'{_password(rng)}' app", "mysql-password-argument"),
+        (f"//npm.internal/:_password={base64.b64encode(_password(rng).encode()).decode()}", "npmrc-auth"),
         (f'sentry_auth_token = "{_s(rng, HEX, 64)}"', "sentry-legacy-auth-token"),
     ]
 
