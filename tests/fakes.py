@@ -520,6 +520,12 @@ def context_lines(rng: random.Random) -> list[tuple[str, str]]:
         (f"sshpass -p '{_password(rng)}' ssh deploy@10.0.0.5", "sshpass-password"),
         (f"mysql -u root -p'{_password(rng)}' app", "mysql-password-argument"),
         (f"//npm.internal/:_password={base64.b64encode(_password(rng).encode()).decode()}", "npmrc-auth"),
+        (f'os.Setenv("API_KEY", "{_s(rng, ALNUM, 32)}")', "secret-name-value-pair"),
+        (f'#define CLIENT_SECRET "{_s(rng, ALNUM, 32)}"', "c-define-secret"),
+        (f'const apiKey: string = "{_s(rng, ALNUM, 32)}";', "typed-secret-declaration"),
+        (f'const key = process.env.API_KEY || "{_s(rng, ALNUM, 32)}";', "env-fallback-secret"),
+        (f'curl -H "x-api-key: {_s(rng, ALNUM, 32)}" https://api.internal/v1', "header-secret-argument"),
+        (f'get("https://api.internal/v1?api_key={_s(rng, ALNUM, 32)}&limit=5")', "url-query-secret"),
         (f'sentry_auth_token = "{_s(rng, HEX, 64)}"', "sentry-legacy-auth-token"),
     ]
 
