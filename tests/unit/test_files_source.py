@@ -157,3 +157,22 @@ def test_deferred_files_read_later_give_what_a_walk_that_reads_gives(tmp_path):
     ]
     assert expanded == read
     assert [i.size for i in deferred if isinstance(i, FileToRead) and i.path == "a.py"] == [6]
+
+
+def test_pipes_and_devices_are_skipped_not_read(tmp_path):
+    # A named pipe with no writer used to block the scan forever on open(); a device such as /dev/zero
+    # never ends. Both are reported as skipped, and the regular file beside them is still scanned.
+    import os
+
+    os.mkfifo(tmp_path / "pipe")
+    (tmp_path / "a.py").write_text("x = 1\n")
+    items = sorted(file_fragments([tmp_path, "/dev/zero"]), key=lambda item: item.path)
+    assert [(type(i), i.path.rsplit("/", 1)[1], getattr(i, "reason", "")) for i in items] == [
+        (SkippedFile, "zero", "not a regular file (a pipe, socket or device)"),
+        (Fragment, "a.py", ""),
+        (SkippedFile, "pipe", "not a regular file (a pipe, socket or device)"),
+    ]
+    deferred = [item for item in file_fragments([tmp_path], deferred=True) if item.path.endswith("pipe")]
+    assert [skipped.reason for item in deferred for skipped in item.read()] == [
+        "not a regular file (a pipe, socket or device)"
+    ]

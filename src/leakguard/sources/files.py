@@ -182,7 +182,11 @@ def _read(path: str | Path, shown: str, max_file_bytes: int) -> Iterator[Fragmen
         if _is_symlink(path):
             yield SkippedFile(path=shown, reason="symbolic link")
             return
-        with open(path, "rb", buffering=0) as handle:
+        handle = _open_regular(path)
+        if handle is None:
+            yield SkippedFile(path=shown, reason="not a regular file (a pipe, socket or device)")
+            return
+        with handle:
             data = _read_at_most(handle, max_file_bytes + 1)
     except OSError as exc:
         yield SkippedFile(path=shown, reason=f"unreadable: {exc.strerror or exc}")
@@ -191,6 +195,27 @@ def _read(path: str | Path, shown: str, max_file_bytes: int) -> Iterator[Fragmen
         data = data[:max_file_bytes]
         yield SkippedFile(path=shown, reason=f"only the first {max_file_bytes} bytes were read")
     yield from blob_fragments(shown, data)
+
+
+#: How a file to scan is opened: never blocking (a named pipe with no writer would hang the scan
+#: forever), never through a link swapped in after the ``lstat``.
+_OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def _open_regular(path: str | Path) -> BinaryIO | None:
+    """``path`` opened for reading, or None when it is not a regular file (a FIFO, a socket, a device
+    such as ``/dev/zero`` that never ends): checked on the opened descriptor, so no file swapped in
+    after a ``stat`` can get past it."""
+    descriptor = os.open(path, _OPEN_FLAGS)
+    try:
+        regular = stat.S_ISREG(os.fstat(descriptor).st_mode)
+    except OSError:
+        os.close(descriptor)
+        raise
+    if not regular:
+        os.close(descriptor)
+        return None
+    return os.fdopen(descriptor, "rb", buffering=0)
 
 
 def _size(path: str | Path) -> int:
