@@ -176,3 +176,26 @@ def test_pipes_and_devices_are_skipped_not_read(tmp_path):
     assert [skipped.reason for item in deferred for skipped in item.read()] == [
         "not a regular file (a pipe, socket or device)"
     ]
+
+
+def test_a_directory_that_cannot_be_listed_is_reported_skipped(tmp_path, monkeypatch):
+    # os.walk drops a directory it cannot list (permissions, removed mid-walk) without a word: the
+    # scan would report the tree clean. The OS refusal is stood in for at os.scandir.
+    import os
+
+    (tmp_path / "locked").mkdir()
+    (tmp_path / "locked" / "key.txt").write_text("x\n")
+    (tmp_path / "open.txt").write_text("y\n")
+    real_scandir = os.scandir
+
+    def scandir(path="."):
+        if os.fspath(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    items = list(file_fragments([tmp_path], relative_to=tmp_path.resolve()))
+    assert [(type(i).__name__, i.path, getattr(i, "reason", "")) for i in items] == [
+        ("Fragment", "open.txt", ""),
+        ("SkippedFile", "locked/", "unreadable directory: Permission denied"),
+    ]

@@ -85,7 +85,9 @@ def file_fragments(
         root_path = Path(root)
         if root_path.is_dir():
             below: dict[str, _Directory | None] = {}  # subdirectories the walk is about to enter
-            for directory, subdirs, names in os.walk(root_path):
+            unlisted: list[OSError] = []  # directories os.walk could not list (it drops them silently)
+            for directory, subdirs, names in os.walk(root_path, onerror=unlisted.append):
+                yield from _unlisted(unlisted, relative_to)
                 place = below.pop(directory, None) or _Directory(directory, relative_to)
                 kept = []
                 for name in sorted(subdirs):
@@ -109,10 +111,21 @@ def file_fragments(
                     if exclude is not None and exclude(shown):
                         continue
                     yield from read(os.path.join(directory, name), shown)
+            yield from _unlisted(unlisted, relative_to)
         else:
             shown = _shown(root_path, relative_to)
             if exclude is None or not exclude(shown):
                 yield from read(root_path, shown)
+
+
+def _unlisted(errors: list[OSError], relative_to: Path | None) -> Iterator[SkippedFile]:
+    """A skipped entry for each directory a walk could not list (then forgets them): a scan that
+    could not read part of the tree must say so, not report it clean."""
+    while errors:
+        error = errors.pop(0)
+        where = Path(error.filename) if error.filename else None
+        shown = (_shown(where, relative_to) + "/") if where is not None else "?"
+        yield SkippedFile(path=shown, reason=f"unreadable directory: {error.strerror or error}")
 
 
 class _Directory:
