@@ -101,6 +101,52 @@ def test_unreadable_archive_content_is_reported_with_its_reason():
     ]
 
 
+def _header(data: bytes, signature: bytes, name_at: int, name: bytes) -> int:
+    """Where the zip header with ``signature`` naming ``name`` (at offset ``name_at``) starts."""
+    place = data.find(signature)
+    while data[place + name_at : place + name_at + len(name)] != name:
+        place = data.find(signature, place + 1)
+    return place
+
+
+def _damaged_zip(token: str) -> bytes:
+    """A zip of a readable member holding ``token``, one whose compression method Python lacks (99,
+    as WinZip's AES encryption writes it) and one whose deflate stream is corrupt."""
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("aes.env", "T=1\n" * 50)
+        archive.writestr("broken.env", "x = 1\n" * 200)
+        archive.writestr("app.env", f"TOKEN={token}\n")
+    data = bytearray(buffer.getvalue())
+    aes = (99).to_bytes(2, "little")
+    local = _header(data, b"PK\x03\x04", 30, b"aes.env")  # local header: method at +8, name at +30
+    data[local + 8 : local + 10] = aes
+    central = _header(data, b"PK\x01\x02", 46, b"aes.env")  # central directory: +10, +46
+    data[central + 10 : central + 12] = aes
+    stream = _header(data, b"PK\x03\x04", 30, b"broken.env") + 30 + len(b"broken.env")
+    data[stream : stream + 4] = b"\xff\xff\xff\xff"  # a deflate block type that does not exist
+    return bytes(data)
+
+
+def test_a_damaged_or_unsupported_archive_member_is_skipped_and_the_others_scanned(make_repo, rules_only):
+    # An AES-encrypted (compression method 99) or corrupt member used to raise out of the reader
+    # (NotImplementedError, zlib.error) and end the whole scan with a traceback.
+    repo = make_repo()
+    token = _token("damaged")
+    repo.commit("bundle", {"dist/config.zip": _damaged_zip(token)})
+    report = _history(repo, rules_only)
+    assert [f.path for f in report.findings] == ["dist/config.zip!app.env"]
+    reasons = {s.path: s.reason for s in report.skipped}
+    assert (
+        reasons["dist/config.zip!aes.env"]
+        == "unreadable archive member: That compression method is not supported"
+    )
+    assert reasons["dist/config.zip!broken.env"].startswith("unreadable archive member: ")
+
+
 def test_a_zip_bomb_is_refused_with_its_ratio():
     bomb = make_zip({"zeros.bin": bytes(20 * 1024 * 1024)})  # ~20 KB on disk
     [refused] = list(iter_members("bomb.zip", bomb))

@@ -102,8 +102,28 @@ def _members(
                 yield from _members(entry.path, entry.data, depth + 1, limits, budget)
             else:
                 yield Member(path=entry.path, data=entry.data, depth=depth)
-    except (OSError, EOFError, zipfile.BadZipFile, tarfile.TarError, lzma.LZMAError, ValueError) as exc:
-        yield SkippedFile(path=path, reason=f"unreadable {kind} archive: {exc}")
+    except (*_MEMBER_ERRORS, tarfile.TarError) as exc:
+        yield SkippedFile(path=path, reason=f"unreadable {kind} archive: {_why(exc)}")
+
+
+#: What reading a damaged or unusual archive raises: a corrupt stream (``zlib.error``, CRC errors as
+#: ``BadZipFile``), a compression method Python lacks (AES-encrypted or Deflate64 zip members:
+#: ``NotImplementedError``), encryption the flag bits did not announce (``RuntimeError``).
+_MEMBER_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    EOFError,
+    zipfile.BadZipFile,
+    lzma.LZMAError,
+    zlib.error,
+    ValueError,
+    NotImplementedError,
+    RuntimeError,
+)
+
+
+def _why(exc: BaseException) -> str:
+    """A one-line reason for a skipped archive or member (never empty)."""
+    return str(exc) or type(exc).__name__
 
 
 def _zip_entries(
@@ -128,8 +148,12 @@ def _zip_entries(
             if refusal:
                 yield SkippedFile(path=name, reason=refusal)
                 continue
-            with archive.open(info) as member:
-                content = _bounded_read(member, limits.max_member_bytes)
+            try:
+                with archive.open(info) as member:
+                    content = _bounded_read(member, limits.max_member_bytes)
+            except _MEMBER_ERRORS as exc:  # this member only: the others are still read
+                yield SkippedFile(path=name, reason=f"unreadable archive member: {_why(exc)}")
+                continue
             if content is None:
                 yield SkippedFile(path=name, reason=_too_large(limits))
                 continue
