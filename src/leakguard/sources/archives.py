@@ -102,7 +102,7 @@ def _members(
                 yield from _members(entry.path, entry.data, depth + 1, limits, budget)
             else:
                 yield Member(path=entry.path, data=entry.data, depth=depth)
-    except (*_MEMBER_ERRORS, tarfile.TarError) as exc:
+    except _ARCHIVE_ERRORS as exc:
         yield SkippedFile(path=path, reason=f"unreadable {kind} archive: {_why(exc)}")
 
 
@@ -119,6 +119,8 @@ _MEMBER_ERRORS: tuple[type[BaseException], ...] = (
     NotImplementedError,
     RuntimeError,
 )
+#: And what a damaged archive as a whole raises besides.
+_ARCHIVE_ERRORS: tuple[type[BaseException], ...] = (*_MEMBER_ERRORS, tarfile.TarError)
 
 
 def _why(exc: BaseException) -> str:
