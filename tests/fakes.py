@@ -485,6 +485,11 @@ def context_lines(rng: random.Random) -> list[tuple[str, str]]:
         (f"HEROKU_API_KEY={uuid}", "heroku-api-key"),
         (f"SNYK_TOKEN={uuid}", "snyk-api-token"),
         (f"OPSGENIE_API_KEY={uuid}", "opsgenie-api-key"),
+        (
+            f"https://prod-07.eastus.logic.azure.com:443/workflows/{hex32}/triggers/manual/paths/invoke"
+            f"?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig={_s(rng, B64URL, 43)}",
+            "azure-workflow-trigger-url",
+        ),
         (f"PAGERDUTY_ROUTING_KEY={_s(rng, ALNUM, 32)}", "pagerduty-integration-key"),
         (f"https://maker.ifttt.com/trigger/deploy/with/key/{_s(rng, B64URL, 22)}", "ifttt-webhook-key"),
         (f'AZURE_STORAGE_ACCOUNT_KEY="{_s(rng, ALNUM, 40)}"', "generic-api-key"),
