@@ -101,3 +101,24 @@ def test_generic_rules_skip_lockfiles(detector: Detector) -> None:
     line = 'password = "Zq8!rT2#mW9xLk4p"'
     assert "generic-password" in _rule_ids(detector, line, path="config/settings.py")
     assert _rule_ids(detector, line, path="frontend/package-lock.json") == []
+
+
+@pytest.mark.parametrize("encryption", ["none", "aes256-cbc"])
+@pytest.mark.parametrize("version", ["2", "3"])
+def test_a_putty_private_key_file_is_found(detector, version, encryption):
+    rng = random.Random(version + encryption)
+    b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    body = ["".join(rng.choice(b64) for _ in range(64)) for _ in range(14)] + [
+        "".join(rng.choice(b64) for _ in range(20))
+    ]
+    ppk = "\n".join(
+        [f"PuTTY-User-Key-File-{version}: ssh-rsa", f"Encryption: {encryption}", "Comment: rsa-key-20261203"]
+        + ["Public-Lines: 2", "AAAAB3NzaC1yc2EAAAADAQABAAABAQ" + body[0][:34], body[1]]
+        + [
+            f"Private-Lines: {len(body) - 2}",
+            *body[2:],
+            "Private-MAC: " + "".join(rng.choice("0123456789abcdef") for _ in range(64)),
+        ]
+    )
+    findings = detector.scan_text(ppk + "\n", path="keys/deploy.ppk")
+    assert [(f.rule_id, f.line) for f in findings] == [("putty-private-key", 8)]  # the first private line
