@@ -111,14 +111,10 @@ def test_a_putty_private_key_file_is_found(detector, version, encryption):
     body = ["".join(rng.choice(b64) for _ in range(64)) for _ in range(14)] + [
         "".join(rng.choice(b64) for _ in range(20))
     ]
-    ppk = "\n".join(
-        [f"PuTTY-User-Key-File-{version}: ssh-rsa", f"Encryption: {encryption}", "Comment: rsa-key-20261203"]
-        + ["Public-Lines: 2", "AAAAB3NzaC1yc2EAAAADAQABAAABAQ" + body[0][:34], body[1]]
-        + [
-            f"Private-Lines: {len(body) - 2}",
-            *body[2:],
-            "Private-MAC: " + "".join(rng.choice("0123456789abcdef") for _ in range(64)),
-        ]
-    )
+    mac = "".join(rng.choice("0123456789abcdef") for _ in range(64))
+    lines = [f"PuTTY-User-Key-File-{version}: ssh-rsa", f"Encryption: {encryption}", "Comment: rsa-key-1"]
+    lines += ["Public-Lines: 2", "AAAAB3NzaC1yc2EAAAADAQABAAABAQ" + body[0][:34], body[1]]
+    lines += [f"Private-Lines: {len(body) - 2}", *body[2:], f"Private-MAC: {mac}"]
+    ppk = "\n".join(lines)
     findings = detector.scan_text(ppk + "\n", path="keys/deploy.ppk")
     assert [(f.rule_id, f.line) for f in findings] == [("putty-private-key", 8)]  # the first private line
