@@ -230,7 +230,7 @@ def cache_directory() -> Path | None:
 
 def _cache_file(directory: Path, patterns: Sequence[str], located: Sequence[str] = ()) -> Path:
     material = json.dumps(
-        [hyperscan.__version__, platform.machine(), _flags(), list(patterns), _LOCATED_FLAGS, list(located)],
+        [hyperscan.__version__, platform.machine(), _flags(), list(patterns), _located_flags(), list(located)],
         ensure_ascii=True,
     )
     return directory / f"vectorscan-{hashlib.sha256(material.encode()).hexdigest()[:32]}.db"
@@ -308,8 +308,9 @@ def _flags() -> int:
     )
 
 
-#: Located patterns: exact (not prefilter), every match reported.
-_LOCATED_FLAGS = 0x4 | 0x20  # HS_FLAG_MULTILINE | HS_FLAG_UTF8, known without importing the wheel
+def _located_flags() -> int:
+    """Located patterns: exact (not prefilter), every match reported."""
+    return hyperscan.HS_FLAG_MULTILINE | hyperscan.HS_FLAG_UTF8
 
 
 def _located_expressions(located: Sequence[str]) -> list[bytes]:
@@ -338,7 +339,7 @@ def _compile(expressions: dict[int, bytes], located: Sequence[bytes] = ()) -> An
         ids=[*expressions, *range(_LOCATED_ID, _LOCATED_ID + len(located)), _FOLD_ID],
         elements=len(expressions) + len(located) + 1,
         flags=[_flags()] * len(expressions)
-        + [_LOCATED_FLAGS] * len(located)
+        + [_located_flags()] * len(located)
         + [hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_UTF8],
     )
     return database
