@@ -229,9 +229,9 @@ def cache_directory() -> Path | None:
 
 
 def _cache_file(directory: Path, patterns: Sequence[str], located: Sequence[str] = ()) -> Path:
+    flags = [_flags(), _located_flags()]
     material = json.dumps(
-        [hyperscan.__version__, platform.machine(), _flags(), list(patterns), _located_flags(), list(located)],
-        ensure_ascii=True,
+        [hyperscan.__version__, platform.machine(), flags, list(patterns), list(located)], ensure_ascii=True
     )
     return directory / f"vectorscan-{hashlib.sha256(material.encode()).hexdigest()[:32]}.db"
 
