@@ -184,3 +184,31 @@ def test_a_text_file_over_10_mib_is_read_in_windows_not_skipped(tmp_path, rules_
     report = run_scan(rules_only, file_fragments([tmp_path]))
     assert [(f.rule_id, f.line) for f in report.findings] == [("github-pat", 800_001)]
     assert report.skipped == [] and report.files > 1
+
+
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        (lambda packed: packed + b"trailing bytes", "Not a gzipped file"),  # appended to hide the key
+        (lambda packed: packed[: len(packed) * 2 // 3], "ended before the end-of-stream marker"),
+    ],
+)
+def test_a_damaged_gzip_stream_is_read_up_to_its_damage(make_repo, rules_only, damage, reason):
+    # A .gz with bytes appended (or cut off) was skipped whole: a push could hide a key from the scan
+    # by appending garbage to a compressed file. What precedes the damage is scanned, the rest reported.
+    repo = make_repo()
+    token = _token("gz-" + reason)
+    noise = "".join(f'{{"id": {n}, "name": "item-{n * 7919 % 10007}"}}\n' for n in range(3000))
+    packed = gzip.compress(f"GITHUB_TOKEN={token}\n{noise}".encode())
+    repo.commit("dump", {"exports/users.json.gz": damage(packed)})
+    report = _history(repo, rules_only)
+    assert [(f.path, f.line) for f in report.findings] == [("exports/users.json.gz!users.json", 1)]
+    [skipped] = report.skipped
+    assert skipped.path == "exports/users.json.gz!users.json" and reason in skipped.reason
+
+
+def test_a_damaged_gzip_bomb_is_still_refused():
+    bomb = gzip.compress(bytes(64 * 1024 * 1024)) + b"garbage"
+    items = list(iter_members("zeros.bin.gz", bomb))
+    assert not any(isinstance(item, Member) for item in items)
+    assert [item.reason for item in items if "bomb" in item.reason]

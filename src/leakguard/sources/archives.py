@@ -207,7 +207,15 @@ def _stream_entry(
             break
     name = f"{path}{MEMBER_SEPARATOR}{inner}"
     ceiling = min(limits.max_member_bytes, limits.max_ratio * len(data), budget.bytes)
-    content = _read_stream(kind, data, ceiling)
+    damage: str | None = None
+    try:
+        content = _read_stream(kind, data, ceiling)
+    except (OSError, EOFError, zlib.error) as exc:
+        if kind != "gzip":
+            raise
+        # Trailing bytes or a cut-off stream must not hide what precedes them: read up to the damage.
+        damage = _why(exc)
+        content = _gunzip_up_to_damage(data, ceiling)
     if content is None:
         reason = (
             f"archive refused: expands more than {limits.max_ratio}:1, a possible decompression bomb"
@@ -218,7 +226,40 @@ def _stream_entry(
         return
     budget.bytes -= len(content)
     budget.members -= 1
-    yield Member(path=name, data=content, depth=0)
+    if content:
+        yield Member(path=name, data=content, depth=0)
+    if damage is not None:
+        yield SkippedFile(path=name, reason=f"damaged gzip stream ({damage}): only what precedes it was read")
+
+
+def _gunzip_up_to_damage(data: bytes, limit: int) -> bytes | None:
+    """What a damaged gzip stream holds before its damage (trailing bytes that are not a member, a
+    cut-off member, a corrupt block), member after member; None past ``limit`` bytes. The input is
+    fed in small pieces, so what a member inflated before a corrupt block is kept, and no piece can
+    inflate to more than about ``_SALVAGE_PIECE`` times 1,032 bytes at once."""
+    parts: list[bytes] = []
+    total, rest = 0, data
+    while rest[:2] == b"\x1f\x8b":
+        inflater = zlib.decompressobj(wbits=31)
+        position = 0
+        try:
+            while position < len(rest) and not inflater.eof:
+                part = inflater.decompress(rest[position : position + _SALVAGE_PIECE])
+                position += _SALVAGE_PIECE
+                parts.append(part)
+                total += len(part)
+                if total > limit:
+                    return None
+        except zlib.error:
+            break
+        if not inflater.eof:
+            break
+        rest = inflater.unused_data + rest[position:]
+    return b"".join(parts)
+
+
+#: Compressed bytes fed to zlib at a time when reading up to a damage.
+_SALVAGE_PIECE = 16 * 1024
 
 
 def _read_stream(kind: str, data: bytes, limit: int) -> bytes | None:
