@@ -103,7 +103,8 @@ def test_a_file_is_read_up_to_the_limit_whatever_its_size_said(tmp_path):
 
 def test_a_walk_shows_every_file_as_its_path_object_would_show_it(tmp_path):
     # Subdirectories take their parent's prefix (no realpath each): the walk below a symlinked root,
-    # with a symlinked directory inside it (not entered), must still show what _shown shows.
+    # with a symlinked directory inside it (reported as a link, not entered), must still show what
+    # _shown shows.
     import os
     from pathlib import Path
 
@@ -119,8 +120,8 @@ def test_a_walk_shows_every_file_as_its_path_object_would_show_it(tmp_path):
         for relative_to in (None, repo, repo / "a", tmp_path / "elsewhere"):
             expected = sorted(
                 files._shown(Path(directory, name), relative_to)
-                for directory, _, names in os.walk(root)
-                for name in names
+                for directory, subdirs, names in os.walk(root)
+                for name in names + [d for d in subdirs if os.path.islink(os.path.join(directory, d))]
             )
             shown = sorted(item.path for item in file_fragments([root], relative_to=relative_to))
             assert shown == expected, (root, relative_to)
@@ -199,3 +200,42 @@ def test_a_directory_that_cannot_be_listed_is_reported_skipped(tmp_path, monkeyp
         ("Fragment", "open.txt", ""),
         ("SkippedFile", "locked/", "unreadable directory: Permission denied"),
     ]
+
+
+def test_a_tree_deeper_than_the_recursion_limit_is_walked(tmp_path):
+    # Python 3.11's os.walk recursed once per level: 1,100 nested directories raised RecursionError
+    # and ended the scan. A link to a directory is reported, not entered.
+    import os
+    import sys
+
+    depth = sys.getrecursionlimit() + 100
+    deepest = tmp_path
+    for _ in range(depth):  # made level by level: os.makedirs recurses too
+        deepest = deepest / "d"
+        os.mkdir(deepest)
+    (deepest / "key.env").write_text("x = 1\n")
+    (tmp_path / "linked").symlink_to(tmp_path / "d")
+    try:
+        items = list(file_fragments([tmp_path], relative_to=tmp_path.resolve()))
+    finally:  # shutil.rmtree (pytest's clean-up) recurses too: take the tree down level by level
+        (deepest / "key.env").unlink()
+        while deepest != tmp_path:
+            os.rmdir(deepest)
+            deepest = deepest.parent
+    assert [(type(i).__name__, i.path.count("/"), getattr(i, "reason", "")) for i in items] == [
+        ("SkippedFile", 0, "symbolic link"),
+        ("Fragment", depth, ""),
+    ]
+
+
+def test_a_relative_directory_is_shown_from_the_working_directory_of_each_scan(tmp_path, monkeypatch):
+    # The real path of "." was cached as given: a second scan from another working directory in the
+    # same process showed its files relative to the first one (and fingerprinted them differently).
+    shown = []
+    for name in ("one", "two"):
+        (tmp_path / name / "pkg").mkdir(parents=True)
+        (tmp_path / name / "pkg" / "a.py").write_text("x = 1\n")
+        monkeypatch.chdir(tmp_path / name / "pkg")
+        [item] = file_fragments(["."], relative_to=(tmp_path / name).resolve())
+        shown.append(item.path)
+    assert shown == ["pkg/a.py", "pkg/a.py"]

@@ -86,7 +86,7 @@ def file_fragments(
         if root_path.is_dir():
             below: dict[str, _Directory | None] = {}  # subdirectories the walk is about to enter
             unlisted: list[OSError] = []  # directories os.walk could not list (it drops them silently)
-            for directory, subdirs, names in os.walk(root_path, onerror=unlisted.append):
+            for directory, subdirs, names in _walk(str(root_path), unlisted.append):
                 yield from _unlisted(unlisted, relative_to)
                 place = below.pop(directory, None) or _Directory(directory, relative_to)
                 kept = []
@@ -116,6 +116,32 @@ def file_fragments(
             shown = _shown(root_path, relative_to)
             if exclude is None or not exclude(shown):
                 yield from read(root_path, shown)
+
+
+def _walk(top: str, onerror: Callable[[OSError], object]) -> Iterator[tuple[str, list[str], list[str]]]:
+    """``os.walk(top, onerror=onerror)`` (top-down, the caller may prune ``subdirs`` in place, same
+    order), without recursion: Python 3.11's ``os.walk`` recurses once per level, so a tree deeper
+    than about 990 directories raised ``RecursionError`` and ended the scan. A link to a directory
+    is listed among the names (then reported as a symbolic link), never entered."""
+    pending = [top]
+    while pending:
+        directory = pending.pop()
+        try:
+            with os.scandir(directory) as scanned:
+                entries = list(scanned)
+        except OSError as error:
+            onerror(error)
+            continue
+        subdirs: list[str] = []
+        names: list[str] = []
+        for entry in entries:
+            try:
+                is_directory = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                is_directory = False
+            (subdirs if is_directory else names).append(entry.name)
+        yield directory, subdirs, names
+        pending.extend(os.path.join(directory, name) for name in reversed(subdirs))
 
 
 def _unlisted(errors: list[OSError], relative_to: Path | None) -> Iterator[SkippedFile]:
@@ -182,9 +208,16 @@ def _shown(path: Path, relative_to: Path | None) -> str:
     return path.as_posix()
 
 
-@lru_cache(maxsize=4096)
 def _real_directory(directory: str) -> Path:
-    """``realpath`` of a directory, once per directory of a walk rather than once per file."""
+    """``realpath`` of a directory, once per directory of a walk rather than once per file. A relative
+    path is made absolute first: cached as it was given, ``.`` kept the real path of the working
+    directory it was first asked in (one process scanning from two working directories, as the tests
+    do, showed paths relative to the wrong one and fingerprinted them differently)."""
+    return _real_absolute_directory(os.path.join(os.getcwd(), directory))
+
+
+@lru_cache(maxsize=4096)
+def _real_absolute_directory(directory: str) -> Path:
     return Path(os.path.realpath(directory))
 
 
