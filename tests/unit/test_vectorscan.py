@@ -102,10 +102,11 @@ def test_a_blob_vectorscan_cannot_scan_is_answered_by_re2(ruleset, at_once, monk
     gate = _fast_only(rules)
     example = rules[0].examples_match[0].encode()
 
-    def broken(blob):
-        raise vectorscan.GateError("scratch space")
+    class Broken:  # the wheel's database failing a scan (its scratch space, an internal error)
+        def scan(self, blob, match_event_handler):
+            raise vectorscan.hyperscan.error("scratch space")
 
-    monkeypatch.setattr(gate._fast.gate, "matching", broken)
+    monkeypatch.setattr(gate._fast.gate, "_database", Broken())
     assert rules[0].id in (gate.possible(example) or ())
     assert "RE2 answers" in caplog.text
 

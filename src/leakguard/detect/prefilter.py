@@ -153,15 +153,11 @@ class RulePrefilter:
         """:meth:`matches` answered by the Vectorscan gate (refused patterns count as hits); None
         when the gate leaves ``blob`` to RE2."""
         gated = len(self._gated)
-        located: list[tuple[int, int]] | None = None
-        answer: set[int] | None
-        if gate.located:
-            scanned = gate.locating(blob)
-            answer, located = scanned if scanned is not None else (None, None)
-        else:
-            answer = gate.matching(blob)
-        if answer is None:
+        scanned = gate.locating(blob)
+        if scanned is None:
             return None
+        answer, ends = scanned
+        located = ends if gate.located else None  # None: the caller's own pass finds them
         hits = answer | self._fast.refused
         found = set(self.always)
         found.update(self._gated[position] for position in hits if position < gated)

@@ -139,20 +139,13 @@ class PatternGate:
     def matching(self, blob: bytes) -> set[int] | None:
         """Positions of the patterns that can match somewhere in ``blob`` (a superset); None when
         only RE2 can tell (the blob holds a character RE2 folds into an ASCII letter)."""
-        hits: set[int] = set()
-
-        def on_match(pattern_id: int, start: int, end: int, flags: int, context: Any) -> None:
-            hits.add(pattern_id)
-
-        try:
-            self._database.scan(blob, match_event_handler=on_match)
-        except hyperscan.error as exc:
-            raise GateError(str(exc)) from exc
-        return None if _FOLD_ID in hits else hits
+        scanned = self.locating(blob)
+        return None if scanned is None else scanned[0]
 
     def locating(self, blob: bytes) -> tuple[set[int], list[tuple[int, int]]] | None:
         """:meth:`matching`'s answer, and every ``(end, k)``: located pattern ``k`` matches up to
-        ``end``, in order of ``end``; None when only RE2 can tell."""
+        ``end``, in order of ``end`` (none when the gate holds no located pattern); None when only
+        RE2 can tell."""
         hits: set[int] = set()
         ends: list[tuple[int, int]] = []
         first, fold = _LOCATED_ID, _FOLD_ID
