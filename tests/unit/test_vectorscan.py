@@ -1,12 +1,14 @@
 """The Vectorscan gate of the rule prefilter: a superset of RE2's answer, never less, or RE2 itself."""
 
+import random
 from dataclasses import replace
 
 import pytest
 import re2
 
-from leakguard.detect import vectorscan
-from leakguard.detect.engine import Detector
+from leakguard.detect import plugins, vectorscan
+from leakguard.detect.engine import Detector, _split_located
+from leakguard.detect.lines import matching_lines
 from leakguard.detect.pattern_text import ascii_superset, relax
 from leakguard.detect.prefilter import RulePrefilter
 from leakguard.rules import load_rules
@@ -194,14 +196,33 @@ _PLUGIN_LINES = [
 ]
 
 
-def test_the_gate_says_the_plugins_pass_may_match_wherever_re2_finds_a_line(ruleset, at_once):
+def test_the_gate_locates_the_plugins_lines_wherever_re2_finds_one(ruleset, at_once):
     detector = Detector(ruleset)
-    line_filter = re2.compile(detector._plugins.line_filter().encode(), re2_options())
+    line_filter = plugins._line_filter(detector._plugins._families())
     for line in _PLUGIN_LINES:
-        blob = f"x = 1\n{line}\n".encode()
+        blob = f"x = 1\n{line}\nz = 2\n".encode()
         assert line_filter.search(blob), line  # each is a line the plugins' pass takes
-        assert 0 in detector._prefilter.matches(blob).companions, line
-    assert detector._prefilter.matches(b"def add(a, b):\n    return a + b\n").companions == frozenset()
+        assert _split_located(blob, detector._prefilter.matches(blob).located)[1] == [1], line
+    clean = b"def add(a, b):\n    return a + b\n"
+    assert _split_located(clean, detector._prefilter.matches(clean).located) == ([], [])
+
+
+def test_the_located_plugin_lines_tested_one_by_one_are_the_lines_of_re2s_pass(ruleset, at_once):
+    """Lines only the superset matches (any non-ASCII letter for ñ, İ, ı) are dropped by the exact test."""
+    detector = Detector(ruleset)
+    line_filter = plugins._line_filter(detector._plugins._families())
+    near_misses = ['contraseéa = "Xk29vLq0pZ8rT"', 'apé_key = "Xk29vLq0pZ8rT"', "password = x", "token"]
+    rng = random.Random(7)
+    dropped = 0
+    for _ in range(30):
+        texts = [rng.choice([*_PLUGIN_LINES, *near_misses, "x = 1", "", "# a comment"]) for _ in range(40)]
+        blob = "\n".join(texts).encode()
+        located = _split_located(blob, detector._prefilter.matches(blob).located)[1]
+        assert located is not None
+        kept = [index for index in located if plugins._found(line_filter, texts[index].encode())]
+        assert kept == matching_lines(line_filter, blob)
+        dropped += len(located) - len(kept)
+    assert dropped  # the near misses were located and tested out
 
 
 def test_plugin_findings_are_the_same_with_the_gate_and_with_re2(ruleset, monkeypatch):

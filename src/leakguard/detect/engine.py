@@ -27,7 +27,7 @@ from leakguard.detect.derived import TRIGGER_PARTS, DerivedLine, NameWords, deri
 from leakguard.detect.entropy import shannon_entropy
 from leakguard.detect.filters import has_inline_allow, inline_allow_reason, is_placeholder
 from leakguard.detect.keys import KEY_MATERIAL, PEM_LINE, pem_blocks
-from leakguard.detect.lines import matching_lines
+from leakguard.detect.lines import lines_of_ends, matching_lines
 from leakguard.detect.plugins import SecretPlugins
 from leakguard.detect.prefilter import Answer, RulePrefilter
 from leakguard.findings import AcceptedFinding, Finding
@@ -79,15 +79,16 @@ class Detector:
         self._plugins = (
             SecretPlugins(high_entropy=ruleset.high_entropy, keyword=ruleset.keyword) if plugins else None
         )
-        plugin_filter = self._plugins.line_filter() if self._plugins is not None else None
+        plugin_filter = self._plugins.located_filter() if self._plugins is not None else None
         # The keywordless rules ride along, exactly, in the prefilter's case-sensitive set (one pass),
-        # its Vectorscan gate tells beforehand whether the plugins' pass can find a line, and where
-        # the derived stage's trigger matches (that stage's own RE2 walk, otherwise).
+        # and its Vectorscan gate says where the derived stage's trigger and the plugins' line filter
+        # match (their own RE2 walks, otherwise). Measured on the real-code corpus, the plugins' filter
+        # located costs the gate 0.38 s and saves its 0.6 s walk; asked only whether it matches a blob
+        # at all, it cost the gate 0.6 s and spared the walk over 55 % of the text.
         self._prefilter = RulePrefilter(
             [rule for rule in ruleset.rules if not rule.keywordless],
             exact=self._keywordless,
-            companions=[plugin_filter] if plugin_filter is not None else [],
-            located=TRIGGER_PARTS,
+            located=[*TRIGGER_PARTS, *([plugin_filter] if plugin_filter is not None else [])],
         )
         # Words a derived ``NAME = "VALUE"`` line needs for any rule to fire on it: the keywords, and
         # the stems of those that could straddle the ``NAME = "`` glue (``auth "``, ``"pass``).
@@ -132,13 +133,14 @@ class Detector:
         candidates = list(self._rule_candidates(fragment.path, texts, blob, blob_text, gate))
         words = self._name_words_for(keywordless)
         name_words = (lambda: words) if isinstance(numbers, range) else None
-        derived = derived_lines(texts, blob, numbers, fragment.context, name_words, answer.located)
+        trigger, plugin_lines = _split_located(blob, answer.located)
+        derived = derived_lines(texts, blob, numbers, fragment.context, name_words, trigger)
         if derived:
             candidates.extend(self._derived_candidates(fragment.path, derived))
         if self._multiline and not any(c.rule_id in self._multiline for c in candidates):
             candidates.extend(self._keys_in_context(fragment, blob, numbers))
-        if self._plugins is not None and (answer.companions is None or 0 in answer.companions):
-            candidates.extend(self._plugins.scan(fragment.path, texts, blob))
+        if self._plugins is not None and plugin_lines != []:
+            candidates.extend(self._plugins.scan(fragment.path, texts, blob, plugin_lines))
         kept, allowed = self._filter(candidates, fragment.path, texts)
         findings = [self._to_finding(c, fragment) for c in deduplicate(kept, self._rule_order)]
         accepted = [
@@ -399,6 +401,21 @@ class _LazyTexts(Sequence[str]):
 
     def __getitem__(self, index: int | slice) -> str | list[str]:
         return self._lines.texts[index]
+
+
+def _split_located(
+    blob: bytes, located: Sequence[tuple[int, int]] | None
+) -> tuple[list[tuple[int, int]] | None, list[int] | None]:
+    """The gate's located ends (``Answer.located``) for the derived stage (its trigger's parts,
+    as they are), and the lines the plugins' filter (the part after them) matched on; both None when
+    the gate did not answer, so each pass walks the blob itself."""
+    if located is None:
+        return None, None
+    parts = len(TRIGGER_PARTS)
+    trigger = [end for end in located if end[1] < parts]
+    if len(trigger) == len(located):
+        return trigger, []
+    return trigger, lines_of_ends(blob, [end for end, part in located if part >= parts])
 
 
 def _keyword_set(keywords: Sequence[str]) -> Any:

@@ -7,6 +7,7 @@ counts newlines in C, then jumps to the next line: a line full of hits costs one
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import re2
@@ -45,3 +46,18 @@ def found(regex: Any, data: bytes) -> bool:
     """Whether ``regex`` (a compiled bytes pattern) matches anywhere in ``data``, asked of RE2 directly:
     the module's ``search`` builds a match object, which costs more than the search on a short line."""
     return bool(regex._regexp.Match(_UNANCHORED, data, 0, len(data))[0][0] >= 0)
+
+
+def lines_of_ends(blob: bytes, ends: Sequence[int]) -> list[int]:
+    """The lines (0-based, once each, in order) holding the last character of a match ending at each
+    of ``ends`` (sorted offsets just past a match, as Vectorscan reports them): for patterns that
+    match within one line, the lines they matched on."""
+    lines: list[int] = []
+    line = counted = 0
+    for end in ends:
+        final = max(end - 1, 0)
+        line += blob.count(b"\n", counted, final)
+        counted = final
+        if not lines or lines[-1] != line:
+            lines.append(line)
+    return lines

@@ -22,6 +22,7 @@ from leakguard.detect.candidate import PRIORITY_PLUGIN, Candidate
 from leakguard.detect.entropy import shannon_entropy
 from leakguard.detect.filters import is_placeholder
 from leakguard.detect.lines import matching_lines
+from leakguard.detect.pattern_text import ascii_superset
 from leakguard.rules.model import DetectorSettings, re2_options
 
 _UNANCHORED = re2._re2.RE2.Anchor.UNANCHORED
@@ -134,10 +135,15 @@ def _found(regex: Any, encoded: bytes) -> bool:
 
 
 @cache
+def _line_alternation(families: tuple[str, ...]) -> bytes:
+    """Where any of ``families`` can keep a hit, within one line."""
+    return b"(?:" + b"|".join(_KEEPABLE_LINE[family] for family in families) + b")"
+
+
+@cache
 def _line_filter(families: tuple[str, ...]) -> Any:
     """The one RE2 pattern finding, per line, where any of ``families`` can keep a hit."""
-    alternation = b"|".join(_KEEPABLE_LINE[family] for family in families)
-    return re2.compile(b"(?:" + alternation + rb")[^\n]*", re2_options())
+    return re2.compile(_line_alternation(families) + rb"[^\n]*", re2_options())
 
 
 #: Names and markers that say a random-looking value is a digest, an id or public material.
@@ -190,26 +196,36 @@ class SecretPlugins:
                 self._plugins[family] = (KeywordDetector(),)
         return self._plugins[family]
 
-    def line_filter(self) -> str | None:
-        """The pattern of the one pass :meth:`scan` starts with (None: no family is enabled), for a
-        gate to tell beforehand that it finds nothing in a blob."""
+    def located_filter(self) -> str | None:
+        """What a Vectorscan gate can locate for :meth:`scan` instead of its own RE2 pass (None: no
+        family is enabled): the alternation of :func:`_line_filter`, its non-ASCII letters made any
+        non-ASCII character (``contraseña``, ``[iİı]``; see ``ascii_superset``), so every line the pass
+        finds holds a match end, and a few more; ``scan`` tests those lines with the exact pass."""
         families = self._families()
-        return _line_filter(families).pattern.decode("utf-8") if families else None
+        return ascii_superset(_line_alternation(families).decode("utf-8")) if families else None
 
     def _families(self) -> tuple[str, ...]:
         return tuple(family for family in _FAMILIES if self._settings[family].enabled)
 
-    def scan(self, path: str, texts: Sequence[str], blob: bytes) -> Iterator[Candidate]:
+    def scan(
+        self, path: str, texts: Sequence[str], blob: bytes, located: Sequence[int] | None = None
+    ) -> Iterator[Candidate]:
         """Yield the plugins' hits in ``texts`` (the fragment's lines; ``blob`` is them joined, UTF-8).
 
         One RE2 pass finds the lines where an enabled family can keep a hit (``_ENTROPY_LINE``,
         ``_KEYWORD_LINE``: each is implied by what the family's filters keep, so no kept hit is lost);
-        of those, each family analyses the lines its own prefilter has always chosen.
+        of those, each family analyses the lines its own prefilter has always chosen. ``located``,
+        when a gate located :meth:`located_filter` in ``blob``, is the lines it matched on (in order,
+        once each): only those are tested with the pass's pattern, one by one, instead of the pass.
         """
         families = self._families()
         if not families:
             return
-        lines = matching_lines(_line_filter(families), blob)
+        line_filter = _line_filter(families)
+        if located is None:
+            lines = matching_lines(line_filter, blob)
+        else:
+            lines = [index for index in located if _found(line_filter, texts[index].encode("utf-8"))]
         if not lines:
             return
         skipped_file: bool | None = None  # a lock or swagger file: asked once a line needs a plugin

@@ -21,10 +21,8 @@ Once a scan has read enough text, the same question goes to a Vectorscan databas
 patterns instead (:mod:`leakguard.detect.vectorscan`): one pass for both sets, about four times faster.
 It may over-match too, never under-match; for the keywordless rules it only says "maybe", and RE2 then
 answers exactly with a set of those rules alone, on the few blobs where Vectorscan said maybe. The
-gate also answers for *companions*, the patterns of other whole-blob passes (the detect-secrets
-plugins' line filter): a blob where one cannot match skips that pass's own RE2 walk. And it says
-where its *located* patterns match (the derived stage's trigger): every match end, so that pass needs
-no walk of its own.
+gate also says where its *located* patterns match (the derived stage's trigger, the detect-secrets
+plugins' line filter): every match end, so those passes need no walk of their own.
 """
 
 from __future__ import annotations
@@ -57,9 +55,6 @@ class Answer(NamedTuple):
     #: The positions in ``exact`` of the exact rules that do match, in order (None: not answered
     #: here, see :attr:`RulePrefilter.exact`).
     exact: list[int] | None
-    #: The positions of the ``companions`` that can match (None: not asked, the caller's own pass
-    #: decides; only the Vectorscan gate answers for them).
-    companions: frozenset[int] | None
     #: Every ``(end, k)`` where located pattern ``k`` matches, in order (None: not answered here, the
     #: caller's own pass finds them; only the Vectorscan gate answers for them).
     located: list[tuple[int, int]] | None = None
@@ -80,7 +75,6 @@ class RulePrefilter:
         self,
         rules: Sequence[Rule],
         exact: Sequence[Rule] = (),
-        companions: Sequence[str] = (),
         located: Sequence[str] = (),
     ) -> None:
         always = [r.id for r in rules if _NOT_FOR_BLOBS.search(r.pattern)]
@@ -118,9 +112,7 @@ class RulePrefilter:
         patterns = [relax(by_id[rule_id].pattern) for rule_id in self._gated]
         if self.exact:
             patterns += [relax(rule.pattern) for rule in exact]
-        #: Where the companions start in the fast gate's patterns.
-        self._first_companion = len(patterns)
-        self._fast = LazyGate([*patterns, *(relax(pattern) for pattern in companions)], located)
+        self._fast = LazyGate(patterns, located)
 
     def possible(self, blob: bytes) -> set[str] | None:
         """The ids of the rules that can match in ``blob``; None when the sets could not be built."""
@@ -129,7 +121,7 @@ class RulePrefilter:
     def matches(self, blob: bytes) -> Answer:
         """What can match in ``blob``: see :class:`Answer`."""
         if not self.enabled:
-            return Answer(None, None, None)
+            return Answer(None, None)
         gate = self._fast.ready(len(blob))
         if gate is not None:
             try:
@@ -147,7 +139,7 @@ class RulePrefilter:
                     found.add(ids[position])
                 elif exact is not None and first_exact is not None and position >= first_exact:
                     exact.append(position - first_exact)
-        return Answer(found, sorted(exact) if exact is not None else None, None)
+        return Answer(found, sorted(exact) if exact is not None else None)
 
     def _fast_matches(self, gate: PatternGate, blob: bytes) -> Answer | None:
         """:meth:`matches` answered by the Vectorscan gate (refused patterns count as hits); None
@@ -161,13 +153,11 @@ class RulePrefilter:
         hits = answer | self._fast.refused
         found = set(self.always)
         found.update(self._gated[position] for position in hits if position < gated)
-        first = self._first_companion
-        companions = frozenset(position - first for position in hits if position >= first)
         if self._exact_set is None:  # not answered here (see exact)
-            return Answer(found, None, companions, located)
-        if not any(gated <= position < first for position in hits):
-            return Answer(found, [], companions, located)
-        return Answer(found, sorted(self._exact_set.Match(blob) or ()), companions, located)
+            return Answer(found, None, located)
+        if not any(position >= gated for position in hits):
+            return Answer(found, [], located)
+        return Answer(found, sorted(self._exact_set.Match(blob) or ()), located)
 
 
 def _exact_set(rules: Sequence[Rule]) -> Any | None:

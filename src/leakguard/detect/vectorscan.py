@@ -27,9 +27,9 @@ UTF-8). Where the two engines read a pattern differently, Vectorscan must not be
 
 A gate may also hold *located* patterns, compiled exactly and reported at every match end rather
 than once: the lines where another pass's pattern matches come out of the same pass over the blob
-(the derived stage's trigger, see :mod:`leakguard.detect.derived`). They must not depend on case
-folding or name a non-ASCII character by escape; the blobs holding ``ſ`` or ``K`` go to RE2 for them
-too.
+(the derived stage's trigger, see :mod:`leakguard.detect.derived`, and the detect-secrets plugins'
+line filter). They must not name a non-ASCII character at all, and may fold case only as ASCII does
+(the two engines agree there); the blobs holding ``ſ`` or ``K`` go to RE2 for them too.
 
 Without the ``hyperscan`` wheel (another platform), or for patterns it refuses, callers keep RE2.
 """
