@@ -42,6 +42,8 @@ def test_a_valid_rule_compiles_with_its_secret_group():
             "rule 'demo-token': field 'allowlist.regexes[0]': does not compile",
         ),
         ({"colour": "red"}, "rule 'demo-token': field '<top level>': Additional properties are not allowed"),
+        ({"paths": []}, "rule 'demo-token': field 'paths': [] should be non-empty"),
+        ({"paths": ["(?<=/)x"]}, "rule 'demo-token': field 'paths[0]': does not compile"),
     ],
 )
 def test_invalid_rules_name_the_rule_and_the_field(overrides, message):
@@ -91,3 +93,39 @@ def test_unreadable_and_malformed_files_are_configuration_errors(tmp_path):
 
 def test_the_bundled_rules_load():
     assert len(load_rules().rules) >= 60
+
+
+def _path_rule(**examples):
+    return _rule(
+        id="demo-file",
+        regex=r"^(?P<secret>[0-9a-f]{16})$",
+        keywords=["demo.key"],
+        paths=[r"(?:^|/)demo\.key$"],
+        examples={"match": ["0123456789abcdef"], "nomatch": ["0123"], **examples},
+    )
+
+
+def test_a_rule_with_paths_runs_on_every_line_of_those_files_and_no_other(tmp_path):
+    from leakguard.detect.engine import Detector
+    from leakguard.sources.base import Fragment
+
+    ruleset = parse_rules(_path_rule(path="keys/demo.key"))
+    rule = ruleset.by_id("demo-file")
+    assert rule.example_path == "keys/demo.key" and rule.applies_to("a/demo.key")
+    assert not rule.applies_to("demo.key.txt")
+    detector = Detector(ruleset, plugins=False)
+    added = [(4, "0123456789abcdef"), (9, "fedcba9876543210")]  # a diff's added lines: no whole file
+    assert [f.line for f in detector.scan(Fragment(path="keys/demo.key", lines=added))] == [4, 9]
+    assert detector.scan(Fragment(path="keys/demo.txt", lines=added)) == []
+    assert detector.scan(Fragment(path="keys/other.key", lines=added)) == []
+
+
+def test_lint_refuses_a_rule_whose_examples_are_scanned_where_it_never_runs():
+    from leakguard.rules.selftest import lint_document, run_examples
+
+    assert [str(problem) for problem in lint_document(_path_rule())] == [
+        "rule 'demo-file': field 'examples.path': matches none of the rule's paths, so no example could match"
+    ]
+    assert lint_document(_path_rule(path="demo.key")) == []
+    assert run_examples(parse_rules(_path_rule(path="demo.key"))) == []
+    assert len(run_examples(parse_rules(_path_rule()))) == 1  # at example.txt the match example cannot match

@@ -52,7 +52,10 @@ class Detector:
         self._keyword_rules: dict[str, list[Rule]] = defaultdict(list)
         self._always: list[Rule] = []
         self._keywordless: list[Rule] = []
-        for rule in ruleset.rules:
+        #: Rules for files named for what they hold: run on every line of those files alone.
+        self._path_rules = [rule for rule in ruleset.rules if rule.paths]
+        general = [rule for rule in ruleset.rules if not rule.paths]
+        for rule in general:
             if rule.keywordless:
                 self._keywordless.append(rule)
                 continue
@@ -61,7 +64,7 @@ class Detector:
             for keyword in rule.keywords:
                 self._keyword_rules[keyword].append(rule)
         self._keywordless_set = _rule_set(self._keywordless)
-        self._multiline = [rule.id for rule in ruleset.rules if rule.multiline]
+        self._multiline = [rule.id for rule in general if rule.multiline]
         self._rule_order = {rule.id: position for position, rule in enumerate(ruleset.rules)}
         self._rules_by_id = {rule.id: rule for rule in ruleset.rules}
         alternation = b"|".join(
@@ -86,7 +89,7 @@ class Detector:
         # located costs the gate 0.38 s and saves its 0.6 s walk; asked only whether it matches a blob
         # at all, it cost the gate 0.6 s and spared the walk over 55 % of the text.
         self._prefilter = RulePrefilter(
-            [rule for rule in ruleset.rules if not rule.keywordless],
+            [rule for rule in general if not rule.keywordless],
             exact=self._keywordless,
             located=[*TRIGGER_PARTS, *([plugin_filter] if plugin_filter is not None else [])],
         )
@@ -95,7 +98,7 @@ class Detector:
         stems = glue_stems(self._keyword_rules)
         self._name_words: NameWords | None = None
         if stems is not None and self._keyword_rules and not self._always:  # legacy rules: no keywords
-            spanning = {k for r in ruleset.rules if r.multiline for k in r.keywords}
+            spanning = {k for r in general if r.multiline for k in r.keywords}
             self._name_words = NameWords(
                 words=_words_re(set(self._keyword_rules) | stems),
                 spanning=_words_re(spanning) if spanning else None,
@@ -131,6 +134,9 @@ class Detector:
         gate = self._gate(blob, answer)
         keywordless = gate[1]
         candidates = list(self._rule_candidates(fragment.path, texts, blob, blob_text, gate))
+        for rule in self._path_rules:
+            if rule.applies_to(fragment.path):
+                candidates.extend(_path_rule_matches(rule, texts, blob_text))
         words = self._name_words_for(keywordless)
         name_words = (lambda: words) if isinstance(numbers, range) else None
         trigger, plugin_lines = _split_located(blob, answer.located)
@@ -478,6 +484,16 @@ def _line_matches(rule: Rule, index: int, line: str, start: int, end: int) -> It
         secret = match.group(rule.secret_group)
         if secret:
             yield _candidate(rule, index, start + match.start(rule.secret_group), secret)
+
+
+def _path_rule_matches(rule: Rule, texts: Sequence[str], blob_text: str) -> Iterator[Candidate]:
+    """Every match of a rule for the fragment's path: on every line (or the joined lines, for a
+    multi-line rule), with no keyword to look for first."""
+    if rule.multiline:
+        yield from _multiline_matches(rule, blob_text)
+        return
+    for index, line in enumerate(texts):
+        yield from _line_matches(rule, index, line, 0, len(line))
 
 
 def _multiline_matches(rule: Rule, blob_text: str) -> Iterator[Candidate]:

@@ -20,7 +20,7 @@ import re2
 from leakguard import __version__
 from leakguard.errors import ConfigError, RuleError
 from leakguard.rules.extends import extends_builtin, resolve
-from leakguard.rules.model import Allowlist, DetectorSettings, Rule, RuleSet, re2_options
+from leakguard.rules.model import EXAMPLE_PATH, Allowlist, DetectorSettings, Rule, RuleSet, re2_options
 from leakguard.rules.validated import ValidatedRules, digest
 
 logger = logging.getLogger(__name__)
@@ -167,6 +167,11 @@ def _compile_rule(entry: dict[str, Any]) -> Rule:
         examples_match=tuple(examples["match"]),
         examples_nomatch=tuple(examples["nomatch"]),
         tags=tuple(entry.get("tags", ())),
+        paths=tuple(
+            compile_regex(path, rule_id=rule_id, field=f"paths[{i}]")
+            for i, path in enumerate(entry.get("paths", []))
+        ),
+        example_path=examples.get("path", EXAMPLE_PATH),
     )
 
 

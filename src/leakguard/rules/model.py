@@ -15,6 +15,8 @@ from leakguard.rules.stopwords import Stopwords
 
 SEVERITIES = ("critical", "high", "medium", "low")
 MODES = ("enforce", "monitor")
+#: Where a rule's examples are scanned unless the rule names a path of its own.
+EXAMPLE_PATH = "example.txt"
 
 
 def re2_options() -> Any:
@@ -77,6 +79,17 @@ class Rule:
     examples_match: tuple[str, ...] = ()
     examples_nomatch: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
+    #: Compiled RE2 patterns of the paths the rule alone applies to (none: every path).
+    paths: tuple[Any, ...] = ()
+    #: Where the examples are scanned (a path ``paths`` matches, for a rule that has them).
+    example_path: str = EXAMPLE_PATH
+
+    def applies_to(self, path: str) -> bool:
+        """Whether the rule runs on the file at ``path``: every file, unless it names its paths."""
+        if not self.paths:
+            return True
+        encoded = path.encode("utf-8", "surrogateescape")
+        return any(pattern.search(encoded) for pattern in self.paths)
 
 
 @dataclass(frozen=True)

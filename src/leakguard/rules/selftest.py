@@ -17,8 +17,6 @@ from leakguard.rules.extends import extends_builtin, resolve
 from leakguard.rules.loader import _compile_allowlist, _compile_rule, _validate, default_rules_path
 from leakguard.rules.model import Rule, RuleSet
 
-EXAMPLE_PATH = "example.txt"
-
 
 @dataclass(frozen=True)
 class ExampleFailure:
@@ -37,7 +35,7 @@ def rule_matches(rule: Rule, ruleset: RuleSet, text: str) -> bool:
     """True when ``rule``, alone with the global allowlist, reports something in ``text``."""
     alone = replace(ruleset, rules=(rule,))
     return any(
-        f.rule_id == rule.id for f in Detector(alone, plugins=False).scan_text(text, path=EXAMPLE_PATH)
+        f.rule_id == rule.id for f in Detector(alone, plugins=False).scan_text(text, path=rule.example_path)
     )
 
 
@@ -115,7 +113,13 @@ def _lint_rule(entry: Any, position: int, seen: set[str]) -> list[RuleError]:
     if rule.id in seen:
         problems.append(RuleError(rule.id, "id", "is used by more than one rule"))
     seen.add(rule.id)
+    if rule.paths and not rule.applies_to(rule.example_path):
+        problems.append(
+            RuleError(rule.id, "examples.path", "matches none of the rule's paths, so no example could match")
+        )
     for index, example in enumerate(rule.examples_match):
+        if rule.paths:
+            break  # runs on every line of its files: the keywords only document it
         if not rule.keywordless and not any(keyword in example.lower() for keyword in rule.keywords):
             problems.append(
                 RuleError(
