@@ -536,6 +536,28 @@ def context_lines(rng: random.Random) -> list[tuple[str, str]]:
         (f'curl -H "x-api-key: {_s(rng, ALNUM, 32)}" https://api.internal/v1', "header-secret-argument"),
         (f'get("https://api.internal/v1?api_key={_s(rng, ALNUM, 32)}&limit=5")', "url-query-secret"),
         (f'sentry_auth_token = "{_s(rng, HEX, 64)}"', "sentry-legacy-auth-token"),
+        (f"requirepass {_password(rng)}", "redis-password"),
+        (f"    command: redis-server --requirepass {_password(rng)}", "redis-password"),
+        (f"redis-cli -h cache.internal -a '{_password(rng)}' ping", "redis-password"),
+        (f'sql.Open("postgres", "user=app password={_password(rng)} dbname=orders")', "libpq-dsn-password"),
+        (f"app = host=db.internal dbname=app user=app password={_password(rng)}", "libpq-dsn-password"),
+        (
+            f'echo "{_password(rng)}" | docker login registry.internal -u ci --password-stdin',
+            "registry-password-stdin",
+        ),
+        (f"HOOK=https://mm.internal/hooks/{_s(rng, LOWER + DIGITS, 26)}", "mattermost-webhook-url"),
+    ]
+
+
+def path_lines(rng: random.Random) -> list[tuple[str, str, str]]:
+    """``(path, line, rule)``: lines that are credentials only in a file of that name (rules with
+    ``paths``), with the rule that must report each there and nowhere else."""
+    return [
+        (".pgpass", f"db.internal:5432:orders:app_user:{_password(rng)}", "pgpass-password"),
+        ("home/ci/.pgpass", f"*:*:*:replicator:{_password(rng)}", "pgpass-password"),
+        ("AppData/postgresql/pgpass.conf", f"10.0.0.7:5432:*:etl:{_password(rng)}", "pgpass-password"),
+        ("config/master.key", _s(rng, HEX, 32), "rails-master-key"),
+        ("app/config/credentials/production.key", _s(rng, HEX, 32), "rails-master-key"),
     ]
 
 

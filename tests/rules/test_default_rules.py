@@ -9,7 +9,7 @@ import pytest
 from leakguard.detect.engine import Detector
 from leakguard.rules import RuleSet, load_rules
 from leakguard.rules.selftest import run_examples
-from tests.fakes import KINDS, context_lines, fake, hard_negatives, kinds
+from tests.fakes import KINDS, context_lines, fake, hard_negatives, kinds, path_lines
 
 SEEDS = (1, 2, 3)
 
@@ -76,6 +76,17 @@ def test_context_only_formats_are_found_in_context(detector: Detector, seed: int
         if expected not in _rule_ids(detector, line)
     ]
     assert missed == []
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_file_named_formats_are_found_in_their_files_only(detector: Detector, seed: int) -> None:
+    for path, line, expected in path_lines(random.Random(seed)):
+        text = f"# {path}\n{line}\n"
+        assert [(f.rule_id, f.line) for f in detector.scan_text(text, path=path)] == [(expected, 2)], path
+        elsewhere = {f.rule_id for f in detector.scan_text(text, path=f"{path}.md")}
+        assert expected not in elsewhere, path
+        moved = {f.rule_id for f in detector.scan_text(text, path=f"notes/{path.rsplit('/', 1)[-1]}.txt")}
+        assert expected not in moved, path
 
 
 @pytest.mark.parametrize("seed", SEEDS)
