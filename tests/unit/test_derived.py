@@ -314,6 +314,8 @@ def test_lines_the_gate_locates_derive_what_the_re2_pass_derives(bundled, locato
         lambda: f"<value>{PASSWORD}</value>",
         lambda: f"ENV{rng.choice(spaces)}app.{rng.choice(['db-password', 'color'])} {PASSWORD}",
         lambda: f"  default = {encoded}",  # value part and base64 part on one line
+        lambda: f"  {rng.choice(['api_key', 'notes'])}: {rng.choice(['|', '>-', '|+', '>2'])}",
+        lambda: f"    {rng.choice([PASSWORD, 'two words'])}",
         lambda: f"# note {rng.randrange(100)}",
         lambda: "",
     ]
@@ -333,3 +335,46 @@ def test_a_located_line_far_from_any_word_is_kept_when_another_part_matched_it(b
     (located, plain), ends = _located_and_not(locator, bundled._name_words, text)
     assert located == plain and any(TOKEN in derived_text for *_, derived_text in located)
     assert derived._located_lines(text.encode(), ends) == ([51], [False])
+
+
+# -- YAML block scalars: the value on the line after its name ----------------------------------------
+
+
+@pytest.mark.parametrize("indicator", ["|", "|-", ">", ">-", "|+", ">2", "|  # the key"])
+def test_a_block_scalar_value_is_derived_on_its_own_line(indicator):
+    text = f"data:\n  db_password: {indicator}\n    {PASSWORD}\nother: 1"
+    lines = derived_lines(text.split("\n"), text.encode(), range(1, 5), None)
+    assert [(line.line_index, line.column, line.text) for line in lines] == [
+        (2, 4, f'db_password = "{PASSWORD}"')
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"script: |\n  echo {PASSWORD}\n",  # a block of text, not one token
+        f"db_password: |\n  {PASSWORD}\n  {PASSWORD}\n",  # more lines in the block
+        f"  db_password: |\n  {PASSWORD}\n",  # not indented deeper: not the block's
+        "db_password: |\n",  # nothing after it
+        f"db_password: >-\n\n    {PASSWORD}\n",  # a blank line first (taken as text, rare)
+    ],
+)
+def test_a_block_scalar_that_is_not_one_token_is_not_derived(text):
+    assert not [line for line in _derived(text) if PASSWORD in line and "db_password" in line]
+
+
+def test_a_block_scalar_in_a_diff_needs_its_value_line_added_too():
+    texts, blob = ["  api_key: >-", f"    {PASSWORD}"], f"  api_key: >-\n    {PASSWORD}".encode()
+    assert [line.line_index for line in derived_lines(texts, blob, [7, 8], None)] == [1]
+    assert derived_lines(texts, blob, [7, 9], None) == []  # the value is not the next line
+
+
+def test_a_block_scalar_credential_is_found_in_a_kubernetes_manifest(bundled):
+    token = fake("github-pat", random.Random(3))
+    manifest = f"apiVersion: v1\nkind: ConfigMap\ndata:\n  api_token: >-\n    {token}\n  region: us-east-1\n"
+    findings = bundled.scan(Fragment(path="k8s/app.yaml", lines=FileLines(manifest)))
+    assert (5, 5) in {(finding.line, finding.column) for finding in findings}
+    password = _password(random.Random(5))
+    manifest = f"data:\n  db_password: |\n    {password}\n"
+    findings = bundled.scan(Fragment(path="app.yaml", lines=FileLines(manifest)))
+    assert [(finding.rule_id, finding.line) for finding in findings] == [("generic-password", 3)]
