@@ -546,6 +546,15 @@ def context_lines(rng: random.Random) -> list[tuple[str, str]]:
             "registry-password-stdin",
         ),
         (f"HOOK=https://mm.internal/hooks/{_s(rng, LOWER + DIGITS, 26)}", "mattermost-webhook-url"),
+        # passwords shorter than the generic name/value rules' 20 characters, outside an assignment
+        (f'#define DB_PASSWORD "{_password(rng, 12)}"', "password-in-code"),
+        (f'const dbPassword: string = "{_password(rng, 12)}";', "password-in-code"),
+        (f'os.Setenv("DB_PASSWORD", "{_password(rng, 12)}")', "password-in-code"),
+        (f"CREATE USER app WITH PASSWORD '{_password(rng, 12)}';", "sql-password-clause"),
+        (f"ALTER USER 'app'@'%' IDENTIFIED BY '{_password(rng, 12)}';", "sql-password-clause"),
+        (f"wget --user=ci --password={_password(rng, 12)} https://dl.internal/a.tgz", "cli-password-option"),
+        (f"keytool -importkeystore -srcstorepass {_password(rng, 12)} -v", "cli-password-option"),
+        (f'ConvertTo-SecureString "{_password(rng, 12)}" -AsPlainText', "powershell-securestring-password"),
     ]
 
 
