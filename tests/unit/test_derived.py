@@ -334,7 +334,7 @@ def test_a_located_line_far_from_any_word_is_kept_when_another_part_matched_it(b
     text = "\n".join(["# nothing", *["a: 1"] * 50, f"  value: {encoded}", ""])
     (located, plain), ends = _located_and_not(locator, bundled._name_words, text)
     assert located == plain and any(TOKEN in derived_text for *_, derived_text in located)
-    assert derived._located_lines(text.encode(), ends) == ([51], [False])
+    assert derived._located_lines(text.encode(), ends)[:2] == ([51], [False])
 
 
 # -- YAML block scalars: the value on the line after its name ----------------------------------------
@@ -378,3 +378,68 @@ def test_a_block_scalar_credential_is_found_in_a_kubernetes_manifest(bundled):
     manifest = f"data:\n  db_password: |\n    {password}\n"
     findings = bundled.scan(Fragment(path="app.yaml", lines=FileLines(manifest)))
     assert [(finding.rule_id, finding.line) for finding in findings] == [("generic-password", 3)]
+
+
+# -- windows: a whole file's lines read only around the triggered ones ---------------------------------
+
+
+def test_windows_bound_the_lines_within_reach_of_each_triggered_line():
+    rng = random.Random(21)
+    for _ in range(200):
+        texts = [rng.choice(["", "a", "value: x", "é ü", "  b: 1"]) for _ in range(rng.randint(1, 200))]
+        blob = "\n".join(texts).encode()
+        triggered = sorted(rng.sample(range(len(texts)), rng.randint(1, min(6, len(texts)))))
+        starts = [sum(len(t.encode()) + 1 for t in texts[:i]) for i in range(len(texts))]
+        anchors = [starts[i] + rng.randint(0, max(len(texts[i].encode()) - 1, 0)) for i in triggered]
+        windows = derived._windows(blob, len(texts), triggered, anchors)
+        covered = [i for w in windows for i in range(w.first, w.last + 1)]
+        reach = {i for t in triggered for i in range(t - derived.BLOCK_SEARCH, t + derived.NEIGHBOURS + 1)}
+        assert covered == sorted(reach & set(range(len(texts))))  # merged, in order, disjoint
+        for window in windows:
+            read = blob[window.start : window.end].decode().split("\n")
+            assert read == texts[window.first : window.last + 1]
+
+
+class _Unsplit(list):
+    """A file's lines that count every look-up by index: derived_lines copies a lazy sequence (one not
+    a list) whole, or reads only its windows."""
+
+    def __init__(self, texts):
+        super().__init__(texts)
+        self.asked = 0
+
+    def __getitem__(self, index):
+        self.asked += 1
+        return super().__getitem__(index)
+
+
+class _Lazy:
+    def __init__(self, texts):
+        self._texts = _Unsplit(texts)
+
+    def __len__(self):
+        return len(self._texts)
+
+    def __getitem__(self, index):
+        return self._texts[index]
+
+
+def test_a_whole_files_derived_lines_are_the_same_read_in_windows(bundled, locator):
+    rng = random.Random(8)
+    words = bundled._name_words
+    filler = [f"    step_{n}: run" for n in range(400)]
+    for _ in range(40):
+        lines = list(filler)
+        for _ in range(rng.randint(1, 4)):
+            at = rng.randrange(len(lines))
+            lines[at:at] = [f"  - name: {rng.choice(['DB_PASSWORD', 'color'])}", f"    value: {PASSWORD}"]
+        text = "\n".join(lines)
+        blob = text.encode()
+        _, ends = locator.locating(blob)
+        numbers = range(1, len(lines) + 1)
+        whole = derived_lines(lines, blob, numbers, None, lambda: words, ends)
+        lazy = _Lazy(lines)
+        windowed = derived_lines(lazy, blob, numbers, None, lambda: words, ends)
+        assert windowed == whole
+        assert lazy._texts.asked == 0  # no whole split: every line read came from a window
+    assert any(PASSWORD in line.text for line in whole)

@@ -27,10 +27,10 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 import re2
 
@@ -279,7 +279,8 @@ def derived_lines(
     if located is None:
         triggered = matching_lines(_TRIGGER, blob)
     else:
-        triggered, values_only = _located_lines(blob, located)
+        triggered, values_only, anchors = _located_lines(blob, located)
+        lookup.window(triggered, anchors)
         if any(values_only):
             triggered = [
                 index
@@ -288,8 +289,8 @@ def derived_lines(
             ]
     if not triggered:
         return derived
-    if not isinstance(texts, list):  # lazy: one C-level copy, not a Python call per look-up
-        texts = lookup.texts = texts[:]
+    if not isinstance(texts, list):  # lazy: the lines around the triggered ones, or one C-level copy
+        texts = lookup.texts = lookup.windowed_texts() or texts[:]
     for line_index in triggered:
         derived.extend(_derive(line_index, texts[line_index], lookup))
     words = lookup.words if lookup.skipped else None
@@ -303,12 +304,16 @@ def derived_lines(
     return derived
 
 
-def _located_lines(blob: bytes, located: Sequence[tuple[int, int]]) -> tuple[list[int], list[bool]]:
+def _located_lines(
+    blob: bytes, located: Sequence[tuple[int, int]]
+) -> tuple[list[int], list[bool], list[int]]:
     """The lines (0-based, in order, once each) where the trigger parts end (``(end, part)`` in order
-    of ``end``), and for each whether only the value-line part matched it. A part matches within one
-    line, so the line of its last character is the line it matched on."""
+    of ``end``), for each whether only the value-line part matched it, and an offset in it (of a
+    part's last character). A part matches within one line, so the line of its last character is the
+    line it matched on."""
     lines: list[int] = []
     values_only: list[bool] = []
+    anchors: list[int] = []
     line = counted = 0
     last = -1
     for end, part in located:
@@ -318,10 +323,11 @@ def _located_lines(blob: bytes, located: Sequence[tuple[int, int]]) -> tuple[lis
         if line != last:
             lines.append(line)
             values_only.append(part == VALUE_PART)
+            anchors.append(final)
             last = line
         elif part != VALUE_PART:
             values_only[-1] = False
-    return lines, values_only
+    return lines, values_only, anchors
 
 
 def _derive(index: int, line: str, lookup: _Neighbours) -> Iterator[DerivedLine]:
@@ -489,6 +495,7 @@ class _Neighbours:
         self._blob = blob
         self._words: NameWords | None = None
         self._named: Sequence[int] | None = None
+        self._windows: list[_Window] | None = None
         self._by_number: dict[int, int] | None = None
         self.context = context
         self._file: Sequence[str] | None = None
@@ -509,8 +516,31 @@ class _Neighbours:
             self._words = self._name_words()
             if self._words is None:
                 self._named = range(len(self.texts))
+            elif self._windows is not None:
+                blob, words = self._blob, self._words.words
+                self._named = [
+                    index
+                    for window in self._windows
+                    for index in matching_lines(words, blob, window.start, window.end, window.first)
+                ]
             else:
                 self._named = matching_lines(self._words.words, self._blob)
+
+    def window(self, triggered: Sequence[int], anchors: Sequence[int]) -> None:
+        """Keep to the lines within reach of the ``triggered`` ones (``anchors``: an offset in each),
+        in a whole file: every line a look-up around them can read (BLOCK_SEARCH above, NEIGHBOURS
+        below). The name words are then looked for in those lines only, and :meth:`windowed_texts`
+        splits only those; in the real-code corpus they are 39 % of the lines of the files with a
+        triggered line (both passes over whole files were 0.9 s of the derived stage's 2.3 s)."""
+        if not self._gated or self._blob is None or not triggered:
+            return
+        self._windows = _windows(self._blob, len(self.texts), triggered, anchors)
+
+    def windowed_texts(self) -> Sequence[str] | None:
+        """The file's lines, split only within the windows (see :meth:`window`); None without them."""
+        if self._windows is None or self._blob is None:
+            return None
+        return _WindowedTexts(self.texts, self._windows, self._blob)
 
     def line(self, number: int) -> str | None:
         """The text of line ``number`` of the new file, if known."""
@@ -629,6 +659,74 @@ class _Neighbours:
                 continue
             return above
         return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Window:
+    """Lines ``first`` to ``last`` of a blob, in bytes ``start`` (a line's first) to ``end`` (the
+    end of the last line, before its newline)."""
+
+    first: int
+    last: int
+    start: int
+    end: int
+
+
+def _windows(blob: bytes, count: int, triggered: Sequence[int], anchors: Sequence[int]) -> list[_Window]:
+    """The merged windows of lines BLOCK_SEARCH above to NEIGHBOURS below each ``triggered`` line (in
+    order; ``anchors`` an offset in each) of a blob of ``count`` lines. Their bounds are found from
+    the anchors with C-level searches for newlines, a few per window."""
+    windows: list[_Window] = []
+    position = 0
+    while position < len(triggered):
+        first = max(0, triggered[position] - BLOCK_SEARCH)
+        start = blob.rfind(b"\n", 0, anchors[position]) + 1  # the triggered line's own start
+        for _ in range(triggered[position] - first):
+            start = blob.rfind(b"\n", 0, start - 1) + 1
+        last = min(count - 1, triggered[position] + NEIGHBOURS)
+        while position + 1 < len(triggered) and triggered[position + 1] - BLOCK_SEARCH <= last + 1:
+            position += 1
+            last = min(count - 1, triggered[position] + NEIGHBOURS)
+        end = blob.find(b"\n", anchors[position])  # the newline ending the triggered line
+        for _ in range(last - triggered[position]):
+            if end < 0:
+                break
+            end = blob.find(b"\n", end + 1)
+        windows.append(_Window(first, last, start, len(blob) if end < 0 else end))
+        position += 1
+    return windows
+
+
+class _WindowedTexts(Sequence[str]):
+    """A file's lines, split within the windows only; a line outside them (never asked for by the
+    look-ups the windows were made for) comes from the whole split, as it would without windows."""
+
+    def __init__(self, texts: Sequence[str], windows: list[_Window], blob: bytes) -> None:
+        self._texts = texts
+        self._firsts = [window.first for window in windows]
+        self._lines: list[list[str] | None] = []
+        for window in windows:
+            lines = blob[window.start : window.end].decode("utf-8").split("\n")
+            self._lines.append(lines if len(lines) == window.last - window.first + 1 else None)
+        self._length = len(texts)
+
+    def __len__(self) -> int:
+        return self._length
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
+        if isinstance(index, int) and 0 <= index < self._length:
+            place = bisect_right(self._firsts, index) - 1
+            if place >= 0:
+                lines = self._lines[place]
+                if lines is not None and index - self._firsts[place] < len(lines):
+                    return lines[index - self._firsts[place]]
+        return self._texts[index]
 
 
 #: Block headers that name a container of settings, not the setting a value is for.

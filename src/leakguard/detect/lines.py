@@ -15,7 +15,9 @@ import re2
 _UNANCHORED = re2._re2.RE2.Anchor.UNANCHORED
 
 
-def matching_lines(regex: Any, blob: bytes) -> list[int]:
+def matching_lines(
+    regex: Any, blob: bytes, start: int = 0, end: int | None = None, line: int = 0
+) -> list[int]:
     """0-based indices of the lines of ``blob`` (split at ``\\n``) where ``regex`` matches, in order.
 
     ``regex`` is a compiled bytes pattern (``re2.compile``). A match is attributed to the line it
@@ -23,19 +25,22 @@ def matching_lines(regex: Any, blob: bytes) -> list[int]:
     every line where a match starts is found. RE2 is called directly (``_regexp.Match``): the
     module's ``finditer`` builds a match object per hit, which costs more than the search itself on a
     blob with many candidate lines.
+
+    ``start`` and ``end`` (the start of a line and the end of one) bound the search to those lines of
+    the blob; ``line`` is the index of the line at ``start``, so the indices are the blob's.
     """
     search = regex._regexp.Match
     found: list[int] = []
-    end = len(blob)
-    position = line = counted = 0
+    end = len(blob) if end is None else end
+    position = counted = start
     while position <= end:
-        start = search(_UNANCHORED, blob, position, end)[0][0]
-        if start < 0:
+        hit = search(_UNANCHORED, blob, position, end)[0][0]
+        if hit < 0:
             break
-        line += blob.count(b"\n", counted, start)
-        counted = start
+        line += blob.count(b"\n", counted, hit)
+        counted = hit
         found.append(line)
-        following = blob.find(b"\n", start)  # the next search starts on the next line
+        following = blob.find(b"\n", hit, end)  # the next search starts on the next line
         if following < 0:
             break
         position = following + 1
