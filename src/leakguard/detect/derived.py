@@ -703,11 +703,12 @@ class _WindowedTexts(Sequence[str]):
 
     def __init__(self, texts: Sequence[str], windows: list[_Window], blob: bytes) -> None:
         self._texts = texts
+        self._windows = windows
+        self._blob = blob
         self._firsts = [window.first for window in windows]
-        self._lines: list[list[str] | None] = []
-        for window in windows:
-            lines = blob[window.start : window.end].decode("utf-8").split("\n")
-            self._lines.append(lines if len(lines) == window.last - window.first + 1 else None)
+        #: Each window's lines, split on first use (most windows around value lines far from any
+        #: name word are never read), or None while not split.
+        self._lines: list[list[str] | None] = [None] * len(windows)
         self._length = len(texts)
 
     def __len__(self) -> int:
@@ -722,9 +723,12 @@ class _WindowedTexts(Sequence[str]):
     def __getitem__(self, index: int | slice) -> str | Sequence[str]:
         if isinstance(index, int) and 0 <= index < self._length:
             place = bisect_right(self._firsts, index) - 1
-            if place >= 0:
+            if place >= 0 and index <= self._windows[place].last:
                 lines = self._lines[place]
-                if lines is not None and index - self._firsts[place] < len(lines):
+                if lines is None:
+                    window = self._windows[place]
+                    lines = self._lines[place] = self._blob[window.start : window.end].decode().split("\n")
+                if index - self._firsts[place] < len(lines):
                     return lines[index - self._firsts[place]]
         return self._texts[index]
 
