@@ -9,7 +9,7 @@ import pytest
 from leakguard.detect import derived
 from leakguard.detect.derived import derived_lines
 from leakguard.detect.engine import Detector
-from leakguard.detect.lines import matching_lines
+from leakguard.detect.lines import located_lines, matching_lines
 from leakguard.rules import load_rules, parse_rules
 from leakguard.sources.base import FileLines, Fragment
 from tests.fakes import _password, fake
@@ -325,7 +325,8 @@ def test_lines_the_gate_locates_derive_what_the_re2_pass_derives(bundled, locato
         (located, plain), ends = _located_and_not(locator, words, "\n".join(lines) + "\n")
         assert located == plain, lines
         compared += bool(plain)
-        dropped += len(derived._located_lines("\n".join(lines).encode(), ends)[0]) > len(plain)
+        triggered = located_lines("\n".join(lines).encode(), ends, alone=derived.VALUE_PART)[0]
+        dropped += len(triggered) > len(plain)
     assert compared > 100 and dropped > 10  # the generator reaches both paths
 
 
@@ -334,7 +335,7 @@ def test_a_located_line_far_from_any_word_is_kept_when_another_part_matched_it(b
     text = "\n".join(["# nothing", *["a: 1"] * 50, f"  value: {encoded}", ""])
     (located, plain), ends = _located_and_not(locator, bundled._name_words, text)
     assert located == plain and any(TOKEN in derived_text for *_, derived_text in located)
-    assert derived._located_lines(text.encode(), ends)[:2] == ([51], [False])
+    assert located_lines(text.encode(), ends, alone=derived.VALUE_PART)[:2] == ([51], [False])
 
 
 # -- YAML block scalars: the value on the line after its name ----------------------------------------

@@ -34,7 +34,7 @@ from typing import Any, overload
 
 import re2
 
-from leakguard.detect.lines import found, matching_lines
+from leakguard.detect.lines import found, located_lines, matching_lines
 from leakguard.detect.pattern_text import relax
 from leakguard.rules.model import re2_options
 
@@ -279,7 +279,7 @@ def derived_lines(
     if located is None:
         triggered = matching_lines(_TRIGGER, blob)
     else:
-        triggered, values_only, anchors = _located_lines(blob, located)
+        triggered, values_only, anchors = located_lines(blob, located, alone=VALUE_PART)
         lookup.window(triggered, anchors)
         if any(values_only):
             triggered = [
@@ -302,32 +302,6 @@ def derived_lines(
             for line_index in triggered:
                 derived.extend(_derive(line_index, texts[line_index], lookup))
     return derived
-
-
-def _located_lines(
-    blob: bytes, located: Sequence[tuple[int, int]]
-) -> tuple[list[int], list[bool], list[int]]:
-    """The lines (0-based, in order, once each) where the trigger parts end (``(end, part)`` in order
-    of ``end``), for each whether only the value-line part matched it, and an offset in it (of a
-    part's last character). A part matches within one line, so the line of its last character is the
-    line it matched on."""
-    lines: list[int] = []
-    values_only: list[bool] = []
-    anchors: list[int] = []
-    line = counted = 0
-    last = -1
-    for end, part in located:
-        final = max(end - 1, 0)
-        line += blob.count(b"\n", counted, final)
-        counted = final
-        if line != last:
-            lines.append(line)
-            values_only.append(part == VALUE_PART)
-            anchors.append(final)
-            last = line
-        elif part != VALUE_PART:
-            values_only[-1] = False
-    return lines, values_only, anchors
 
 
 def _derive(index: int, line: str, lookup: _Neighbours) -> Iterator[DerivedLine]:

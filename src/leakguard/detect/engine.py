@@ -27,7 +27,7 @@ from leakguard.detect.derived import TRIGGER_PARTS, DerivedLine, NameWords, deri
 from leakguard.detect.entropy import shannon_entropy
 from leakguard.detect.filters import has_inline_allow, inline_allow_reason, is_placeholder
 from leakguard.detect.keys import KEY_MATERIAL, PEM_LINE, pem_blocks
-from leakguard.detect.lines import lines_of_ends, matching_lines
+from leakguard.detect.lines import located_lines, matching_lines
 from leakguard.detect.plugins import SecretPlugins
 from leakguard.detect.prefilter import Answer, RulePrefilter
 from leakguard.findings import AcceptedFinding, Finding
@@ -421,7 +421,7 @@ def _split_located(
     trigger = [end for end in located if end[1] < parts]
     if len(trigger) == len(located):
         return trigger, []
-    return trigger, lines_of_ends(blob, [end for end, part in located if part >= parts])
+    return trigger, located_lines(blob, [end for end in located if end[1] >= parts])[0]
 
 
 def _keyword_set(keywords: Sequence[str]) -> Any:

@@ -53,16 +53,27 @@ def found(regex: Any, data: bytes) -> bool:
     return bool(regex._regexp.Match(_UNANCHORED, data, 0, len(data))[0][0] >= 0)
 
 
-def lines_of_ends(blob: bytes, ends: Sequence[int]) -> list[int]:
-    """The lines (0-based, once each, in order) holding the last character of a match ending at each
-    of ``ends`` (sorted offsets just past a match, as Vectorscan reports them): for patterns that
-    match within one line, the lines they matched on."""
+def located_lines(
+    blob: bytes, located: Sequence[tuple[int, int]], alone: int | None = None
+) -> tuple[list[int], list[bool], list[int]]:
+    """Where located patterns matched (``(end, k)``: pattern ``k`` matches up to ``end``, in order of
+    ``end``, as the Vectorscan gate reports them): the lines (0-based, in order, once each), for each
+    whether only pattern ``alone`` matched on it, and an offset in it (of a match's last character).
+    For patterns that match within one line, the line of a match's last character is its line."""
     lines: list[int] = []
+    only: list[bool] = []
+    anchors: list[int] = []
     line = counted = 0
-    for end in ends:
+    last = -1
+    for end, part in located:
         final = max(end - 1, 0)
         line += blob.count(b"\n", counted, final)
         counted = final
-        if not lines or lines[-1] != line:
+        if line != last:
             lines.append(line)
-    return lines
+            only.append(part == alone)
+            anchors.append(final)
+            last = line
+        elif part != alone:
+            only[-1] = False
+    return lines, only, anchors

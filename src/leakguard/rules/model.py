@@ -27,6 +27,15 @@ def re2_options() -> Any:
     return options
 
 
+def matches_path(patterns: tuple[Any, ...], path: str) -> bool:
+    """Whether one of ``patterns`` (compiled RE2) matches ``path``, read as its bytes (a path that is
+    not valid UTF-8 keeps its bytes through ``surrogateescape``)."""
+    if not patterns:
+        return False
+    encoded = path.encode("utf-8", "surrogateescape")
+    return any(pattern.search(encoded) for pattern in patterns)
+
+
 @dataclass(frozen=True)
 class Allowlist:
     """What is never reported: matching paths, secrets matching a regex, placeholder stopwords.
@@ -48,10 +57,7 @@ class Allowlist:
 
     def allows_path(self, path: str) -> bool:
         """True when ``path`` is allowlisted, so nothing in it is reported."""
-        if not self.paths:
-            return False
-        encoded = path.encode("utf-8", "surrogateescape")
-        return any(pattern.search(encoded) for pattern in self.paths)
+        return matches_path(self.paths, path)
 
     def allows_secret(self, secret: str) -> bool:
         """True when ``secret`` is an accepted value (a known example, a stopword, a regex match)."""
@@ -86,10 +92,7 @@ class Rule:
 
     def applies_to(self, path: str) -> bool:
         """Whether the rule runs on the file at ``path``: every file, unless it names its paths."""
-        if not self.paths:
-            return True
-        encoded = path.encode("utf-8", "surrogateescape")
-        return any(pattern.search(encoded) for pattern in self.paths)
+        return not self.paths or matches_path(self.paths, path)
 
 
 @dataclass(frozen=True)

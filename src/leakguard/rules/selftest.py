@@ -117,10 +117,9 @@ def _lint_rule(entry: Any, position: int, seen: set[str]) -> list[RuleError]:
         problems.append(
             RuleError(rule.id, "examples.path", "matches none of the rule's paths, so no example could match")
         )
+    routed = not rule.keywordless and not rule.paths  # else the keywords only document the rule
     for index, example in enumerate(rule.examples_match):
-        if rule.paths:
-            break  # runs on every line of its files: the keywords only document it
-        if not rule.keywordless and not any(keyword in example.lower() for keyword in rule.keywords):
+        if routed and not any(keyword in example.lower() for keyword in rule.keywords):
             problems.append(
                 RuleError(
                     rule.id,
