@@ -515,6 +515,12 @@ def context_lines(rng: random.Random) -> list[tuple[str, str]]:
         (f'auth_token_v2: "{_s(rng, HEX, 40)}"', "generic-token"),
         (f'auth_token: "{_s(rng, HEX, 40)}"', "generic-token"),
         (f'"credentials": "{_s(rng, B64, 40)}"', "generic-credential"),
+        # a service's name alone says what its format-less key or token is
+        (f"export JENKINS_TOKEN=11{_s(rng, HEX, 32)}", "service-named-credential"),
+        (f'mapquest_key: "{_s(rng, ALNUM, 32)}"', "service-named-credential"),
+        (f"const pastebinKey = '{_s(rng, ALNUM, 32)}';", "service-named-credential"),
+        (f"aviationstack_token = {_s(rng, LOWER + DIGITS, 32)}", "service-named-credential"),
+        (f'"mandrill-key": "{_s(rng, ALNUM, 22)}",', "service-named-credential"),
         (f'curl -H "Authorization: Bearer {_s(rng, B64URL, 40)}" https://api.internal', "http-bearer-token"),
         (
             f"Authorization: Basic {base64.b64encode(_password(rng).encode()).decode()}",
@@ -626,6 +632,18 @@ def hard_negatives(rng: random.Random) -> list[str]:
         "image: registry.internal/app@sha256:" + sha256,
         "ASIA/Tokyo is the timezone",
         'key = "value"',
+        # names that hold no credential, whatever their value looks like
+        f'"NextContinuationToken": "{_s(rng, B64, 56)}==",',
+        f'"PurchaseToken": "{_s(rng, B64, 40)}",',
+        f'cache_key = "{_s(rng, HEX, 32)}"',
+        f"ENV GPG_KEY {_s(rng, HEX, 40).upper()}",
+        f"RECAPTCHA_SITE_KEY={_s(rng, B64URL, 40)}",
+        f'primaryKey: "{sha1}"',
+        '"result_key": "ServerlessV2PlatformVersions"',
+        # documentation placeholders: alphabet and digit runs no random value holds
+        'mailgun_token = "abcdef1234567890abcdef1234567890"',
+        "WEATHER_API_KEY=1a2b3c4d5e6f7g8h9i0j1k2l3m4n5o6p",
+        'client_secret: "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"',
     ]
 
 

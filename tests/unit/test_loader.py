@@ -129,3 +129,38 @@ def test_lint_refuses_a_rule_whose_examples_are_scanned_where_it_never_runs():
     assert lint_document(_path_rule(path="demo.key")) == []
     assert run_examples(parse_rules(_path_rule(path="demo.key"))) == []
     assert len(run_examples(parse_rules(_path_rule()))) == 1  # at example.txt the match example cannot match
+
+
+def _named_rule(multiline=False, **allowlist):
+    return _rule(
+        id="demo-named",
+        multiline=multiline,
+        regex=r"(?i)\b[a-z]+_token\s*=\s*(?P<secret>[A-Za-z0-9]{12,})",
+        keywords=["_token"],
+        allowlist=allowlist,
+        examples={"match": ["deploy_token = Zq8RmT4wXp2L"], "nomatch": ["next_token = Zq8RmT4wXp2L"]},
+    )
+
+
+@pytest.mark.parametrize("multiline", [False, True])
+def test_a_rule_allowlists_the_names_that_hold_no_credential_and_only_those(multiline):
+    from leakguard.detect.engine import Detector
+
+    def lines(**allowlist):
+        ruleset = parse_rules(_named_rule(multiline, **allowlist))
+        return [f.line for f in Detector(ruleset, plugins=False).scan_text(text)]
+
+    text = "next_token = Zq8RmT4wXp2L\ndeploy_token = Hn3VkW9sBd6Y\nnext_token = Pc5XjR2mQy7T # next\n"
+    assert lines() == [1, 2, 3]
+    assert lines(names=["^next_"]) == [2]  # the name decides, not the value, nor the rest of the line
+    # the name is what comes before the secret: a pattern for the value finds nothing there
+    assert lines(names=["Hn3VkW9sBd6Y"]) == [1, 2, 3]
+
+
+def test_a_names_allowlist_is_a_rules_own_and_its_patterns_must_compile():
+    with pytest.raises(RuleError, match=r"rule 'demo-named': field 'allowlist.names\[0\]': does not compile"):
+        parse_rules(_named_rule(names=["(?<=x)next"]))
+    document = _rule()
+    document["allowlist"] = {"names": ["^next_"]}
+    with pytest.raises(RuleError, match="allowlist"):
+        parse_rules(document)

@@ -478,11 +478,18 @@ def _candidate(rule: Rule, index: int, column: int, secret: str) -> Candidate:
     )
 
 
+def _named_away(rule: Rule, match: Any) -> bool:
+    """Whether ``match`` is assigned to a name its rule's allowlist says holds no credential."""
+    if not rule.allowlist.names:
+        return False
+    return rule.allowlist.allows_name(match.group(0)[: match.start(rule.secret_group) - match.start()])
+
+
 def _line_matches(rule: Rule, index: int, line: str, start: int, end: int) -> Iterator[Candidate]:
     segment = line if (start, end) == (0, len(line)) else line[start:end]
     for match in rule.regex.finditer(segment):
         secret = match.group(rule.secret_group)
-        if secret:
+        if secret and not _named_away(rule, match):
             yield _candidate(rule, index, start + match.start(rule.secret_group), secret)
 
 
@@ -501,7 +508,7 @@ def _multiline_matches(rule: Rule, blob_text: str) -> Iterator[Candidate]:
     index, counted_to, line_start = 0, 0, 0
     for match in rule.regex.finditer(blob_text):
         secret = match.group(rule.secret_group)
-        if not secret:
+        if not secret or _named_away(rule, match):
             continue
         start = match.start(rule.secret_group)
         newlines = blob_text.count("\n", counted_to, start)

@@ -189,6 +189,10 @@ def _compile_allowlist(
             for i, p in enumerate(raw.get("regexes", []))
         ),
         stopwords=tuple(word.lower() for word in raw.get("stopwords", [])),
+        names=tuple(
+            compile_regex(p, rule_id=rule_id, field=f"{field}.names[{i}]")
+            for i, p in enumerate(raw.get("names", []))
+        ),
     )
 
 

@@ -38,14 +38,18 @@ def matches_path(patterns: tuple[Any, ...], path: str) -> bool:
 
 @dataclass(frozen=True)
 class Allowlist:
-    """What is never reported: matching paths, secrets matching a regex, placeholder stopwords.
+    """What is never reported: matching paths, secrets matching a regex, placeholder stopwords, and
+    (a rule's own) names: what a match holds before its secret.
 
     A stopword matches the whole value or a word of it, never any substring (see
-    :mod:`leakguard.rules.stopwords`).
+    :mod:`leakguard.rules.stopwords`). ``names`` serve the rules that fire on a name alone
+    (``DATADOG_TOKEN = ...``): the names that hold no credential (``NextToken``, ``cache_key``) are
+    listed, since RE2 cannot say "any word but these" in the rule's own regex.
     """
 
     paths: tuple[Any, ...] = ()
     regexes: tuple[Any, ...] = ()
+    names: tuple[Any, ...] = ()
     stopwords: tuple[str, ...] = ()
     camel_case_stopwords: bool = False
     _stopwords: Stopwords = field(init=False, repr=False, compare=False)
@@ -64,6 +68,10 @@ class Allowlist:
         if self._stopwords and self._stopwords.allows(secret):
             return True
         return any(pattern.search(secret) for pattern in self.regexes)
+
+    def allows_name(self, name: str) -> bool:
+        """True when ``name``, what a match holds before its secret, is one that holds no credential."""
+        return any(pattern.search(name) for pattern in self.names)
 
 
 @dataclass(frozen=True)
