@@ -277,6 +277,9 @@ _GENERATORS = {
     "yandex-oauth-token": lambda r: "y0_" + _s(r, B64URL, 55),
     "yandex-api-key": lambda r: "AQVN" + _s(r, B64URL, 36),
     "launchdarkly-sdk-key": lambda r: "sdk-" + _uuid(r),
+    "mongodb-atlas-service-account-secret": lambda r: "mdb_sa_sk_" + _s(r, B64URL, 6) + _s(r, ALNUM, 34),
+    "azure-devops-pat": lambda r: _s(r, ALNUM, 52) + "JQQJ9" + _s(r, ALNUM, 19) + "AZDO" + _s(r, ALNUM, 4),
+    "dependency-track-api-key": lambda r: "odt_" + _s(r, ALNUM, 32),
 }
 
 #: kind → id of the rule that must report it (also under a neutral variable name).
@@ -460,6 +463,9 @@ KINDS: dict[str, str] = {
     "yandex-oauth-token": "yandex-oauth-token",
     "yandex-api-key": "yandex-api-key",
     "launchdarkly-sdk-key": "launchdarkly-sdk-key",
+    "mongodb-atlas-service-account-secret": "mongodb-atlas-service-account-secret",
+    "azure-devops-pat": "azure-devops-pat",
+    "dependency-track-api-key": "dependency-track-api-key",
 }
 
 
@@ -521,6 +527,17 @@ def context_lines(rng: random.Random) -> list[tuple[str, str]]:
         (f"const pastebinKey = '{_s(rng, ALNUM, 32)}';", "service-named-credential"),
         (f"aviationstack_token = {_s(rng, LOWER + DIGITS, 32)}", "service-named-credential"),
         (f'"mandrill-key": "{_s(rng, ALNUM, 22)}",', "service-named-credential"),
+        (
+            f"ngrok config add-authtoken {_s(rng, ALNUM, 27)}_{_s(rng, DIGITS, 1)}{_s(rng, ALNUM, 20)}",
+            "ngrok-authtoken",
+        ),
+        (f"AZURE_DEVOPS_EXT_PAT={_s(rng, LOWER + '234567', 52)}", "azure-devops-pat-legacy"),
+        (f"curl -d access_token={_s(rng, HEX, 40)} https://api.particle.io/v1/devices", "url-query-secret"),
+        (
+            f'DATABASE_URL="postgres://app:{_s(rng, ALNUM, 6)}@{_s(rng, ALNUM, 5)}@db.internal:5432/app"',
+            "database-connection-string",
+        ),
+        (f"PsExec.exe \\\\10.0.0.5 -u Administrator -p {_s(rng, ALNUM, 12)} cmd", "cli-password-option"),
         (f'curl -H "Authorization: Bearer {_s(rng, B64URL, 40)}" https://api.internal', "http-bearer-token"),
         (
             f"Authorization: Basic {base64.b64encode(_password(rng).encode()).decode()}",
