@@ -280,6 +280,13 @@ _GENERATORS = {
     "mongodb-atlas-service-account-secret": lambda r: "mdb_sa_sk_" + _s(r, B64URL, 6) + _s(r, ALNUM, 34),
     "azure-devops-pat": lambda r: _s(r, ALNUM, 52) + "JQQJ9" + _s(r, ALNUM, 19) + "AZDO" + _s(r, ALNUM, 4),
     "dependency-track-api-key": lambda r: "odt_" + _s(r, ALNUM, 32),
+    "sourcegraph-access-token-legacy": lambda r: "sgp_" + _s(r, HEX, 40),
+    "segment-public-api-token": lambda r: "sgp_" + _s(r, ALNUM, 64),
+    "teamwork-api-token": lambda r: "tkn.v1_" + _s(r, B64, 68) + "=",
+    "microsoft-teams-webhook-legacy": lambda r: (
+        f"https://outlook.office.com/webhook/{_uuid(r)}@{_uuid(r)}"
+        f"/IncomingWebhook/{_s(r, HEX, 32)}/{_uuid(r)}"
+    ),
 }
 
 #: kind → id of the rule that must report it (also under a neutral variable name).
@@ -466,6 +473,10 @@ KINDS: dict[str, str] = {
     "mongodb-atlas-service-account-secret": "mongodb-atlas-service-account-secret",
     "azure-devops-pat": "azure-devops-pat",
     "dependency-track-api-key": "dependency-track-api-key",
+    "sourcegraph-access-token-legacy": "sourcegraph-access-token",
+    "segment-public-api-token": "segment-public-api-token",
+    "teamwork-api-token": "teamwork-api-token",
+    "microsoft-teams-webhook-legacy": "microsoft-teams-webhook",
 }
 
 
@@ -537,6 +548,12 @@ def context_lines(rng: random.Random) -> list[tuple[str, str]]:
             f'DATABASE_URL="postgres://app:{_s(rng, ALNUM, 6)}@{_s(rng, ALNUM, 5)}@db.internal:5432/app"',
             "database-connection-string",
         ),
+        (f"mvn sonar:sonar -Dsonar.login={_s(rng, HEX, 40)}", "sonarqube-login-token"),
+        (f"sonar.login={_s(rng, HEX, 40)}", "sonarqube-login-token"),
+        (
+            f"  - RAILS_ENV=test CODECLIMATE_REPO_TOKEN={_s(rng, HEX, 64)} bundle exec rake",
+            "service-named-credential",
+        ),
         (f"PsExec.exe \\\\10.0.0.5 -u Administrator -p {_s(rng, ALNUM, 12)} cmd", "cli-password-option"),
         (f'curl -H "Authorization: Bearer {_s(rng, B64URL, 40)}" https://api.internal', "http-bearer-token"),
         (
@@ -590,6 +607,8 @@ def path_lines(rng: random.Random) -> list[tuple[str, str, str]]:
         ("AppData/postgresql/pgpass.conf", f"10.0.0.7:5432:*:etl:{_password(rng)}", "pgpass-password"),
         ("config/master.key", _s(rng, HEX, 32), "rails-master-key"),
         ("app/config/credentials/production.key", _s(rng, HEX, 32), "rails-master-key"),
+        (".netrc", f"  password {_s(rng, ALNUM, 24)}", "netrc-file-password"),
+        ("home/ci/_netrc", f"password {_s(rng, HEX, 40)}", "netrc-file-password"),
     ]
 
 
@@ -651,7 +670,7 @@ def hard_negatives(rng: random.Random) -> list[str]:
         'key = "value"',
         # names that hold no credential, whatever their value looks like
         f'"NextContinuationToken": "{_s(rng, B64, 56)}==",',
-        f'"PurchaseToken": "{_s(rng, B64, 40)}",',
+        '"PurchaseToken": "eyJ2IjoiMSIsInMiOjEsImMiOi...",',
         f'cache_key = "{_s(rng, HEX, 32)}"',
         f"ENV GPG_KEY {_s(rng, HEX, 40).upper()}",
         f"RECAPTCHA_SITE_KEY={_s(rng, B64URL, 40)}",

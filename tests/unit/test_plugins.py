@@ -47,6 +47,27 @@ def test_hex_secret_under_a_secret_name_is_found(plugins_only, rng):
     assert [f.rule_id for f in findings] == ["high-entropy-hex"]
 
 
+@pytest.mark.parametrize(
+    "value",
+    ["abcdef1234567890abcdef1234567890", "1a2b3c4d5e6f7g8h9i0jabcdefgh", "Qwerty0987654321Zxcvbn00"],
+)
+def test_a_typed_run_under_a_secret_name_is_a_placeholder_not_a_secret(plugins_only, value):
+    # detect-secrets' own sequential-string test wants the whole value in sequence; these only hold runs
+    assert plugins_only.scan_text(f'SIGNING_SECRET = "{value}"', path="settings.py") == []
+    assert (
+        plugins_only.scan_text(f'SIGNING_SECRET = "{value}"'.replace(value, value[::-1]), path="s.py") == []
+    )
+
+
+def test_the_plugins_and_the_generic_rules_drop_the_same_runs():
+    from leakguard.detect.filters import _PLACEHOLDER_RUN
+    from leakguard.rules import load_rules
+
+    for rule in load_rules().rules:
+        if rule.id in ("generic-api-key", "generic-token", "generic-secret", "service-named-credential"):
+            assert _PLACEHOLDER_RUN.pattern in [regex.pattern for regex in rule.allowlist.regexes], rule.id
+
+
 def test_password_assignment_is_found_by_the_keyword_plugin(plugins_only):
     findings = plugins_only.scan_text('db_password = "Tr0ub4dor&3x!"', path="settings.py")
     assert [f.rule_id for f in findings] == ["secret-keyword"]

@@ -7,6 +7,7 @@ plugin matched, never on clean lines, so their cost does not matter for throughp
 from __future__ import annotations
 
 import re
+import string
 
 #: The inline marker a developer puts on a line to accept a false positive (any comment syntax).
 INLINE_ALLOW_MARKER = "leakguard:allow"
@@ -29,6 +30,31 @@ _INDIRECTION = re.compile(
 )
 _MASKED = re.compile(r"(?i)^(?:x{4,}|\*{3,}|#{4,}|\.{3,}|-{4,}|_{4,}|0{6,}|…+)$|x{5,}|\*{4,}")
 _REPEATED = re.compile(r"^(.)\1*$")
+
+
+def _runs() -> list[str]:
+    alphabets = (string.ascii_lowercase, string.digits)
+    runs = [
+        seq[i : i + 6]
+        for alphabet in alphabets
+        for seq in (alphabet, alphabet[::-1])
+        for i in range(len(seq) - 5)
+    ]
+    typed = ["qwerty", "asdfgh", "zxcvbn", "a1b2c3", "1a2b3c"]
+    return [*runs, *typed, *(run[::-1] for run in typed)]
+
+
+#: Six letters or digits in a row of the alphabet or the keyboard (``abcdef``, ``123456``, ``qwerty``):
+#: what a person types as a documentation value (``abcdef1234567890abcdef1234567890``), never part of
+#: a random one. The same runs as the generic key/token/secret rules' allowlist entry in the rules file.
+_PLACEHOLDER_RUN = re.compile("(?i)(?:" + "|".join(_runs()) + ")")
+
+
+def placeholder_runs(secret: str) -> int:
+    """How many typed runs (:data:`_PLACEHOLDER_RUN`, apart) ``secret`` holds. One makes a placeholder
+    of a value expected random (a key, a token); a password needs two, since people put ``123456``
+    in real ones."""
+    return len(_PLACEHOLDER_RUN.findall(secret))
 
 
 def is_placeholder(secret: str) -> bool:

@@ -20,7 +20,7 @@ import re2
 
 from leakguard.detect.candidate import PRIORITY_PLUGIN, Candidate
 from leakguard.detect.entropy import shannon_entropy
-from leakguard.detect.filters import is_placeholder
+from leakguard.detect.filters import is_placeholder, placeholder_runs
 from leakguard.detect.lines import matching_lines
 from leakguard.detect.pattern_text import ascii_superset
 from leakguard.rules.model import DetectorSettings, re2_options
@@ -330,12 +330,13 @@ def _is_false_positive(plugin: Any, family: str, secret: str, line: str) -> bool
     if family == "keyword":
         key = line[: max(line.find(secret), 0)]
         return (
-            heuristic.is_indirect_reference(line)
+            placeholder_runs(secret) >= 2
+            or heuristic.is_indirect_reference(line)
             or bool(_METADATA_KEY.search(key))
             or bool(_TYPE_NAME_KEY.search(key))
             or _is_weak_keyword_value(secret)
         )
-    if secret.startswith(_BASE64_MAGIC):
+    if secret.startswith(_BASE64_MAGIC) or placeholder_runs(secret):
         return True
     before = line[: max(line.find(secret), 0)]
     if _PUBLIC_CONTEXT.search(before) or _PUBLIC_CONTEXT.search(line[line.find(secret) + len(secret) :][:40]):
