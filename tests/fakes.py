@@ -283,6 +283,7 @@ _GENERATORS = {
     "sourcegraph-access-token-legacy": lambda r: "sgp_" + _s(r, HEX, 40),
     "segment-public-api-token": lambda r: "sgp_" + _s(r, ALNUM, 64),
     "teamwork-api-token": lambda r: "tkn.v1_" + _s(r, B64, 68) + "=",
+    "intra42-client-secret": lambda r: "s-s4t2ud-" + _s(r, HEX, 64),
     "microsoft-teams-webhook-legacy": lambda r: (
         f"https://outlook.office.com/webhook/{_uuid(r)}@{_uuid(r)}"
         f"/IncomingWebhook/{_s(r, HEX, 32)}/{_uuid(r)}"
@@ -476,6 +477,7 @@ KINDS: dict[str, str] = {
     "sourcegraph-access-token-legacy": "sourcegraph-access-token",
     "segment-public-api-token": "segment-public-api-token",
     "teamwork-api-token": "teamwork-api-token",
+    "intra42-client-secret": "intra42-client-secret",
     "microsoft-teams-webhook-legacy": "microsoft-teams-webhook",
 }
 
@@ -550,6 +552,13 @@ def context_lines(rng: random.Random) -> list[tuple[str, str]]:
         ),
         (f"mvn sonar:sonar -Dsonar.login={_s(rng, HEX, 40)}", "sonarqube-login-token"),
         (f"sonar.login={_s(rng, HEX, 40)}", "sonarqube-login-token"),
+        (f"curl --user 'deploy:{_password(rng)}' https://ci.internal/api", "curl-user-password"),
+        (f'curl -H "Authorization: Token {_s(rng, HEX, 40)}" https://api.internal/v1/', "http-bearer-token"),
+        (f"token: s.{_s(rng, ALNUM, 24)}", "vault-legacy-token"),
+        (
+            f"BUNDLE_ENTERPRISE__CONTRIBSYS__COM={_s(rng, HEX, 8)}:{_s(rng, HEX, 8)}",
+            "sidekiq-enterprise-credentials",
+        ),
         (
             f"  - RAILS_ENV=test CODECLIMATE_REPO_TOKEN={_s(rng, HEX, 64)} bundle exec rake",
             "service-named-credential",
@@ -676,6 +685,11 @@ def hard_negatives(rng: random.Random) -> list[str]:
         f"RECAPTCHA_SITE_KEY={_s(rng, B64URL, 40)}",
         f'primaryKey: "{sha1}"',
         '"result_key": "ServerlessV2PlatformVersions"',
+        # test logs, changelog prose and key fingerprints
+        "PASS: gas/i386/align-branch-1a",
+        "PASS: gdb.testsuite/string_to_regexp.exp: #1: got expected re",
+        "\t* src/groupadd.c: Add missing -p, --password description to the usage",
+        "  sig_key:        " + ":".join(_s(rng, HEX, 2).upper() for _ in range(20)),
         # documentation placeholders: alphabet and digit runs no random value holds
         'mailgun_token = "abcdef1234567890abcdef1234567890"',
         "WEATHER_API_KEY=1a2b3c4d5e6f7g8h9i0j1k2l3m4n5o6p",
