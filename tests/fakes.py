@@ -686,6 +686,8 @@ def hard_negatives(rng: random.Random) -> list[str]:
         f'primaryKey: "{sha1}"',
         '"result_key": "ServerlessV2PlatformVersions"',
         # test logs, changelog prose and key fingerprints
+        'app.config.from_mapping(SECRET_KEY="config", TEST_KEY="foo")',
+        'SECRET_KEY = "development"',
         "PASS: gas/i386/align-branch-1a",
         "PASS: gdb.testsuite/string_to_regexp.exp: #1: got expected re",
         "\t* src/groupadd.c: Add missing -p, --password description to the usage",

@@ -59,6 +59,26 @@ def test_a_typed_run_under_a_secret_name_is_a_placeholder_not_a_secret(plugins_o
     )
 
 
+def test_a_password_holding_one_typed_run_is_still_a_password(plugins_only):
+    [finding] = plugins_only.scan_text('db_password = "Kestrel!123456"', path="settings.py")
+    assert finding.rule_id == "secret-keyword"
+
+
+@pytest.mark.parametrize(
+    "line", ['SECRET_KEY = "config"', 'app.config.from_mapping(SECRET_KEY="development")']
+)
+def test_the_name_of_a_configuration_is_no_secret_value(plugins_only, line):
+    assert plugins_only.scan_text(line, path="tests/test_config.py") == []
+
+
+def test_the_fakes_hard_negatives_hold_nothing_for_the_plugins_either(plugins_only, rng):
+    from tests.fakes import hard_negatives
+
+    assert [
+        line for line in hard_negatives(rng) if plugins_only.scan_text(line, path="src/settings.py")
+    ] == []
+
+
 def test_the_plugins_and_the_generic_rules_drop_the_same_runs():
     from leakguard.detect.filters import _PLACEHOLDER_RUN
     from leakguard.rules import load_rules

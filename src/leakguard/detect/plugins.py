@@ -366,6 +366,12 @@ _METADATA_KEY = re.compile(
 #: schema maps), ``Foo::ApiKey =``. A secret-ish word inside a namespaced type says nothing about the value.
 _TYPE_NAME_KEY = re.compile(r"""[A-Za-z0-9]::[A-Za-z0-9:]*[\"']?\s*(?:[:=]|=>)\s*[\"'`]?$""")
 _DATE_OR_NUMBER = re.compile(r"^\d{4}-\d{2}-\d{2}([T ][\d:.]+Z?)?$|^[\d.,:-]+$")
+#: Whole values that are a type, a constant or the name of a configuration or environment
+#: (``SECRET_KEY = "config"`` in Flask's tests), not a credential.
+_WORD_VALUES = frozenset(
+    {"true", "false", "none", "null", "nil", "undefined", "string", "bytes", "required", "config"}
+    | {"configuration", "settings", "development", "production", "testing", "staging"}
+)
 _KEY_WORDS_IN_VALUE = ("passw", "secret", "token", "apikey", "api_key", "changeme", "credential")
 
 
@@ -379,7 +385,7 @@ def _is_weak_keyword_value(secret: str) -> bool:
     lowered = value.lower()
     if len(value) < 6 or " " in value or _NOT_A_SECRET_VALUE.match(value) or _DATE_OR_NUMBER.match(value):
         return True
-    if lowered in {"true", "false", "none", "null", "nil", "undefined", "string", "bytes", "required"}:
+    if lowered in _WORD_VALUES:
         return True
     if any(word in lowered for word in _KEY_WORDS_IN_VALUE):
         return True
