@@ -164,3 +164,20 @@ def test_a_names_allowlist_is_a_rules_own_and_its_patterns_must_compile():
     document["allowlist"] = {"names": ["^next_"]}
     with pytest.raises(RuleError, match="allowlist"):
         parse_rules(document)
+
+
+@pytest.mark.parametrize(
+    "regex", [r"(?i)x_(?-i:Key)\s*=\s*(?P<secret>[A-Za-z0-9]{12,})", r"\A(?P<secret>demo_[a-z0-9]{10})"]
+)
+def test_lint_refuses_a_keyword_rule_the_prefilter_cannot_filter(regex):
+    from leakguard.rules.selftest import lint_document
+
+    document = _rule(
+        regex=regex,
+        keywords=["demo_", "key"],
+        examples={"match": ["demo_abcdefghij x_Key"], "nomatch": ["x"]},
+    )
+    assert [(problem.field, problem.reason[:22]) for problem in lint_document(document)] == [
+        ("regex", "turns a flag off or an")
+    ]
+    assert lint_document(_rule()) == []

@@ -47,6 +47,13 @@ _SENTINEL = b"\x00leakguard prefilter check\x00"
 _NOT_FOR_BLOBS = re.compile(r"\\[Az]|\(\?[a-zA-Z]*-")
 
 
+def filterable(pattern: str) -> bool:
+    """Whether the prefilter can tell where ``pattern`` cannot match: not when it turns a flag off
+    (``(?-i:...)``) or anchors to the whole text (``\\A``, ``\\z``), whose meaning on a blob of lines
+    is not their meaning on one line. Such a rule runs on every line holding one of its keywords."""
+    return not _NOT_FOR_BLOBS.search(pattern)
+
+
 class Answer(NamedTuple):
     """What :meth:`RulePrefilter.matches` says of a blob."""
 
@@ -77,7 +84,7 @@ class RulePrefilter:
         exact: Sequence[Rule] = (),
         located: Sequence[str] = (),
     ) -> None:
-        always = [r.id for r in rules if _NOT_FOR_BLOBS.search(r.pattern)]
+        always = [r.id for r in rules if not filterable(r.pattern)]
         filtered = [r for r in rules if r.id not in always]
         #: Per set: the set, the relaxed rules' ids by position, the position of its first exact rule.
         self._sets: list[tuple[Any, list[str], int | None]] = []

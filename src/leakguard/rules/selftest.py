@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from leakguard.detect.engine import Detector
+from leakguard.detect.prefilter import filterable
 from leakguard.errors import ConfigError, RuleError
 from leakguard.rules.extends import extends_builtin, resolve
 from leakguard.rules.loader import _compile_allowlist, _compile_rule, _validate, default_rules_path
@@ -118,6 +119,16 @@ def _lint_rule(entry: Any, position: int, seen: set[str]) -> list[RuleError]:
             RuleError(rule.id, "examples.path", "matches none of the rule's paths, so no example could match")
         )
     routed = not rule.keywordless and not rule.paths  # else the keywords only document the rule
+    if routed and not filterable(rule.pattern):
+        problems.append(
+            RuleError(
+                rule.id,
+                "regex",
+                "turns a flag off or anchors to the whole text (\\A, \\z), so no prefilter can skip a"
+                " file for it and it runs on every line holding a keyword: spell the case-sensitive"
+                " part out (write [Kk]ey, not (?-i:Key)) or anchor with ^ and $",
+            )
+        )
     for index, example in enumerate(rule.examples_match):
         if routed and not any(keyword in example.lower() for keyword in rule.keywords):
             problems.append(
