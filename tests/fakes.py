@@ -553,6 +553,14 @@ def context_lines(rng: random.Random) -> list[tuple[str, str]]:
         (f"mvn sonar:sonar -Dsonar.login={_s(rng, HEX, 40)}", "sonarqube-login-token"),
         (f"sonar.login={_s(rng, HEX, 40)}", "sonarqube-login-token"),
         (f"curl --user 'deploy:{_password(rng)}' https://ci.internal/api", "curl-user-password"),
+        (f'server.login("alerts@corp.example", "{_password(rng)}")', "password-in-call"),
+        (
+            f'DriverManager.getConnection("jdbc:mysql://db/app", "app", "{_password(rng)}");',
+            "password-in-call",
+        ),
+        (f'var credential = new NetworkCredential("svc", "{_password(rng)}");', "password-in-call"),
+        (f"az login --service-principal -u http://app -p {_password(rng)} --tenant t", "cli-password-option"),
+        (f"net use Z: \\\\files\\share {_password(rng)} /user:CORP\\svc", "cli-password-option"),
         (f'curl -H "Authorization: Token {_s(rng, HEX, 40)}" https://api.internal/v1/', "http-bearer-token"),
         (f"token: s.{_s(rng, ALNUM, 24)}", "vault-legacy-token"),
         (
