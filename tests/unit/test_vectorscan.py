@@ -1,5 +1,6 @@
 """The Vectorscan gate of the rule prefilter: a superset of RE2's answer, never less, or RE2 itself."""
 
+import os
 import random
 from dataclasses import replace
 
@@ -270,6 +271,23 @@ def test_a_cached_database_answers_from_a_scans_first_64_kib(monkeypatch, tmp_pa
     assert loaded.ready(4 << 10) is None  # a pre-commit-sized scan never touches the wheel
     gate = loaded.ready(60 << 10)
     assert gate is not None and gate.matching(b"ghp_abc") == {1}
+
+
+def test_the_cache_keeps_the_most_recently_used_databases_only(at_once, monkeypatch, tmp_path):
+    """Every rules change compiles another 2 MB database: the directory keeps KEPT_DATABASES of
+    them, the ones scans used last (a load counts as a use, not only a compile)."""
+    monkeypatch.setenv("LEAKGUARD_CACHE_DIR", str(tmp_path))
+    rule_sets = [[*_PATTERNS, f"old{number}_[a-z]+"] for number in range(vectorscan.KEPT_DATABASES + 2)]
+    for age, patterns in enumerate(rule_sets):
+        vectorscan.LazyGate(patterns).ready(1)
+        (only,) = [p for p in tmp_path.glob("vectorscan-*.db") if p.stat().st_mtime > 1e9]
+        os.utime(only, (1e6 + age, 1e6 + age))  # compiled in this order, long ago
+    assert len(list(tmp_path.glob("vectorscan-*.db"))) == vectorscan.KEPT_DATABASES
+    assert vectorscan.load_cached(rule_sets[0]) is None  # the oldest went first
+    assert vectorscan.load_cached(rule_sets[2]) is not None  # used now: kept by the next eviction
+    vectorscan.LazyGate([*_PATTERNS, "newest_[a-z]+"]).ready(1)
+    assert vectorscan.load_cached(rule_sets[2]) is not None
+    assert vectorscan.load_cached(rule_sets[3]) is None  # the least recently used of those left
 
 
 def test_a_corrupt_cache_file_is_compiled_again(at_once, monkeypatch, tmp_path):

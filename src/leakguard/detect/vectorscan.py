@@ -36,6 +36,7 @@ Without the ``hyperscan`` wheel (another platform), or for patterns it refuses, 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -64,6 +65,9 @@ COMPILE_AFTER_BYTES = 8 << 20
 #: cached database cost 17 ms; RE2's sets building their automata's states over the first megabyte
 #: of the real-code corpus cost 60-220 ms (0.24 s of a 7.3 s scan at one job with 1 MB here).
 LOAD_AFTER_BYTES = 64 << 10
+#: Compiled databases a cache directory keeps (the most recently used): a few rule sets used in turn
+#: (one per repository with rules of its own) stay cached; older ones are deleted.
+KEPT_DATABASES = 4
 #: The two characters case-insensitive RE2 folds into ASCII letters (``ſ``, ``K``): a pattern of
 #: every database, so the same pass says when a blob must go to RE2 (a separate substring test of
 #: the blob cost as much as the whole Vectorscan pass).
@@ -242,6 +246,7 @@ def load_cached(patterns: Sequence[str], located: Sequence[str] = ()) -> tuple[P
         meta = json.loads(header)
         database = hyperscan.loadb(serialized, hyperscan.HS_MODE_BLOCK)
         database.scratch = hyperscan.Scratch(database)
+        _mark_used(_cache_file(directory, patterns, located))
         return PatternGate(database, meta["ids"], int(meta.get("located", 0))), list(meta["refused"])
     except FileNotFoundError:
         return None
@@ -291,6 +296,26 @@ def save_cached(
         logger.info("Could not cache the Vectorscan database (%s)", exc)
         if "temporary" in locals():
             Path(temporary).unlink(missing_ok=True)
+        return
+    _evict(directory)
+
+
+def _mark_used(path: Path) -> None:
+    """Date ``path`` now, so that eviction keeps the databases scans load, not only the ones just built."""
+    with contextlib.suppress(OSError):  # only the eviction order suffers
+        os.utime(path, follow_symlinks=False)
+
+
+def _evict(directory: Path) -> None:
+    """Delete all but the :data:`KEPT_DATABASES` most recently used databases in ``directory``: each
+    rules file, rules change and leakguard upgrade compiles another (2 MB), and none is ever read again
+    once its rules are gone."""
+    try:
+        dated = [(path.lstat().st_mtime, path) for path in directory.glob("vectorscan-*.db")]
+        for _, path in sorted(dated, reverse=True)[KEPT_DATABASES:]:
+            path.unlink(missing_ok=True)
+    except OSError as exc:
+        logger.info("Could not evict old Vectorscan databases (%s)", exc)
 
 
 def _flags() -> int:
