@@ -22,6 +22,7 @@ from leakguard.detect.candidate import (
     Candidate,
     region_end,
 )
+from leakguard.detect.continued import continued_lines
 from leakguard.detect.dedupe import deduplicate
 from leakguard.detect.derived import TRIGGER_PARTS, DerivedLine, NameWords, derived_lines, glue_stems
 from leakguard.detect.entropy import shannon_entropy
@@ -141,6 +142,7 @@ class Detector:
         name_words = (lambda: words) if isinstance(numbers, range) else None
         trigger, plugin_lines = _split_located(blob, answer.located)
         derived = derived_lines(texts, blob, numbers, fragment.context, name_words, trigger)
+        derived += continued_lines(blob, numbers)
         if derived:
             candidates.extend(self._derived_candidates(fragment.path, derived))
         if self._multiline and not any(c.rule_id in self._multiline for c in candidates):

@@ -1,0 +1,86 @@
+"""Commands split over backslash-continued lines are read as one line (detect/continued.py)."""
+
+import random
+
+import pytest
+
+from leakguard.detect import continued
+from leakguard.detect.continued import continued_lines
+from leakguard.detect.engine import Detector
+from leakguard.rules import load_rules
+from leakguard.sources.base import FileLines, Fragment
+from tests.fakes import _password
+
+
+@pytest.fixture(scope="module")
+def detector():
+    return Detector(load_rules(), plugins=False)
+
+
+def _commands(secret: str) -> list[tuple[str, str, str]]:
+    """(rule, the command split over lines, the line holding the secret)."""
+    return [
+        ("curl-user-password", f"curl -sS -X POST \\\n  -u deploy:{secret} \\\n  https://nexus/up", "-u"),
+        ("registry-login-password", f"docker login \\\n    -u ci \\\n    -p {secret} \\\n    registry", "-p"),
+        ("mysql-password-argument", f"mysql -h db.internal \\\n  -u root \\\n  -p'{secret}' orders", "-p"),
+        ("sshpass-password", f"sshpass \\\n  -p '{secret}' ssh deploy@10.0.0.5", "-p"),
+        ("cli-password-option", f"az login --service-principal \\\n -u http://a \\\n  -p {secret} -t", "-p"),
+    ]
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("whole_file", [True, False], ids=["file", "diff"])
+def test_a_credential_option_on_a_continued_line_is_found_on_its_own_line(detector, seed, whole_file):
+    secret = _password(random.Random(seed))
+    for rule, command, option in _commands(secret):
+        text = f"#!/bin/sh\nset -eu\n{command}\necho done\n"
+        expected = next(n for n, line in enumerate(text.split("\n"), 1) if line.lstrip().startswith(option))
+        if whole_file:
+            lines = FileLines(text)
+        else:  # the lines a commit adds, numbered as in the new file
+            lines = [(n + 40, line) for n, line in enumerate(text.split("\n")[:-1], 1)]
+            expected += 40
+        findings = detector.scan(Fragment(path="deploy.sh", lines=lines))
+        assert [(f.rule_id, f.line) for f in findings] == [(rule, expected)], command
+        line = text.split("\n")[expected - 41 if not whole_file else expected - 1]
+        assert findings[0].column == line.index(secret) + 1
+
+
+def test_without_the_joined_lines_the_rules_miss_these_commands(detector):
+    """What the derived lines add: each command's option line alone names no tool."""
+    secret = _password(random.Random(7))
+    for _, command, option in _commands(secret):
+        (line,) = [text for text in command.split("\n") if text.lstrip().startswith(option)]
+        assert detector.scan_text(line, path="deploy.sh") == []
+
+
+def test_a_hit_in_the_joined_part_stays_on_its_own_line(detector):
+    secret = _password(random.Random(3))
+    text = f"curl -u deploy:{secret} \\\n  -H 'Accept: application/json' \\\n  https://x.internal/api\n"
+    findings = detector.scan(Fragment(path="ci.sh", lines=FileLines(text)))
+    expected = [("curl-user-password", 1, text.index(secret) + 1)]
+    assert [(f.rule_id, f.line, f.column) for f in findings] == expected
+
+
+def test_an_unchanged_line_between_two_added_ones_breaks_the_run():
+    blob = b"curl -X POST \\\n  -u deploy:x \\\n  https://x"
+    assert [line.line_index for line in continued_lines(blob, [10, 11, 12])] == [1, 2]
+    assert [line.line_index for line in continued_lines(blob, [10, 12, 13])] == [2]  # 11 is unchanged
+    (last,) = continued_lines(blob, [10, 12, 13])
+    assert last.text == "-u deploy:x   https://x" and last.text[last.value_start :] == "  https://x"
+
+
+def test_a_long_run_joins_a_bounded_number_of_lines():
+    count = continued.MAX_CONTINUED + 10
+    blob = b"\n".join([b"  --flag%d \\" % n for n in range(count)] + [b"  last"])
+    derived = continued_lines(blob, range(1, count + 2))
+    assert len(derived) == count
+    assert derived[-1].text.count("--flag") == continued.MAX_CONTINUED
+    huge = b"x" * (continued.MAX_JOINED + 1) + b" \\\n-p secret"
+    assert continued_lines(huge, range(1, 3)) == []  # minified or generated: not a command
+
+
+def test_a_trailing_backslash_on_the_last_line_or_none_at_all_derives_nothing():
+    assert continued_lines(b"echo one\necho two", range(1, 3)) == []
+    assert continued_lines(b"echo one\necho two \\", range(1, 3)) == []
+    assert continued_lines(b"echo \\\n", range(1, 2)) == []
