@@ -504,6 +504,11 @@ def context_lines(rng: random.Random) -> list[tuple[str, str]]:
         (f"HEROKU_API_KEY={uuid}", "heroku-api-key"),
         (f"SNYK_TOKEN={uuid}", "snyk-api-token"),
         (f"OPSGENIE_API_KEY={uuid}", "opsgenie-api-key"),
+        # UUID-shaped keys under a secret's name (npm legacy tokens, Atlas, Keycloak client secrets)
+        (f"ATLAS_PRIVATE_KEY={uuid}", "generic-api-key"),
+        (f'client_secret: "{uuid}"', "generic-secret"),
+        (f'NPM_TOKEN="{uuid}"', "generic-token"),
+        (f'curl -H "x-api-key: {uuid}" https://api.internal/v1', "header-secret-argument"),
         (
             f"https://prod-07.eastus.logic.azure.com:443/workflows/{hex32}/triggers/manual/paths/invoke"
             f"?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig={_s(rng, B64URL, 43)}",
@@ -645,6 +650,11 @@ def hard_negatives(rng: random.Random) -> list[str]:
         f"digest: sha256:{sha256}",
         f'request_id = "{uuid}"',
         f'"id": "{uuid}",',
+        f'"client_id": "{uuid}",',
+        f'tenant_id = "{uuid}"',
+        f'"ClientToken": "{uuid}",',
+        f'"ChangeToken": "{uuid}",',
+        f'idempotency_token = "{uuid}"',
         f'      "integrity": "sha512-{sri}",',
         f"  integrity: sha512-{sri}",
         f"ssh-ed25519 {ssh_blob} alice@laptop",
