@@ -176,6 +176,11 @@ _GENERATORS = {
     "sonarqube-token": lambda r: "squ_" + _s(r, HEX, 40),
     "circleci-pat": lambda r: "CCIPAT_" + _s(r, ALNUM, 22) + "_" + _s(r, HEX, 40),
     "shippo-api-token": lambda r: "shippo_live_" + _s(r, HEX, 40),
+    "crates-io-api-token": lambda r: "cio" + _s(r, ALNUM, 32),
+    "ionic-api-token": lambda r: "ion_" + _s(r, ALNUM, 42),
+    "ubidots-token": lambda r: "BBFF-" + _s(r, ALNUM, 30),
+    "salesforce-access-token": lambda r: "00D" + _s(r, ALNUM, 12) + "!" + _s(r, ALNUM + "_.", 96),
+    "pagarme-api-key": lambda r: "ak_live_" + _s(r, ALNUM, 30),
     "contentful-pat": lambda r: "CFPAT-" + _s(r, B64URL, 43),
     "prefect-api-key": lambda r: "pnu_" + _s(r, ALNUM, 36),
     "render-api-key": lambda r: "rnd_" + _s(r, ALNUM, 32),
@@ -386,6 +391,11 @@ KINDS: dict[str, str] = {
     "sonarqube-token": "sonarqube-token",
     "circleci-pat": "circleci-pat",
     "shippo-api-token": "shippo-api-token",
+    "crates-io-api-token": "crates-io-api-token",
+    "ionic-api-token": "ionic-api-token",
+    "ubidots-token": "ubidots-token",
+    "salesforce-access-token": "salesforce-access-token",
+    "pagarme-api-key": "pagarme-api-key",
     "contentful-pat": "contentful-pat",
     "prefect-api-key": "prefect-api-key",
     "render-api-key": "render-api-key",
@@ -504,11 +514,6 @@ def context_lines(rng: random.Random) -> list[tuple[str, str]]:
         (f"HEROKU_API_KEY={uuid}", "heroku-api-key"),
         (f"SNYK_TOKEN={uuid}", "snyk-api-token"),
         (f"OPSGENIE_API_KEY={uuid}", "opsgenie-api-key"),
-        # UUID-shaped keys under a secret's name (npm legacy tokens, Atlas, Keycloak client secrets)
-        (f"ATLAS_PRIVATE_KEY={uuid}", "generic-api-key"),
-        (f'client_secret: "{uuid}"', "generic-secret"),
-        (f'NPM_TOKEN="{uuid}"', "generic-token"),
-        (f'curl -H "x-api-key: {uuid}" https://api.internal/v1', "header-secret-argument"),
         (
             f"https://prod-07.eastus.logic.azure.com:443/workflows/{hex32}/triggers/manual/paths/invoke"
             f"?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig={_s(rng, B64URL, 43)}",
@@ -617,6 +622,15 @@ def context_lines(rng: random.Random) -> list[tuple[str, str]]:
         (f"wget --user=ci --password={_password(rng, 12)} https://dl.internal/a.tgz", "cli-password-option"),
         (f"keytool -importkeystore -srcstorepass {_password(rng, 12)} -v", "cli-password-option"),
         (f'ConvertTo-SecureString "{_password(rng, 12)}" -AsPlainText', "powershell-securestring-password"),
+        # UUID-shaped keys under a secret's name (npm legacy tokens, Atlas, Keycloak client secrets)
+        (f"ATLAS_PRIVATE_KEY={uuid}", "generic-api-key"),
+        (f'client_secret: "{uuid}"', "generic-secret"),
+        (f'NPM_TOKEN="{uuid}"', "generic-token"),
+        (f'curl -H "x-api-key: {uuid}" https://api.internal/v1', "header-secret-argument"),
+        (f"TELNYX_API_KEY=KEY{_s(rng, ALNUM + '_-', 55)}", "telnyx-api-key"),
+        (f"https://thingsboard.cloud/api/v1/{_s(rng, LOWER + DIGITS, 20)}/rpc", "thingsboard-device-token"),
+        (f'  "provisionDeviceSecret": "{_s(rng, LOWER + DIGITS, 20)}",', "thingsboard-provision-secret"),
+        (f'"params": ["{rng.randint(1, 99)}-{_s(rng, ALNUM, 64)}"]', "truenas-api-key"),
     ]
 
 
