@@ -182,6 +182,7 @@ _GENERATORS = {
     "ubidots-token": lambda r: "BBFF-" + _s(r, ALNUM, 30),
     "salesforce-access-token": lambda r: "00D" + _s(r, ALNUM, 12) + "!" + _s(r, ALNUM + "_.", 96),
     "pagarme-api-key": lambda r: "ak_live_" + _s(r, ALNUM, 30),
+    "clickhouse-cloud-api-secret-key": lambda r: "4b1d" + _s(r, ALNUM, 38),
     "contentful-pat": lambda r: "CFPAT-" + _s(r, B64URL, 43),
     "prefect-api-key": lambda r: "pnu_" + _s(r, ALNUM, 36),
     "render-api-key": lambda r: "rnd_" + _s(r, ALNUM, 32),
@@ -398,6 +399,7 @@ KINDS: dict[str, str] = {
     "ubidots-token": "ubidots-token",
     "salesforce-access-token": "salesforce-access-token",
     "pagarme-api-key": "pagarme-api-key",
+    "clickhouse-cloud-api-secret-key": "clickhouse-cloud-api-secret-key",
     "contentful-pat": "contentful-pat",
     "prefect-api-key": "prefect-api-key",
     "render-api-key": "render-api-key",
@@ -633,6 +635,8 @@ def context_lines(rng: random.Random) -> list[tuple[str, str]]:
         (f"https://thingsboard.cloud/api/v1/{_s(rng, LOWER + DIGITS, 20)}/rpc", "thingsboard-device-token"),
         (f'  "provisionDeviceSecret": "{_s(rng, LOWER + DIGITS, 20)}",', "thingsboard-provision-secret"),
         (f'"params": ["{rng.randint(1, 99)}-{_s(rng, ALNUM, 64)}"]', "truenas-api-key"),
+        # a provider prefix and a long random run: not an identifier (Lob, GoCardless live_ keys)
+        (f"LOB_API_KEY=live_{_s(rng, HEX, 35)}", "generic-api-key"),
     ]
 
 
