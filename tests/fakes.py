@@ -637,6 +637,9 @@ def context_lines(rng: random.Random) -> list[tuple[str, str]]:
         (f'"params": ["{rng.randint(1, 99)}-{_s(rng, ALNUM, 64)}"]', "truenas-api-key"),
         # a provider prefix and a long random run: not an identifier (Lob, GoCardless live_ keys)
         (f"LOB_API_KEY=live_{_s(rng, HEX, 35)}", "generic-api-key"),
+        # random values of letters only (one in fifty 22-character ones has no digit)
+        (f"API_KEY={_s(rng, UPPER + LOWER, 31)}q", "generic-api-key"),
+        (f'client_secret = "{_s(rng, UPPER + LOWER, 21)}Q"', "generic-secret"),
     ]
 
 
