@@ -50,3 +50,27 @@ def test_file_wide_markers_also_match_camel_case_words():
     assert markers.allows("AKIAIOSFODNN7EXAMPLE")
     assert not markers.allows("Exampl3Pass!")
     assert not Stopwords(["admin"]).allows("AdminPass2024!")  # a rule's weak words do not
+
+
+PHRASES = Stopwords(["todo_", "your_", "change-me", "p@ssw0rd"])
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["YOUR_API_KEY", "insert_your_key", "todo_replace_me", "sk-change-me-1", "P@ssw0rd123", "x.your_token"],
+)
+def test_a_punctuated_stopword_where_a_word_starts_allows_the_value(value):
+    assert PHRASES.allows(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "tgp_v1_IFtn_Ig-HnTsqTOENNXOMKWmUzRGKvnCWJtODo_iFYO",  # random base64url holding "todo_" by chance
+        "Zq8rLyour_k2Vb9XmT4nPw7Hs",
+        "Gh5xchange-meQ2",
+        "MyP@ssw0rd!2024",
+    ],
+)
+def test_a_punctuated_stopword_inside_a_run_of_letters_and_digits_does_not(value):
+    assert not PHRASES.allows(value)

@@ -17,7 +17,9 @@ secret, so it also matches camelCase words (``ExamplePassword123!``); a rule's o
 values (``admin``, ``root``, ``test``) that are placeholders only as a value or a word of one.
 
 A stopword written with punctuation (``your_``, ``change-me``, ``not-a-real``) is itself a phrase
-fragment specific enough to match anywhere.
+fragment specific enough to match anywhere a word starts: at the value's start or after a character
+that is not a letter or digit (``YOUR_API_KEY``, ``insert_your_key``), never inside a run of them, where
+random base64url holds it by chance (``...CWJtODo_iFYO`` is no ``todo_``).
 """
 
 from __future__ import annotations
@@ -41,7 +43,12 @@ class Stopwords:
         unique = tuple(dict.fromkeys(word.lower() for word in words if word))
         self.words = unique
         self.camel_case = camel_case
-        self._phrases = tuple(word for word in unique if not word.isalnum())
+        phrases = [word for word in unique if not word.isalnum()]
+        self._phrases = (
+            re.compile("|".join(("(?<![a-z0-9])" if w[0].isalnum() else "") + re.escape(w) for w in phrases))
+            if phrases
+            else None
+        )
         plain = [word for word in unique if word.isalnum()]
         self._plain = frozenset(plain)
         self._whole = (
@@ -64,7 +71,7 @@ class Stopwords:
         value = secret.strip(_QUOTES).lower()
         if not value:
             return False
-        if any(phrase in value for phrase in self._phrases):
+        if self._phrases is not None and self._phrases.search(value):
             return True
         if not self._plain:
             return False
