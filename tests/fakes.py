@@ -656,6 +656,8 @@ def path_lines(rng: random.Random) -> list[tuple[str, str, str]]:
         ("app/config/credentials/production.key", _s(rng, HEX, 32), "rails-master-key"),
         (".netrc", f"  password {_s(rng, ALNUM, 24)}", "netrc-file-password"),
         ("home/ci/_netrc", f"password {_s(rng, HEX, 40)}", "netrc-file-password"),
+        ("build.gradle", f"            password '{_password(rng)}'", "gradle-credentials-password"),
+        ("app/build.gradle.kts", f'    password = "{_password(rng)}"', "gradle-credentials-password"),
     ]
 
 
