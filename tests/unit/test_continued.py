@@ -1,6 +1,7 @@
 """Commands split over backslash-continued lines are read as one line (detect/continued.py)."""
 
 import random
+import re
 
 import pytest
 
@@ -70,12 +71,18 @@ def test_an_unchanged_line_between_two_added_ones_breaks_the_run():
     assert last.text == "-u deploy:x   https://x" and last.text[last.value_start :] == "  https://x"
 
 
-def test_a_long_run_joins_a_bounded_number_of_lines():
-    count = continued.MAX_CONTINUED + 10
+def test_a_long_run_joins_the_commands_head_and_the_lines_near_each_line():
+    """A run of thousands of continued lines derives a bounded text per line: the command's first
+    lines (the tool, its subcommand) and the few just before the line, not every line above it."""
+    count = continued.HEAD_LINES + continued.NEAR_LINES + 30
     blob = b"\n".join([b"  --flag%d \\" % n for n in range(count)] + [b"  last"])
     derived = continued_lines(blob, range(1, count + 2))
-    assert len(derived) == count
-    assert derived[-1].text.count("--flag") == continued.MAX_CONTINUED
+    assert [line.line_index for line in derived] == list(range(1, count + 1))
+    flags = re.findall(r"--flag(\d+)", derived[-1].text[: derived[-1].value_start])
+    head = [str(n) for n in range(continued.HEAD_LINES)]
+    near = [str(n) for n in range(count - continued.NEAR_LINES, count)]
+    assert flags == head + near
+    assert derived[-1].text.endswith("  last")
     huge = b"x" * (continued.MAX_JOINED + 1) + b" \\\n-p secret"
     assert continued_lines(huge, range(1, 3)) == []  # minified or generated: not a command
 
@@ -84,3 +91,18 @@ def test_a_trailing_backslash_on_the_last_line_or_none_at_all_derives_nothing():
     assert continued_lines(b"echo one\necho two", range(1, 3)) == []
     assert continued_lines(b"echo one\necho two \\", range(1, 3)) == []
     assert continued_lines(b"echo \\\n", range(1, 2)) == []
+
+
+def test_a_keyword_split_over_the_continued_lines_still_joins_them(detector):
+    secret = _password(random.Random(11))
+    text = f"az \\\n  login --service-principal \\\n  -u http://app \\\n  -p {secret} --tenant t\n"
+    findings = detector.scan(Fragment(path="login.sh", lines=FileLines(text)))
+    assert [(f.rule_id, f.line) for f in findings] == [("cli-password-option", 4)]
+
+
+def test_continued_lines_without_a_rule_keyword_derive_nothing(detector):
+    """A Makefile's file list: thousands of continued lines, no keyword before any of them."""
+    blob = b"SRCS = \\\n" + b"".join(b"  src/module%d.c \\\n" % n for n in range(500)) + b"  src/last.c"
+    words = detector._name_words.words
+    assert continued_lines(blob, range(1, 503), words) == []
+    assert len(continued_lines(blob, range(1, 503))) == 501  # without the words: every line

@@ -142,7 +142,7 @@ class Detector:
         name_words = (lambda: words) if isinstance(numbers, range) else None
         trigger, plugin_lines = _split_located(blob, answer.located)
         derived = derived_lines(texts, blob, numbers, fragment.context, name_words, trigger)
-        derived += continued_lines(blob, numbers)
+        derived += continued_lines(blob, numbers, words.words if words is not None else None)
         if derived:
             candidates.extend(self._derived_candidates(fragment.path, derived))
         if self._multiline and not any(c.rule_id in self._multiline for c in candidates):
