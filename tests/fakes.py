@@ -642,6 +642,8 @@ def context_lines(rng: random.Random) -> list[tuple[str, str]]:
         (f'client_secret = "{_s(rng, UPPER + LOWER, 21)}Q"', "generic-secret"),
         # a .netrc entry one field a line (a README's code block), not in a .netrc file
         (f"machine api.internal\n  login ci\n  password {hex40}", "netrc-password"),
+        # an API key as curl's user, its password empty (Stripe, Mailgun-style APIs)
+        (f"curl https://api.internal/v1/charges -u {_s(rng, ALNUM, 24)}:", "curl-user-token"),
     ]
 
 
