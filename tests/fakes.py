@@ -640,8 +640,6 @@ def context_lines(rng: random.Random) -> list[tuple[str, str]]:
         # random values of letters only (one in fifty 22-character ones has no digit)
         (f"API_KEY={_s(rng, UPPER + LOWER, 31)}q", "generic-api-key"),
         (f'client_secret = "{_s(rng, UPPER + LOWER, 21)}Q"', "generic-secret"),
-        # a .netrc entry one field a line (a README's code block), not in a .netrc file
-        (f"machine api.internal\n  login ci\n  password {hex40}", "netrc-password"),
         # an API key as curl's user, its password empty (Stripe, Mailgun-style APIs)
         (f"curl https://api.internal/v1/charges -u {_s(rng, ALNUM, 24)}:", "curl-user-token"),
     ]
