@@ -20,7 +20,7 @@ from leakguard.sources.base import FileLines, Fragment
         ("[a-z]{2,3}", "[a-z]+"),
         ("(?:ab){0,4}?c", "(?:ab)*?c"),
         (r"\w{40}", r"\w+"),
-        ("[0-9]{3,}", "[0-9]+"),
+        ("[0-9]{3,5}", "[0-9]+"),  # a bounded class loses its bounds
         ("a{0,2}b{1}", "a*b+"),
         (r"\{2}", r"\{2}"),  # a literal brace
         ("[{1}]", "[{1}]"),  # braces in a class
@@ -49,6 +49,30 @@ def test_relax_turns_counted_repetitions_into_stars_and_pluses(pattern, relaxed)
 def test_relax_keeps_a_repeated_literal_character_as_a_run(pattern, relaxed):
     # Relaxed to A+, the X bearer token's 22 A's let the gate match nearly every blob.
     assert relax(pattern) == relaxed
+
+
+@pytest.mark.parametrize(
+    ("pattern", "relaxed"),
+    [
+        ("[0-9]{3,}", "[0-9][0-9][0-9]+"),
+        (r"\w{2,}x", r"\w\w+x"),
+        (r"[A-Za-z]{40,}", "[A-Za-z]" * 32 + "+"),
+        ("[a-z]{1,}", "[a-z]+"),
+        (r"\b{3,}", r"\b+"),  # an assertion, not a class
+    ],
+)
+def test_relax_keeps_an_unbounded_class_repetitions_lower_bound(pattern, relaxed):
+    assert relax(pattern) == relaxed
+
+
+def test_a_rule_of_a_long_letters_only_value_is_filtered_out_of_text_with_short_ones():
+    # Relaxed to [A-Za-z]+, the generic rules' letters-only values made every botocore paginator
+    # ("input_token": "NextToken") a possible match, and the rules ran on six times the files.
+    text = r'(?i)token"?\s*:\s*"(?P<secret>[A-Za-z]{20,})"'
+    rule = replace(load_rules().rules[0], id="letters", pattern=text, regex=re2.compile(text))
+    gate = RulePrefilter([rule])
+    assert gate.possible(b'"input_token": "NextToken",\n"output_token": "NextPageToken"\n') == set()
+    assert gate.possible(b'"token": "JNIRsflmbYMxSgQzstPmhD"\n') == {"letters"}
 
 
 def test_a_rule_of_a_repeated_literal_is_filtered_out_of_text_without_it():
