@@ -4,6 +4,7 @@ credential of the same shape that must still be found."""
 from __future__ import annotations
 
 import random
+import string
 
 import pytest
 
@@ -41,3 +42,24 @@ def test_a_real_password_under_a_type_name_like_key_is_still_reported_by_the_rul
     password = _password(random.Random(3))
     findings = detector.scan_text(f'  "DbPassword": "{password}",', path="config.json")
     assert [f.rule_id for f in findings] == ["generic-password"]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        # moto's AWS managed policies: an IAM action under a name ending in "auth"
+        '      "sso-oauth:IntrospectTokenWithIAM",',
+        'API_KEY = "getHTTPResponseCodeValue"',
+        'client_secret: "AWSSecretsManagerReadWrite"',
+        "auth=XMLHttpRequestUploadProgress",
+    ],
+)
+def test_an_identifier_holding_an_acronym_is_not_a_letters_only_secret(detector, line):
+    assert [f.rule_id for f in detector.scan_text(line, path="policies.py")] == []
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_a_random_letters_only_secret_is_still_reported(detector, seed):
+    rng = random.Random(f"letters/{seed}")
+    value = "".join(rng.choice(string.ascii_letters) for _ in range(31)) + "q"
+    assert [f.rule_id for f in detector.scan_text(f'client_secret = "{value}"')] == ["generic-secret"]
