@@ -642,6 +642,8 @@ def context_lines(rng: random.Random) -> list[tuple[str, str]]:
         (f'client_secret = "{_s(rng, UPPER + LOWER, 21)}Q"', "generic-secret"),
         # an API key as curl's user, its password empty (Stripe, Mailgun-style APIs)
         (f"curl https://api.internal/v1/charges -u {_s(rng, ALNUM, 24)}:", "curl-user-token"),
+        # a .netrc entry one field a line, in a README's code block or a docstring
+        (f"  password {_s(rng, ALNUM, 23)}{rng.choice(DIGITS)}", "netrc-entry-password"),
     ]
 
 

@@ -63,3 +63,32 @@ def test_a_random_letters_only_secret_is_still_reported(detector, seed):
     rng = random.Random(f"letters/{seed}")
     value = "".join(rng.choice(string.ascii_letters) for _ in range(31)) + "q"
     assert [f.rule_id for f in detector.scan_text(f'client_secret = "{value}"')] == ["generic-secret"]
+
+
+def _netrc_entry(rng: random.Random) -> str:
+    token = "".join(rng.choice(string.hexdigits.lower()[:16]) for _ in range(40))
+    return f"machine api.internal\n  login ci\n  password {token}\n"
+
+
+@pytest.mark.parametrize("path", ["README.md", "docs/setup.rst", "scripts/bootstrap.sh", "src/client.py"])
+def test_a_netrc_entry_one_field_a_line_is_found_outside_a_netrc_file(detector, path):
+    text = f"Put this in ~/.netrc:\n\n```\n{_netrc_entry(random.Random(path))}```\n"
+    assert [(f.rule_id, f.line) for f in detector.scan_text(text, path=path)] == [("netrc-entry-password", 6)]
+
+
+def test_in_a_netrc_file_the_entry_is_the_netrc_rules_alone(detector):
+    findings = detector.scan_text(_netrc_entry(random.Random(1)), path="home/ci/.netrc")
+    assert [f.rule_id for f in findings] == ["netrc-file-password"]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        # smtplib's docstring: a word after "password" at the start of a line is prose
+        "                                  password combination.",
+        "  password ${NETRC_PASSWORD}",
+        "  password <your-token-1>",
+    ],
+)
+def test_prose_or_a_placeholder_after_the_word_password_is_not_a_netrc_entry(detector, line):
+    assert [f.rule_id for f in detector.scan_text(line + "\n", path="smtplib.py")] == []
