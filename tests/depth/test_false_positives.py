@@ -24,6 +24,14 @@ from tests.fakes import _password
         '{ \\"Username\\": \\"user-name\\", \\"Password\\": \\"user-password\\" }',
         "DATABASE_URL=postgres://postgres:postgres@localhost:5432/app",
         "redis_url: redis://:redis@localhost:6379/0",
+        # aws-cdk-lib's jsii package: CloudFormation types mapped to module members, context keys
+        '  "AWS::Route53::KeySigningKey": "aws-cdk-lib/aws-route53.CfnKeySigningKey",',
+        '"AWS::Route53GlobalResolver::AccessToken": "aws-cdk-lib/aws-route53globalresolver.CfnAccessToken",',
+        'const DISABLE_INLINE_RULES_CONTEXT_KEY="@aws-cdk/aws-ec2.securityGroupDisableInlineRules";',
+        'cfnPropertyNames={addPrivateKey:"AddPrivateKey",privateKey:"PrivateKey"}',
+        # systemd.network(5): an IPv6 interface token; vim's neomuttrc syntax: a list of commands
+        "Token=prefixstable:2002:da8:1::",
+        "\\ 'flag-message', 'followup-message', 'forget-passphrase', 'forward-char',",
     ],
 )
 def test_real_code_lookalikes_are_not_reported(detector, line):

@@ -370,9 +370,15 @@ _DATE_OR_NUMBER = re.compile(r"^\d{4}-\d{2}-\d{2}([T ][\d:.]+Z?)?$|^[\d.,:-]+$")
 #: (``SECRET_KEY = "config"`` in Flask's tests), not a credential.
 _WORD_VALUES = frozenset(
     {"true", "false", "none", "null", "nil", "undefined", "string", "bytes", "required", "config"}
+    | {"boolean", "integer", "number", "object", "double", "float"}  # apiKeyRequired: "boolean"
     | {"configuration", "settings", "development", "production", "testing", "staging"}
 )
-_KEY_WORDS_IN_VALUE = ("passw", "secret", "token", "apikey", "api_key", "changeme", "credential")
+#: Words that make a value the name of a credential rather than one: ``password123``, ``my-secret``, a
+#: property map's ``privateKey: "PrivateKey"``, a type annotation's ``private_key: "_DSAPrivateKey"``.
+_KEY_WORDS_IN_VALUE = (
+    *("passw", "secret", "token", "apikey", "api_key", "changeme", "credential"),
+    *("privatekey", "private_key", "accesskey", "access_key"),
+)
 
 
 def _is_weak_keyword_value(secret: str) -> bool:
