@@ -32,6 +32,15 @@ from tests.fakes import _password
         # systemd.network(5): an IPv6 interface token; vim's neomuttrc syntax: a list of commands
         "Token=prefixstable:2002:da8:1::",
         "\\ 'flag-message', 'followup-message', 'forget-passphrase', 'forward-char',",
+        # google-cloud-sdk: docstring types, generated message classes, Secret Manager references
+        "    credentials: oauth2client.client.OAuth2Credentials.",
+        "    oauth2ClientCredentials: Oauth2ClientCredentials.",
+        "oauthConfig = _messages.MessageField("
+        "'GoogleCloudDialogflowCxV3beta1WebhookGenericWebServiceOAuthConfig', 3)",
+        "        'service_account_token': 'V1ServiceAccountTokenProjection',",
+        "  $ {command} src --sasl-username=kafka --sasl-password=projects/12345/secrets/my-sasl/versions/1",
+        "  --tls-client-key='projects/123/secrets/my-key/versions/1'",
+        "PASSWORD = '##invalid-password##'",
     ],
 )
 def test_real_code_lookalikes_are_not_reported(detector, line):

@@ -44,6 +44,13 @@ def test_two_plain_words_joined_are_a_placeholder_phrase():
     assert not WORDS.allows("Us3r-Pa55")
 
 
+def test_a_placeholder_phrase_inside_punctuation_is_one_too():
+    # gsutil's tests: PASSWORD = '##invalid-password##' (its words are the phrase, not the value)
+    assert WORDS.allows("##invalid-admin##")
+    assert WORDS.allows("<secure-user>")
+    assert not WORDS.allows("##Redis-Pr0d-77##")
+
+
 def test_file_wide_markers_also_match_camel_case_words():
     markers = Stopwords(["example", "placeholder"], camel_case=True)
     assert markers.allows("ExamplePassword123!")
