@@ -341,7 +341,6 @@ def _is_false_positive(plugin: Any, family: str, secret: str, line: str) -> bool
             or heuristic.is_indirect_reference(line)
             or bool(_METADATA_KEY.search(key))
             or bool(_TYPE_NAME_KEY.search(key))
-            or bool(_API_MODEL_TYPE.match(secret))
             or _names_its_key(secret, key)
             or _is_weak_keyword_value(secret)
         )
@@ -360,6 +359,7 @@ _NOT_A_SECRET_VALUE = re.compile(
        | [a-z]+(?:[A-Z][a-z0-9]*)+         # a camelCase identifier
        | [a-z][a-z0-9]*(?:_[a-z0-9]+)+     # a snake_case identifier
        | [A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+    # a dotted name: spec.preferredAuthentication, a.b.Class
+       | (?:list\[)?V[0-9]+(?:(?:alpha|beta)[0-9]+)?[A-Z][A-Za-z0-9]*\]?  # list[V1ObjectReference]
        | [a-z]+(?:-[a-z]+)+                # a kebab-case name (letters only: my-cool-name)
        | [\w.~-]*/[\w./~-]*              # a path or a name like prod/db/credentials
        | [\w./~-]+\.(?:json|ya?ml|toml|ini|env|pem|key|crt|cer|txt|cfg|conf|properties|xml)
@@ -375,19 +375,18 @@ _METADATA_KEY = re.compile(
 #: Keys that are type names, not variables: ``"AWS::SecretsManager::Secret": "<digest>"`` (cfn-lint's
 #: schema maps), ``Foo::ApiKey =``. A secret-ish word inside a namespaced type says nothing about the value.
 _TYPE_NAME_KEY = re.compile(r"""[A-Za-z0-9]::[A-Za-z0-9:]*[\"']?\s*(?:[:=]|=>)\s*[\"'`]?$""")
-#: A generated API client's model type as a value (Kubernetes' ``'secret_ref': 'V1LocalObjectReference'``,
-#: ``'image_pull_secrets': 'list[V1LocalObjectReference]'``): a versioned class name, maybe in a list.
-_API_MODEL_TYPE = re.compile(
-    r"^(?:list\[|dict\(str, )?V[0-9]+(?:(?:alpha|beta)[0-9]+)?[A-Z][A-Za-z0-9]*[\])]?$"
-)
 _NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+#: The name a keyword value is assigned to: the last name before the value (``CONFIGAPI_KEY`` in
+#: ``CONFIGAPI_KEY = '``), not the whole line before it.
+_KEY_NAME = re.compile(r"([\w.-]+)\W*$")
 
 
 def _names_its_key(secret: str, key: str) -> bool:
     """Whether the value is the key's own name or a part of it (``CONFIGAPI_KEY = 'configapi'``): a name
     constant, not a credential."""
+    name = _KEY_NAME.search(key)
     value = _NOT_ALNUM.sub("", secret.lower())
-    return len(value) >= 4 and value in _NOT_ALNUM.sub("", key.lower())
+    return name is not None and len(value) >= 4 and value in _NOT_ALNUM.sub("", name.group(1).lower())
 
 
 _DATE_OR_NUMBER = re.compile(r"^\d{4}-\d{2}-\d{2}([T ][\d:.]+Z?)?$|^[\d.,:-]+$")

@@ -83,7 +83,7 @@ class Stopwords:
         if self.camel_case and any(w.lower() in self._plain for w in _CAMEL_WORDS.findall(secret)):
             return True
         # a phrase may be one word of the value too: ``##invalid-password##``, ``<my-secret-token>``
-        return any(self._is_placeholder_phrase(word) for word in words or (value,))
+        return any(self._is_placeholder_phrase(word) for word in words)
 
     def _allows_word(self, word: str) -> bool:
         return word in self._plain or bool(self._whole is not None and self._whole.match(word))
